@@ -1,0 +1,10 @@
+/** Starts the upstream connectors once per server process, before the first request. */
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.SWITCHYARD_NO_CONNECTORS === "1") return;
+  const { startConnectors } = await import("./server/connectors");
+  const { setCommandSnapshot } = await import("./server/commands/command-feed");
+  const { db } = await import("./server/db");
+  const { toCommandView } = await import("./server/commands/command-feed");
+  setCommandSnapshot(async () => (await db().command.findMany({ orderBy: { createdAt: "desc" }, take: 100 })).map(toCommandView));
+  startConnectors();
+}

@@ -1,0 +1,302 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import readline from "node:readline";
+import { ensureSecrets, seedDemo } from "../server/auth/seed-demo";
+import { envSchema, readCredentials } from "../server/env";
+import { describeTarget, migrateConsoleDb, openConsoleDb, type ConsoleDb } from "./lib/console-db";
+
+/**
+ * `npm start`: one command from a fresh clone to a running console with demo users.
+ * Build if stale → migrate + seed in-process → site (broker, services) → console.
+ * The launcher owns its children: it stops both on Ctrl-C and stops the survivor when
+ * either dies, so no stray process keeps a port or the PGlite directory.
+ */
+
+const ROOT = process.cwd();
+const NEXT_BIN = path.join(ROOT, "node_modules", ".bin", "next");
+const SITE_READY_TIMEOUT_MS = 30_000;
+const CONSOLE_DEGRADED_AFTER_MS = 60_000;
+const CONSOLE_HEALTH_DEADLINE_MS = 180_000;
+const STOP_GRACE_MS = 2_500;
+// Everything a production build reads; a change in any of them makes .next stale.
+const BUILD_INPUTS = ["app", "server", "services", "components", "lib", "public", "next.config.js", "package.json", "tsconfig.json", "instrumentation.ts", "proxy.ts", "middleware.ts"];
+
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+class StartError extends Error {}
+
+// ---------- children and shutdown ----------
+
+type Child = { name: string; proc: ChildProcess; exited: Promise<void> };
+const children = new Set<Child>();
+let shuttingDown = false;
+let openDb: ConsoleDb | undefined;
+
+const track = (name: string, proc: ChildProcess, { critical }: { critical: boolean }): Child => {
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const child: Child = { name, proc, exited };
+  children.add(child);
+  proc.once("exit", (code, signal) => {
+    children.delete(child);
+    if (!critical) return;
+    // A terminal's Ctrl-C reaches the children as well as us; give our own signal handler
+    // a moment to mark the shutdown so their exit is not reported as a crash.
+    setTimeout(() => {
+      if (!shuttingDown) void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    }, 150);
+  });
+  proc.once("error", (error) => {
+    if (!shuttingDown) void shutdown(1, `${name} could not be started: ${error.message}`);
+  });
+  return child;
+};
+
+// No pid means spawn itself failed: there is nothing to stop and no exit event to wait for.
+const isRunning = (c: Child) => c.proc.pid !== undefined && c.proc.exitCode === null && c.proc.signalCode === null;
+
+const stopChildren = async () => {
+  const running = [...children].filter(isRunning);
+  for (const c of running) c.proc.kill("SIGTERM");
+  const allExited = Promise.all(running.map((c) => c.exited));
+  const timedOut = await Promise.race([allExited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), STOP_GRACE_MS))]);
+  if (timedOut) {
+    for (const c of running.filter(isRunning)) {
+      say(`${c.name} did not stop within ${STOP_GRACE_MS / 1000} s; killing it`);
+      c.proc.kill("SIGKILL");
+    }
+    await Promise.race([allExited, new Promise((r) => setTimeout(r, 1000))]);
+  }
+};
+
+const shutdown = async (code: number, message: string) => {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  (code === 0 ? say : (m: string) => process.stderr.write(`[start] ${m}\n`))(message);
+  await stopChildren();
+  // Closing lets PGlite finish its writes; an interrupted data dir would need recovery.
+  await openDb?.close().catch(() => {});
+  process.exit(code);
+};
+
+const onSignal = (signal: NodeJS.Signals) => {
+  if (shuttingDown) {
+    // A second Ctrl-C means "now": no more waiting.
+    for (const c of children) c.proc.kill("SIGKILL");
+    process.exit(130);
+  }
+  void shutdown(0, `${signal} received; stopping`);
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+// Last resort for crashes in the launcher itself: never leave children behind.
+process.on("exit", () => {
+  for (const c of children) if (isRunning(c)) c.proc.kill("SIGKILL");
+});
+
+// ---------- steps ----------
+
+const newestMtime = (entry: string): number => {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(entry);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return /\.test\.tsx?$/.test(entry) ? 0 : stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const dirent of fs.readdirSync(entry, { withFileTypes: true })) {
+    if (dirent.name === "node_modules" || dirent.name.startsWith(".")) continue;
+    newest = Math.max(newest, newestMtime(path.join(entry, dirent.name)));
+  }
+  return newest;
+};
+
+const buildIsStale = () => {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  if (!fs.existsSync(buildId)) return "no build yet";
+  const builtAt = fs.statSync(buildId).mtimeMs;
+  const changed = BUILD_INPUTS.find((p) => newestMtime(path.join(ROOT, p)) > builtAt);
+  return changed ? `${changed} changed since the last build` : undefined;
+};
+
+const runToCompletion = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv) =>
+  new Promise<void>((resolve, reject) => {
+    const proc = spawn(command, args, { cwd: ROOT, env, stdio: "inherit" });
+    track(name, proc, { critical: false });
+    proc.once("error", (error) => reject(new StartError(`${name} could not be started: ${error.message}`)));
+    proc.once("exit", (code, signal) => {
+      if (code === 0) resolve();
+      else if (!shuttingDown) reject(new StartError(`${name} failed (${signal ?? `exit code ${code}`})`));
+    });
+  });
+
+/** Fails early with a readable message instead of a stack trace from inside `next start`. */
+const assertPortFree = (host: string, port: number, setting: string) =>
+  new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new StartError(`${host}:${port} is not available (${error.code ?? error.message}); set ${setting} to another port`)),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+
+type SiteReady = { mqttUrl: string; httpUrl: string };
+
+const startSite = (env: NodeJS.ProcessEnv) =>
+  new Promise<SiteReady>((resolve, reject) => {
+    // tsx as a loader rather than the tsx CLI: one process, so signals reach the site itself.
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join("services", "site", "main.ts")], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    track("site", proc, { critical: true });
+    const timer = setTimeout(() => reject(new StartError(`site did not report ready within ${SITE_READY_TIMEOUT_MS / 1000} s`)), SITE_READY_TIMEOUT_MS);
+    let ready = false;
+    proc.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (!ready) reject(new StartError(`site stopped before it was ready (${signal ?? `exit code ${code}`}); see its output above`));
+    });
+    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+      // Everything the site prints is already JSON logs; pass it through untouched.
+      process.stdout.write(`${line}\n`);
+      if (ready || !line.includes('"event":"ready"')) return;
+      try {
+        const msg = JSON.parse(line) as { event?: string; mqttUrl?: string; httpUrl?: string };
+        if (msg.event !== "ready" || !msg.mqttUrl || !msg.httpUrl) return;
+        ready = true;
+        clearTimeout(timer);
+        resolve({ mqttUrl: msg.mqttUrl, httpUrl: msg.httpUrl });
+      } catch {
+        // A log line that merely mentions the text; keep waiting for the real one.
+      }
+    });
+  });
+
+type Health = "healthy" | "degraded";
+
+/**
+ * One request on its own connection. fetch would keep an idle keep-alive socket open to
+ * the console, and `next start` waits for open connections when asked to stop.
+ */
+const httpStatus = (url: string) =>
+  new Promise<number>((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+  });
+
+const waitForConsole = async (url: string): Promise<Health> => {
+  const started = Date.now();
+  let last = "no answer yet";
+  while (!shuttingDown) {
+    const elapsed = Date.now() - started;
+    try {
+      const status = await httpStatus(url);
+      if (status === 200) return "healthy";
+      // 503 means "running, but a dependency is not ready"; give dependencies a minute first.
+      if (status === 503 && elapsed >= CONSOLE_DEGRADED_AFTER_MS) return "degraded";
+      last = `HTTP ${status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (elapsed >= CONSOLE_HEALTH_DEADLINE_MS) throw new StartError(`console not healthy after ${CONSOLE_HEALTH_DEADLINE_MS / 1000} s (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return "degraded";
+};
+
+const printLogins = (dataDir: string) => {
+  const logins = readCredentials(dataDir).logins ?? [];
+  if (!logins.length) {
+    say("no demo logins stored (users existed before the first seed); use your own accounts");
+    return;
+  }
+  const rows = [["role", "email", "password"], ...logins.map((l) => [l.participantId ? `${l.role} (${l.participantId})` : l.role, l.email, l.password])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `  ${r.map((cell, i) => cell.padEnd(widths[i])).join("  ")}`.trimEnd();
+  process.stdout.write(`\nDemo logins (also in ${path.join(dataDir, "credentials.json")}):\n`);
+  process.stdout.write(`${line(rows[0])}\n${line(widths.map((w) => "-".repeat(w)))}\n`);
+  for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
+};
+
+const loopbackFor = (host: string) => (host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "[::1]" : net.isIPv6(host) ? `[${host}]` : host);
+
+const main = async () => {
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new StartError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SWITCHYARD_DATA_DIR);
+  // An operator console should not phone home unless asked to; an explicit setting wins.
+  process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+
+  // a. Secrets first: the build and every process after it may read them.
+  const secrets = ensureSecrets(dataDir);
+  say(`data dir ${dataDir}`);
+
+  // b. Build only when something the build reads changed.
+  if (process.env.SWITCHYARD_SKIP_BUILD === "1") say("skipping build (SWITCHYARD_SKIP_BUILD=1)");
+  else {
+    const reason = buildIsStale();
+    if (reason) {
+      say(`building the console (${reason}); this takes a minute`);
+      await runToCompletion("next build", NEXT_BIN, ["build"], { ...process.env, NODE_ENV: "production" });
+    } else say("console build is up to date");
+  }
+  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) throw new StartError("no console build in .next; run without SWITCHYARD_SKIP_BUILD=1");
+
+  // c. One open of the database for both steps, closed before the console opens it.
+  openDb = await openConsoleDb({ dataDir, databaseUrl: e.DATABASE_URL });
+  say(`database: ${describeTarget(openDb.target)}`);
+  const { applied } = await migrateConsoleDb({ db: openDb, log: (l) => say(l) });
+  if (!applied.length) say("database schema is up to date");
+  const seeded = await seedDemo(openDb.prisma(), { dataDir, regions: e.MONITORING_REGIONS });
+  say(seeded.created ? "created demo users" : "users exist; demo seed skipped");
+  await openDb.close();
+  openDb = undefined;
+
+  await assertPortFree(e.CONSOLE_HOST, e.CONSOLE_PORT, "CONSOLE_PORT");
+
+  // d. The site: embedded broker (unless MQTT_URL is set) and, later, the services.
+  say(e.MQTT_URL ? `starting site (external broker ${e.MQTT_URL})` : `starting site (embedded broker on port ${e.MQTT_PORT})`);
+  const site = await startSite({ ...process.env, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_SERVICE: "site" });
+  say(`site ready: mqtt ${site.mqttUrl}, health ${site.httpUrl}/health`);
+
+  // e. The console, pointed at whatever the site actually bound.
+  say(`starting console on ${e.CONSOLE_HOST}:${e.CONSOLE_PORT}`);
+  const consoleEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    SWITCHYARD_DATA_DIR: dataDir,
+    SWITCHYARD_SERVICE: "console",
+    BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET ?? secrets.betterAuthSecret,
+    MQTT_URL: site.mqttUrl,
+    SITE_URL: site.httpUrl,
+  };
+  track("console", spawn(NEXT_BIN, ["start", "-H", e.CONSOLE_HOST, "-p", String(e.CONSOLE_PORT)], { cwd: ROOT, env: consoleEnv, stdio: ["ignore", "inherit", "inherit"] }), {
+    critical: true,
+  });
+  const reachable = `http://${loopbackFor(e.CONSOLE_HOST)}:${e.CONSOLE_PORT}`;
+  const health = await waitForConsole(`${reachable}/api/health`);
+  if (shuttingDown) return;
+
+  // f. What the user needs to get in.
+  const url = e.PUBLIC_URL ?? reachable;
+  process.stdout.write(`\nSwitchyard is running${health === "degraded" ? " (DEGRADED: /api/health answers 503; see the logs above)" : ""}: ${url}\n`);
+  printLogins(dataDir);
+  process.stdout.write("\nCtrl-C to stop\n");
+};
+
+main().catch((error: unknown) => {
+  if (shuttingDown) return;
+  const message = error instanceof StartError ? error.message : `unexpected error: ${(error as Error).stack ?? String(error)}`;
+  void shutdown(1, `start failed: ${message}`);
+});

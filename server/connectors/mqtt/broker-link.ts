@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import mqtt, { type MqttClient } from "mqtt";
+import { logger } from "../../log/logger";
+import type { UpstreamHealth } from "../health";
+
+export type BrokerLinkOptions = {
+  url: string;
+  username?: string;
+  password?: string;
+  health: UpstreamHealth;
+  /** How long a broken connection may keep retrying before it counts as down. */
+  downAfterMs?: number;
+  /** A site heartbeat older than this marks the site as reconnecting. */
+  siteStaleMs?: number;
+};
+
+export type BrokerLink = {
+  client: MqttClient;
+  close: () => Promise<void>;
+};
+
+const SITE_HEARTBEAT = "switchyard/site/heartbeat";
+const SITE_STATUS = "switchyard/site/status";
+
+/**
+ * The console's own connection to the MQTT broker (embedded aedes or an external one).
+ * It reports two links on the health bar: the broker itself, and the site process,
+ * whose heartbeat arrives through the broker. A unique client id and plain (non-shared)
+ * subscriptions keep it an observer that never steals another consumer's messages.
+ */
+export const connectBrokerLink = ({ url, username, password, health, downAfterMs = 10_000, siteStaleMs = 6_000 }: BrokerLinkOptions): BrokerLink => {
+  const log = logger().child({ connector: "mqtt" });
+  const broker = health.register("mqtt", "MQTT broker", url);
+  const site = health.register("site", "Site", null);
+  let downTimer: NodeJS.Timeout | null = null;
+  let lastHeartbeat = 0;
+
+  const client = mqtt.connect(url, {
+    clientId: `switchyard-console-${randomBytes(6).toString("hex")}`,
+    username,
+    password,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+    clean: true,
+  });
+
+  const markBroken = (detail: string) => {
+    broker.setState("reconnecting", detail);
+    site.setState("reconnecting", "broker unreachable");
+    downTimer ??= setTimeout(() => {
+      broker.setState("down", `${detail} for over ${Math.round(downAfterMs / 1000)} s`);
+      site.setState("down", "broker unreachable");
+    }, downAfterMs);
+  };
+
+  client.on("connect", () => {
+    if (downTimer) clearTimeout(downTimer);
+    downTimer = null;
+    broker.setState("connected", null);
+    broker.messageReceived();
+    // Resubscribe on every connect: a clean session forgets subscriptions.
+    client.subscribe([SITE_HEARTBEAT, SITE_STATUS, "$SYS/#"], { qos: 0 }, (error) => {
+      if (error) log.warn({ err: error }, "subscribe failed");
+    });
+  });
+  client.on("reconnect", () => markBroken("reconnecting"));
+  client.on("offline", () => markBroken("connection lost"));
+  client.on("error", (error) => {
+    log.warn({ err: error.message }, "mqtt error");
+    markBroken(error.message);
+  });
+  client.on("message", (topic, payload) => {
+    const now = Date.now();
+    broker.messageReceived(now);
+    if (topic === SITE_HEARTBEAT) {
+      lastHeartbeat = now;
+      site.messageReceived(now);
+      site.setState("connected", null);
+    } else if (topic === SITE_STATUS) {
+      try {
+        const status = JSON.parse(payload.toString()) as { state?: string };
+        if (status.state === "offline") site.setState("down", "site reported offline");
+      } catch {
+        log.warn({ topic }, "unreadable site status");
+      }
+    }
+  });
+
+  const staleCheck = setInterval(() => {
+    if (client.connected && lastHeartbeat > 0 && Date.now() - lastHeartbeat > siteStaleMs) {
+      site.setState("reconnecting", "no heartbeat");
+    }
+  }, 1000);
+  staleCheck.unref();
+
+  return {
+    client,
+    close: async () => {
+      clearInterval(staleCheck);
+      if (downTimer) clearTimeout(downTimer);
+      await client.endAsync(true);
+      broker.unregister();
+      site.unregister();
+    },
+  };
+};

@@ -1,0 +1,99 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every setting Switchyard reads, validated once, with embedded defaults so that
+ * `npm start` needs none of them. docs/configuration.md lists each one; keep both in step.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
+const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Where embedded state lives: PGlite data dirs, credentials.json. */
+  SWITCHYARD_DATA_DIR: z.string().default(".data"),
+  /** Unset → embedded PGlite in <data dir>/console; postgres://… → that server. */
+  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|memory:\/\/)/, "must be postgres://… or memory://").optional(),
+
+  CONSOLE_HOST: z.string().default("127.0.0.1"),
+  CONSOLE_PORT: port.default(3000),
+  /** The URL browsers use; cookies are Secure when it is https. */
+  PUBLIC_URL: z.url().optional(),
+  /** Secret for session signing; `npm start` generates one into credentials.json. */
+  BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(8),
+  /** Failed sign-ins per account within the window before further attempts are refused. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+  LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().positive().default(15),
+  /** Optional generic OIDC single sign-on (all three must be set to enable it). */
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_DISPLAY_NAME: z.string().default("SSO"),
+  OIDC_DEFAULT_ROLE: z.enum(["admin", "operator", "trader", "support", "viewer"]).default("viewer"),
+
+  /** Unset → the site's embedded broker (aedes) at mqtt://127.0.0.1:<MQTT_PORT>. */
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?):\/\//, "must be mqtt://, mqtts://, ws:// or wss://").optional(),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  /** Port of the embedded broker. Never 1883: a system Mosquitto may own it. */
+  MQTT_PORT: port.refine((p) => p !== 1883, "1883 belongs to a system broker; pick another").default(1884),
+
+  SITE_HOST: z.string().default("127.0.0.1"),
+  /** The site process's health and metrics port. */
+  SITE_PORT: port.default(8090),
+  /** Monitoring regions users can be granted. */
+  MONITORING_REGIONS: list.default(["eu-north", "eu-west", "ap-southeast"]),
+
+  /** Live feeds: coalescing window per browser and how many events a feed can replay. */
+  LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
+  LIVE_BUFFER_SIZE: z.coerce.number().int().min(16).default(2048),
+  /** Set to 1 to skip starting upstream connectors (unit tests). */
+  SWITCHYARD_NO_CONNECTORS: bool.default(false),
+});
+
+export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string };
+
+export type Credentials = {
+  secrets?: { betterAuthSecret?: string; siteToken?: string };
+  logins?: { role: string; email: string; password: string; participantId?: string }[];
+};
+
+export const credentialsPath = (dataDir: string) => path.resolve(dataDir, "credentials.json");
+
+export const readCredentials = (dataDir: string): Credentials => {
+  try {
+    return JSON.parse(fs.readFileSync(credentialsPath(dataDir), "utf8")) as Credentials;
+  } catch {
+    return {};
+  }
+};
+
+const INSECURE_DEV_SECRET = "switchyard-development-secret-do-not-use-in-production";
+
+export const loadEnv = (source: Record<string, string | undefined> = process.env): Env => {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  const authSecret =
+    e.BETTER_AUTH_SECRET ??
+    readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.betterAuthSecret ??
+    (e.NODE_ENV === "production" ? undefined : INSECURE_DEV_SECRET);
+  if (!authSecret) throw new Error("Invalid configuration:\n  BETTER_AUTH_SECRET: required in production (npm start generates one)");
+  return {
+    ...e,
+    authSecret,
+    publicUrl: e.PUBLIC_URL ?? `http://${e.CONSOLE_HOST === "0.0.0.0" ? "127.0.0.1" : e.CONSOLE_HOST}:${e.CONSOLE_PORT}`,
+    mqttUrl: e.MQTT_URL ?? `mqtt://127.0.0.1:${e.MQTT_PORT}`,
+  };
+};
+
+const g = globalThis as unknown as { __switchyardEnv?: Env };
+/** The process's settings, read once. */
+export const env = (): Env => (g.__switchyardEnv ??= loadEnv());

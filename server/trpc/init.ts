@@ -1,0 +1,136 @@
+/**
+ * tRPC for Switchyard: context, initialisation and procedure builders in one place.
+ *
+ * Every procedure is built with `procedure(permission)`, which records the permission in
+ * the procedure's meta (a test walks the router and fails on any procedure without one)
+ * and enforces it: no session → UNAUTHORIZED, a role without it → FORBIDDEN. Every
+ * mutation, allowed or not, leaves an audit entry.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import { randomUUID } from "node:crypto";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { writeAudit } from "../audit/write-audit";
+import { AppError } from "../errors";
+import type { Auth } from "../auth/auth";
+import { can, isRole, type ProcedurePermission, type Role } from "../auth/permissions";
+import type { Db } from "../db";
+import { logger } from "../log/logger";
+import { trpcCalls } from "../metrics";
+
+export type SessionUser = {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  participantId: string | null;
+  regions: string[];
+};
+
+export type Context = {
+  db: Db;
+  user: SessionUser | null;
+  /** One per HTTP request (a batch shares it); the trace id may span services. */
+  requestId: string;
+  traceId: string;
+  ip: string | null;
+  headers: Headers;
+};
+
+export type Meta = {
+  permission: ProcedurePermission;
+  /** How the audit names what a mutation acted on. */
+  auditTarget?: (input: unknown) => string | null | undefined;
+};
+
+/** Reads the session (if any) from the request's cookies. */
+export const createContext = async ({ db, auth, headers }: { db: Db; auth: Auth; headers: Headers }): Promise<Context> => {
+  const traceId = headers.get("x-trace-id") ?? traceIdFrom(headers.get("traceparent")) ?? randomUUID();
+  const ip = headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null;
+  const session = await auth.api.getSession({ headers }).catch(() => null);
+  let user: SessionUser | null = null;
+  if (session?.user) {
+    // Read the row itself: role changes and disabling take effect on the next request.
+    const row = await db.user.findUnique({ where: { id: session.user.id } });
+    if (row && !row.disabled && isRole(row.role)) {
+      user = { id: row.id, email: row.email, name: row.name, role: row.role, participantId: row.participantId, regions: row.regions };
+    }
+  }
+  return { db, user, requestId: randomUUID(), traceId, ip, headers };
+};
+
+const traceIdFrom = (traceparent: string | null) => traceparent?.split("-")[1] ?? null;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    transformer: superjson,
+    errorFormatter: ({ shape, error }) => ({
+      ...shape,
+      data: {
+        ...shape.data,
+        // A typed list of invalid fields, so forms can show each message where it belongs.
+        fields:
+          error.cause instanceof ZodError
+            ? error.cause.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }))
+            : error instanceof AppError && error.field
+              ? [{ path: error.field, message: error.message }]
+              : null,
+      },
+    }),
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const enforce = t.middleware(async ({ ctx, meta, path, type, next, getRawInput }) => {
+  const started = performance.now();
+  const permission = meta?.permission;
+  const audit = async (outcome: "ok" | "error" | "denied", error?: string) => {
+    if (type !== "mutation") return;
+    const input = await getRawInput().catch(() => undefined);
+    await writeAudit(ctx.db, {
+      actor: ctx.user ? { id: ctx.user.id, email: ctx.user.email, role: ctx.user.role } : null,
+      action: path,
+      target: meta?.auditTarget?.(input) ?? null,
+      input,
+      outcome,
+      error,
+      traceId: ctx.traceId,
+      ip: ctx.ip,
+    });
+  };
+
+  if (!permission) {
+    // Fail closed: a procedure that forgot to declare a permission serves nobody.
+    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `procedure ${path} declares no permission` });
+  }
+  if (permission !== "public" && !ctx.user) {
+    await audit("denied", "not signed in");
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  }
+  if (!can(ctx.user?.role, permission)) {
+    await audit("denied", `role ${ctx.user?.role} lacks ${permission}`);
+    throw new TRPCError({ code: "FORBIDDEN", message: `Your role (${ctx.user?.role}) may not do this (${permission}).` });
+  }
+
+  const result = await next({ ctx });
+  const seconds = (performance.now() - started) / 1000;
+  trpcCalls.observe({ path, type, ok: String(result.ok) }, seconds);
+  const log = logger().child({ requestId: ctx.requestId, traceId: ctx.traceId, userId: ctx.user?.id, path, type });
+  if (result.ok) log.debug({ ms: Math.round(seconds * 1000) }, "procedure ok");
+  else log.warn({ ms: Math.round(seconds * 1000), code: result.error.code, msg: result.error.message }, "procedure failed");
+  await audit(result.ok ? "ok" : "error", result.ok ? undefined : result.error.message);
+  return result;
+});
+
+/** A procedure that requires `permission` (or `public` / `session`). */
+export const procedure = (permission: ProcedurePermission, extra: Omit<Meta, "permission"> = {}) =>
+  t.procedure.meta({ permission, ...extra }).use(enforce);
+
+/** Narrows the context for handlers of non-public procedures. */
+export const requireUser = (ctx: Context): SessionUser => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return ctx.user;
+};

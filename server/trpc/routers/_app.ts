@@ -1,0 +1,20 @@
+import { router } from "../init";
+import { adminRouter } from "./admin";
+import { auditRouter } from "./audit";
+import { commandsRouter } from "./commands";
+import { healthRouter } from "./health";
+import { meRouter } from "./me";
+import { overviewRouter } from "./overview";
+import { systemRouter } from "./system";
+
+export const appRouter = router({
+  me: meRouter,
+  health: healthRouter,
+  overview: overviewRouter,
+  commands: commandsRouter,
+  system: systemRouter,
+  audit: auditRouter,
+  admin: adminRouter,
+});
+
+export type AppRouter = typeof appRouter;

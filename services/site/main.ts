@@ -1,0 +1,53 @@
+import { envSchema } from "../../server/env";
+import { logger } from "../../server/log/logger";
+import { startSite } from "./site";
+
+// The logger is created lazily, so naming the service here is early enough.
+process.env.SWITCHYARD_SERVICE ??= "site";
+
+const main = async () => {
+  // envSchema rather than loadEnv: the site needs no auth secret, and loadEnv would refuse
+  // to start a production site that was not handed one.
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  const log = logger();
+  const site = await startSite({
+    mqttUrl: e.MQTT_URL,
+    mqttUsername: e.MQTT_USERNAME,
+    mqttPassword: e.MQTT_PASSWORD,
+    mqttPort: e.MQTT_PORT,
+    host: e.SITE_HOST,
+    httpPort: e.SITE_PORT,
+    log,
+  });
+  // The launcher (scripts/start.ts) waits for this exact line to learn the actual ports.
+  process.stdout.write(`${JSON.stringify({ event: "ready", mqttUrl: site.mqttUrl, httpUrl: site.httpUrl, pid: process.pid })}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "site stopping");
+    // Backstop: a hung close must not keep the process alive past the launcher's patience.
+    setTimeout(() => process.exit(0), 1500).unref();
+    site.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: (error as Error).message }, "site shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+};
+
+main().catch((error: unknown) => {
+  // Plain stderr as well as the log: a misconfiguration must be readable even with LOG_LEVEL=silent.
+  process.stderr.write(`site failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});
