@@ -1,0 +1,155 @@
+import { createHash } from "node:crypto";
+import type pino from "pino";
+import { logger } from "../../server/log/logger";
+import { base64Sha256 } from "../../services/csms/gateway/auth";
+import type { OcppVersion } from "../../services/csms/protocol";
+import { deriveSeed } from "./rng";
+import { createScheduler } from "./scheduler";
+import { startStationSim, type Behaviour, type StationSim, type StationSimOptions } from "./station";
+
+export type FleetOptions = {
+  /** The gateway's base websocket URL, e.g. ws://127.0.0.1:9310. */
+  url: string;
+  stations: number;
+  /** Share of OCPP 1.6 stations; the rest speak 2.0.1. Spread evenly over the ids. */
+  ratio16?: number;
+  passwordFor?: (id: string) => string;
+  idPrefix?: string;
+  behaviour?: Behaviour;
+  /** When set, every station is registered there first (MaEVe's POST /api/v0/cs/{id}). */
+  managerUrl?: string;
+  /** Sent as `authorization: Bearer …` with registrations, for a manager that does not allow open registration. */
+  managerToken?: string;
+  /** Stations opened per second, so a big fleet does not hit the gateway with one burst. */
+  connectRatePerSec?: number;
+  seed?: number;
+  log?: pino.Logger;
+} & Pick<StationSimOptions, "speed" | "connectors" | "meterIntervalMs" | "rebootDelayMs" | "callTimeoutMs">;
+
+export type Fleet = {
+  stations: StationSim[];
+  /** Resolves once every station has been accepted by a BootNotification. */
+  ready: Promise<void>;
+  summary: () => { stations: number; connected: number; booted: number; charging: number; faulted: number };
+  close: () => Promise<void>;
+};
+
+/** A stable per-station password, so registration and connection agree across restarts. */
+export const defaultPassword = (id: string) => createHash("sha256").update(`switchyard-sim:${id}`).digest("base64url").slice(0, 24);
+
+export const stationId = (prefix: string, i: number) => `${prefix}${String(i + 1).padStart(5, "0")}`;
+
+/** Evenly interleaves versions: with ratio 0.5 every second station speaks 1.6. */
+export const protocolFor = (i: number, ratio16: number): OcppVersion =>
+  Math.floor((i + 1) * ratio16) > Math.floor(i * ratio16) ? "ocpp1.6" : "ocpp2.0.1";
+
+/**
+ * Registers stations with the manager. Tolerant by design: the manager may not be running
+ * (tests, a gateway started with CSMS_ALLOW_ANY_STATION=1), which must not stop the fleet.
+ */
+export const registerStations = async ({
+  managerUrl,
+  managerToken,
+  ids,
+  passwordFor,
+  log,
+  concurrency = 16,
+}: {
+  managerUrl: string;
+  managerToken?: string;
+  ids: string[];
+  passwordFor: (id: string) => string;
+  log: pino.Logger;
+  concurrency?: number;
+}) => {
+  const base = managerUrl.replace(/\/+$/, "");
+  let registered = 0;
+  let failed = 0;
+  let unreachable = false;
+  let next = 0;
+  const worker = async () => {
+    while (!unreachable && next < ids.length) {
+      const id = ids[next++];
+      try {
+        const res = await fetch(`${base}/api/v0/cs/${encodeURIComponent(id)}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(managerToken ? { authorization: `Bearer ${managerToken}` } : {}) },
+          body: JSON.stringify({ securityProfile: 0, base64SHA256Password: base64Sha256(passwordFor(id)), invalidUsernameAllowed: false }),
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.body?.cancel();
+        if (res.ok) registered += 1;
+        else {
+          failed += 1;
+          if (failed <= 3) log.warn({ id, status: res.status }, "station registration refused");
+        }
+      } catch (error) {
+        // One unreachable manager is enough to know; do not try thousands more.
+        if (unreachable) return;
+        unreachable = true;
+        log.warn({ managerUrl, err: (error as Error).message }, "manager unreachable; stations not registered");
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  log.info({ registered, failed, unreachable }, "station registration done");
+  return { registered, failed, unreachable };
+};
+
+export const startFleet = async (opts: FleetOptions): Promise<Fleet> => {
+  const log = opts.log ?? logger();
+  const prefix = opts.idPrefix ?? "SIM";
+  const ratio16 = opts.ratio16 ?? 0.5;
+  const passwordFor = opts.passwordFor ?? defaultPassword;
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const rate = opts.connectRatePerSec ?? 200;
+  const ids = Array.from({ length: opts.stations }, (_, i) => stationId(prefix, i));
+
+  if (opts.managerUrl) await registerStations({ managerUrl: opts.managerUrl, managerToken: opts.managerToken, ids, passwordFor, log });
+
+  const scheduler = createScheduler({ tickMs: 100, onError: (error) => log.warn({ err: (error as Error).message }, "station tick failed") });
+  const stations: StationSim[] = [];
+  let closed = false;
+  for (const [i, id] of ids.entries()) {
+    if (closed) break;
+    stations.push(
+      await startStationSim({
+        id,
+        url: opts.url,
+        password: passwordFor(id),
+        protocol: protocolFor(i, ratio16),
+        seed: deriveSeed(seed, i),
+        behaviour: opts.behaviour ?? "demo",
+        speed: opts.speed,
+        connectors: opts.connectors,
+        meterIntervalMs: opts.meterIntervalMs,
+        rebootDelayMs: opts.rebootDelayMs,
+        callTimeoutMs: opts.callTimeoutMs,
+        scheduler,
+        log,
+      }),
+    );
+    if (i < ids.length - 1) await new Promise((r) => setTimeout(r, 1000 / rate));
+  }
+  log.info({ stations: stations.length, url: opts.url, ratio16, seed }, "fleet started");
+
+  return {
+    stations,
+    ready: Promise.all(stations.map((s) => s.waitForBoot())).then(() => undefined),
+    summary: () => {
+      const states = stations.map((s) => s.state());
+      return {
+        stations: states.length,
+        connected: states.filter((s) => s.connected).length,
+        booted: states.filter((s) => s.connected && s.bootStatus === "Accepted").length,
+        charging: states.reduce((n, s) => n + s.connectors.filter((c) => c.transaction?.active).length, 0),
+        faulted: states.reduce((n, s) => n + s.connectors.filter((c) => c.faulted).length, 0),
+      };
+    },
+    close: async () => {
+      closed = true;
+      scheduler.stop();
+      await Promise.allSettled(stations.map((s) => s.close()));
+    },
+  };
+};
