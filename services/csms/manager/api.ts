@@ -1,0 +1,438 @@
+import { timingSafeEqual } from "node:crypto";
+import type http from "node:http";
+import { Prisma, type PrismaClient } from "@prisma/client";
+import type pino from "pino";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import { chargeStationAuthSchema, isValidStationId, OCPP_VERSIONS } from "../protocol";
+import { isUniqueViolation } from "./db";
+import { commandBodySchema, CommandInputError, type CommandAction } from "./commands";
+import type { Feed } from "./feed";
+import type { CommandResult, StationView, TransactionView } from "./manager";
+
+/** The HTTP API of API.md on node:http: a tiny router, zod on every input, JSON errors. */
+
+export type ApiContext = {
+  db: PrismaClient;
+  log: pino.Logger;
+  feed: Feed;
+  apiToken: string;
+  gatewayToken?: string;
+  openRegistration: boolean;
+  registry: Registry;
+  mqttConnected: () => boolean;
+  flush: () => Promise<void>;
+  loadViews: (filter?: { ids?: string[]; where?: Prisma.CsmsStationWhereInput }) => Promise<{ view: StationView }[]>;
+  getStation: (id: string) => Promise<{ view: StationView; registeredAt: Date | null } | undefined>;
+  sendCommand: (id: string, body: { action: CommandAction; params: unknown; timeoutMs?: number }) => Promise<CommandResult | undefined>;
+  onRegistered: (id: string) => void;
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 64 * 1024;
+
+const sendJson = (res: http.ServerResponse, status: number, body: unknown) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+};
+
+const readBody = (req: http.IncomingMessage) =>
+  new Promise<unknown>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, "payload_too_large", `request body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new HttpError(400, "invalid_json", "the request body is not valid JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+
+const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> => {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new HttpError(
+      400,
+      "invalid_input",
+      `invalid ${where}`,
+      r.error.issues.map((i) => ({ path: [where, ...i.path].join("."), message: i.message })),
+    );
+  }
+  return r.data;
+};
+
+const sameSecret = (given: string | undefined, expected: string) => {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
+const unb64 = (s: string) => Buffer.from(s, "base64url").toString("utf8");
+
+const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const cursor = z.string().min(1).max(500);
+
+const stationsQuery = z.strictObject({
+  q: z.string().max(100).optional(),
+  online: bool.optional(),
+  protocol: z.enum(OCPP_VERSIONS).optional(),
+  status: z.string().min(1).max(40).optional(),
+  limit: limit(1000, 100),
+  cursor: cursor.optional(),
+});
+const messagesQuery = z.strictObject({ limit: limit(1000, 100), cursor: z.string().regex(/^\d{1,19}$/).optional(), format: z.enum(["json", "csv"]).default("json") });
+const transactionsQuery = z.strictObject({ stationId: z.string().min(1).max(48).optional(), active: bool.optional(), limit: limit(1000, 100), cursor: cursor.optional() });
+const tokensQuery = z.strictObject({ q: z.string().max(100).optional(), limit: limit(1000, 100), cursor: cursor.optional() });
+
+const idTag = z.string().min(1).max(36).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+const tokenStatus = z.enum(["Accepted", "Blocked", "Expired", "Invalid"]);
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const tokenCreate = z.strictObject({ idTag, status: tokenStatus.default("Accepted"), expiresAt: isoDate.nullable().optional(), note: z.string().max(500).nullable().optional() });
+const tokenPatch = z
+  .strictObject({ status: tokenStatus.optional(), expiresAt: isoDate.nullable().optional(), note: z.string().max(500).nullable().optional() })
+  .refine((v) => Object.keys(v).length > 0, "give at least one of status, expiresAt, note");
+const registration = chargeStationAuthSchema.extend({
+  base64SHA256Password: z
+    .string()
+    .refine((s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, "base64").length === 32, "must be the base64 of a 32-byte SHA-256 digest")
+    .optional(),
+});
+
+type TokenRow = Prisma.CsmsTokenGetPayload<object>;
+const tokenView = (t: TokenRow) => ({ idTag: t.idTag, status: t.status, expiresAt: t.expiresAt?.toISOString() ?? null, note: t.note, updatedAt: t.updatedAt.toISOString() });
+type TxRow = Prisma.CsmsTransactionGetPayload<object>;
+const txView = (t: TxRow): TransactionView => ({
+  id: t.id,
+  stationId: t.stationId,
+  evseId: t.evseId,
+  connectorId: t.connectorId,
+  idTag: t.idTag,
+  startedAt: t.startedAt.toISOString(),
+  stoppedAt: t.stoppedAt?.toISOString() ?? null,
+  meterStartWh: t.meterStartWh,
+  meterStopWh: t.meterStopWh,
+  energyWh: t.energyWh,
+  stopReason: t.stopReason,
+  active: t.active,
+});
+
+const csvCell = (v: unknown) => {
+  let s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
+  // Spreadsheet formula injection: a cell must not start with = + - @.
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+type Handler = (ctx: { req: http.IncomingMessage; res: http.ServerResponse; params: string[]; query: Record<string, string> }) => Promise<void>;
+type Route = { method: string; pattern: RegExp; auth: "api" | "gateway" | "registration" | "none"; handler: Handler };
+
+export const createApi = (c: ApiContext) => {
+  const routes: Route[] = [];
+  const route = (method: string, path: string, auth: Route["auth"], handler: Handler) =>
+    routes.push({ method, pattern: new RegExp(`^${path.replaceAll(/:[a-zA-Z]+/g, "([^/]+)")}$`), auth, handler });
+
+  const stationId = (raw: string) => {
+    if (!isValidStationId(raw)) throw new HttpError(400, "invalid_station_id", "station ids match [A-Za-z0-9._:@-]{1,48}");
+    return raw;
+  };
+
+  // ---------- MaEVe-compatible ----------
+
+  route("POST", "/api/v0/cs/:id", "registration", async ({ req, res, params }) => {
+    const id = stationId(params[0]);
+    const body = parse(registration, await readBody(req), "body");
+    if (body.securityProfile < 2 && !body.base64SHA256Password) throw new HttpError(400, "invalid_input", "base64SHA256Password is required for security profiles 0 and 1", [{ path: "body.base64SHA256Password", message: "required" }]);
+    const data = { passwordHash: body.base64SHA256Password ?? null, securityProfile: body.securityProfile, invalidUsernameAllowed: body.invalidUsernameAllowed ?? false };
+    await c.db.csmsStation.upsert({ where: { id }, create: { id, ...data }, update: data });
+    c.onRegistered(id);
+    sendJson(res, 201, {});
+  });
+  route("GET", "/api/v0/cs/:id/auth", "gateway", async ({ res, params }) => {
+    const id = stationId(params[0]);
+    const row = await c.db.csmsStation.findUnique({ where: { id }, select: { passwordHash: true, securityProfile: true, invalidUsernameAllowed: true } });
+    if (!row || (!row.passwordHash && row.securityProfile < 2)) throw new HttpError(404, "not_found", `station ${id} is not registered`);
+    sendJson(res, 200, {
+      securityProfile: row.securityProfile,
+      ...(row.passwordHash ? { base64SHA256Password: row.passwordHash } : {}),
+      invalidUsernameAllowed: row.invalidUsernameAllowed,
+    });
+  });
+
+  // ---------- stations ----------
+
+  route("GET", "/api/v0/stations", "api", async ({ res, query }) => {
+    const q = parse(stationsQuery, query, "query");
+    const where: Prisma.CsmsStationWhereInput = {
+      ...(q.q ? { id: { contains: q.q, mode: "insensitive" } } : {}),
+      ...(q.protocol ? { protocol: q.protocol } : {}),
+      ...(q.status ? { connectors: { some: { status: q.status } } } : {}),
+    };
+    let views = (await c.loadViews({ where })).map((v) => v.view);
+    if (q.online !== undefined) views = views.filter((v) => v.online === q.online);
+    const total = views.length;
+    const after = q.cursor ? unb64(q.cursor) : undefined;
+    const rest = after !== undefined ? views.filter((v) => v.id > after) : views;
+    const items = rest.slice(0, q.limit);
+    sendJson(res, 200, { items, nextCursor: rest.length > q.limit ? b64(items[items.length - 1].id) : null, total });
+  });
+  route("GET", "/api/v0/stations/snapshot", "api", async ({ res }) => {
+    // The position is taken first: an event raced into the snapshot is replayed, never lost.
+    const seq = c.feed.seq();
+    const stations = (await c.loadViews()).map((v) => v.view);
+    sendJson(res, 200, { epoch: c.feed.epoch, seq, stations });
+  });
+  route("GET", "/api/v0/stations/:id", "api", async ({ res, params }) => {
+    const id = stationId(params[0]);
+    const found = await c.getStation(id);
+    if (!found) throw new HttpError(404, "not_found", `station ${id} not found`);
+    const rows = await c.db.csmsStationConfig.findMany({ where: { stationId: id }, orderBy: [{ key: "asc" }, { component: "asc" }, { variable: "asc" }] });
+    const keys = rows.filter((r) => r.key !== "");
+    const vars = rows.filter((r) => r.key === "");
+    sendJson(res, 200, {
+      ...found.view,
+      registeredAt: found.registeredAt?.toISOString() ?? null,
+      configuration: keys.length ? keys.map((r) => ({ key: r.key, value: r.value, readonly: r.readonly ?? false })) : null,
+      variables: vars.length ? vars.map((r) => ({ component: r.component, variable: r.variable, value: r.value })) : null,
+    });
+  });
+  route("GET", "/api/v0/stations/:id/messages", "api", async ({ res, params, query }) => {
+    const id = stationId(params[0]);
+    const q = parse(messagesQuery, query, "query");
+    if (!(await c.db.csmsStation.findUnique({ where: { id }, select: { id: true } }))) throw new HttpError(404, "not_found", `station ${id} not found`);
+    await c.flush();
+    const rows = await c.db.csmsMessageLog.findMany({
+      where: { stationId: id, ...(q.cursor ? { id: { lt: BigInt(q.cursor) } } : {}) },
+      orderBy: { id: "desc" },
+      take: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const items = page.map((r) => ({
+      id: r.id.toString(),
+      at: r.at.toISOString(),
+      direction: r.direction,
+      type: r.type,
+      action: r.action,
+      messageId: r.messageId,
+      payload: r.payload,
+      errorCode: r.errorCode,
+    }));
+    const nextCursor = rows.length > q.limit ? page[page.length - 1].id.toString() : null;
+    if (q.format === "csv") {
+      const header = ["id", "at", "direction", "type", "action", "messageId", "errorCode", "payload"];
+      const lines = [header.join(","), ...items.map((m) => [m.id, m.at, m.direction, m.type, m.action, m.messageId, m.errorCode, m.payload].map(csvCell).join(","))];
+      const text = `${lines.join("\r\n")}\r\n`;
+      res.writeHead(200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="${id.replaceAll(/[^A-Za-z0-9._-]/g, "_")}-messages.csv"`,
+        "cache-control": "no-store",
+        ...(nextCursor ? { "x-next-cursor": nextCursor } : {}),
+      });
+      res.end(text);
+      return;
+    }
+    sendJson(res, 200, { items, nextCursor });
+  });
+  route("POST", "/api/v0/stations/:id/commands", "api", async ({ req, res, params }) => {
+    const id = stationId(params[0]);
+    const body = parse(commandBodySchema, await readBody(req), "body");
+    let result: CommandResult | undefined;
+    try {
+      result = await c.sendCommand(id, body);
+    } catch (error) {
+      if (error instanceof CommandInputError) throw new HttpError(400, "invalid_input", error.message, error.fields);
+      throw error;
+    }
+    if (!result) throw new HttpError(404, "not_found", `station ${id} not found`);
+    sendJson(res, 200, result);
+  });
+
+  // ---------- transactions ----------
+
+  route("GET", "/api/v0/transactions", "api", async ({ res, query }) => {
+    const q = parse(transactionsQuery, query, "query");
+    await c.flush();
+    const where: Prisma.CsmsTransactionWhereInput = {
+      ...(q.stationId ? { stationId: q.stationId } : {}),
+      ...(q.active !== undefined ? { active: q.active } : {}),
+    };
+    let after: { s: Date; i: string } | undefined;
+    if (q.cursor) {
+      try {
+        const parsed = JSON.parse(unb64(q.cursor)) as { s: string; i: string };
+        after = { s: new Date(parsed.s), i: String(parsed.i) };
+        if (Number.isNaN(after.s.getTime())) throw new Error("bad date");
+      } catch {
+        throw new HttpError(400, "invalid_input", "invalid cursor", [{ path: "query.cursor", message: "not a cursor from this API" }]);
+      }
+    }
+    const [rows, total] = await Promise.all([
+      c.db.csmsTransaction.findMany({
+        where: after ? { AND: [where, { OR: [{ startedAt: { lt: after.s } }, { startedAt: after.s, id: { lt: after.i } }] }] } : where,
+        orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+        take: q.limit + 1,
+      }),
+      c.db.csmsTransaction.count({ where }),
+    ]);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    sendJson(res, 200, { items: page.map(txView), nextCursor: rows.length > q.limit ? b64(JSON.stringify({ s: last.startedAt.toISOString(), i: last.id })) : null, total });
+  });
+  route("GET", "/api/v0/transactions/:id", "api", async ({ res, params }) => {
+    const id = params[0];
+    if (id.length > 100) throw new HttpError(400, "invalid_input", "transaction id too long");
+    await c.flush();
+    const row = await c.db.csmsTransaction.findUnique({ where: { id } });
+    if (!row) throw new HttpError(404, "not_found", `transaction ${id} not found`);
+    const samples = await c.db.csmsMeterSample.findMany({ where: { transactionId: id }, orderBy: [{ at: "asc" }, { id: "asc" }], take: 20_000 });
+    sendJson(res, 200, {
+      ...txView(row),
+      samples: samples.map((s) => ({ at: s.at.toISOString(), powerW: s.powerW, energyWh: s.energyWh, socPct: s.socPct })),
+    });
+  });
+
+  // ---------- tokens ----------
+
+  route("GET", "/api/v0/tokens", "api", async ({ res, query }) => {
+    const q = parse(tokensQuery, query, "query");
+    const where: Prisma.CsmsTokenWhereInput = q.q ? { idTag: { contains: q.q, mode: "insensitive" } } : {};
+    const after = q.cursor ? unb64(q.cursor) : undefined;
+    const [rows, total] = await Promise.all([
+      c.db.csmsToken.findMany({ where: after !== undefined ? { AND: [where, { idTag: { gt: after } }] } : where, orderBy: { idTag: "asc" }, take: q.limit + 1 }),
+      c.db.csmsToken.count({ where }),
+    ]);
+    const page = rows.slice(0, q.limit);
+    sendJson(res, 200, { items: page.map(tokenView), nextCursor: rows.length > q.limit ? b64(page[page.length - 1].idTag) : null, total });
+  });
+  route("POST", "/api/v0/tokens", "api", async ({ req, res }) => {
+    const body = parse(tokenCreate, await readBody(req), "body");
+    try {
+      const row = await c.db.csmsToken.create({ data: { idTag: body.idTag, status: body.status, expiresAt: body.expiresAt ?? null, note: body.note ?? null } });
+      sendJson(res, 201, tokenView(row));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new HttpError(409, "conflict", `token ${body.idTag} already exists`);
+      throw error;
+    }
+  });
+  route("PATCH", "/api/v0/tokens/:idTag", "api", async ({ req, res, params }) => {
+    const tag = parse(idTag, params[0], "idTag");
+    const body = parse(tokenPatch, await readBody(req), "body");
+    try {
+      const row = await c.db.csmsToken.update({ where: { idTag: tag }, data: body });
+      sendJson(res, 200, tokenView(row));
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") throw new HttpError(404, "not_found", `token ${tag} not found`);
+      throw error;
+    }
+  });
+  route("DELETE", "/api/v0/tokens/:idTag", "api", async ({ res, params }) => {
+    const tag = parse(idTag, params[0], "idTag");
+    const { count } = await c.db.csmsToken.deleteMany({ where: { idTag: tag } });
+    if (!count) throw new HttpError(404, "not_found", `token ${tag} not found`);
+    res.writeHead(204).end();
+  });
+
+  // ---------- live feed ----------
+
+  route("GET", "/api/v0/events", "api", async ({ req, res, query }) => {
+    const header = req.headers["last-event-id"];
+    c.feed.serve(req, res, (Array.isArray(header) ? header[0] : header) ?? query.lastEventId);
+  });
+
+  // ---------- operations ----------
+
+  route("GET", "/health", "none", async ({ res }) => {
+    const dbOk = await c.db.$queryRawUnsafe("SELECT 1").then(
+      () => true,
+      () => false,
+    );
+    const mqttOk = c.mqttConnected();
+    sendJson(res, dbOk && mqttOk ? 200 : 503, { status: dbOk && mqttOk ? "ok" : "unavailable", db: dbOk ? "up" : "down", mqtt: mqttOk ? "connected" : "disconnected" });
+  });
+  route("GET", "/metrics", "none", async ({ res }) => {
+    const text = await c.registry.metrics();
+    res.writeHead(200, { "content-type": c.registry.contentType });
+    res.end(text);
+  });
+
+  const authorized = (req: http.IncomingMessage, auth: Route["auth"]) => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+    switch (auth) {
+      case "none":
+        return true;
+      case "api":
+        return sameSecret(bearer, c.apiToken);
+      case "registration":
+        return c.openRegistration || sameSecret(bearer, c.apiToken);
+      case "gateway": {
+        if (!c.gatewayToken) return true;
+        const token = req.headers["x-gateway-token"];
+        return sameSecret(Array.isArray(token) ? token[0] : token, c.gatewayToken);
+      }
+    }
+  };
+
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://manager");
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+    let matchedPath = false;
+    for (const r of routes) {
+      const m = r.pattern.exec(url.pathname);
+      if (!m) continue;
+      matchedPath = true;
+      if (r.method !== method) continue;
+      if (!authorized(req, r.auth)) {
+        sendJson(res, 401, { error: "unauthorized", message: r.auth === "gateway" ? "missing or wrong x-gateway-token" : "missing or wrong bearer token" });
+        return;
+      }
+      let params: string[];
+      try {
+        params = m.slice(1).map((p) => decodeURIComponent(p));
+      } catch {
+        sendJson(res, 400, { error: "invalid_input", message: "malformed path" });
+        return;
+      }
+      const query = Object.fromEntries(url.searchParams.entries());
+      r.handler({ req, res, params, query }).catch((error: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (error instanceof HttpError) {
+          sendJson(res, error.status, { error: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) });
+          return;
+        }
+        c.log.error({ err: (error as Error).message, path: url.pathname }, "request failed");
+        sendJson(res, 503, { error: "unavailable", message: "the request could not be completed; try again" });
+      });
+      return;
+    }
+    sendJson(res, matchedPath ? 405 : 404, matchedPath ? { error: "method_not_allowed", message: `${req.method} not allowed here` } : { error: "not_found", message: "no such route" });
+  };
+};

@@ -1,0 +1,1385 @@
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type pino from "pino";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { logger as defaultLogger } from "../../../server/log/logger";
+import {
+  csmsTopics,
+  CSMS_ACTIONS,
+  envelopeSchema,
+  GATEWAY_ERROR,
+  parseStationTopic,
+  STATION_ACTIONS,
+  stationPresenceSchema,
+  type Envelope,
+  type ErrorEnvelope,
+  type OcppVersion,
+  type ResultEnvelope,
+  type StationPresence,
+} from "../protocol";
+import { createApi } from "./api";
+import { createBatcher } from "./batch";
+import { formatComponent, formatVariable, mapCommand, outcomeOf, type CommandAction, type Component201, type Variable201 } from "./commands";
+import { isUniqueViolation } from "./db";
+import { createFeed, type FeedEventType } from "./feed";
+import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
+
+export type ManagerOptions = {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  mqttUrl: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  topicPrefix?: string;
+  /** MQTT 5 shared-subscription group (`$share/<group>/<prefix>/in/+/+`). */
+  shareGroup?: string;
+  db: PrismaClient;
+  /** Bearer token for /api/v0/*. */
+  apiToken: string;
+  /** Expected `x-gateway-token` on the gateway's auth lookup; unset → lookups need no token. */
+  gatewayToken?: string;
+  /** Unknown idTags are Accepted instead of Invalid (embedded demo). */
+  acceptUnknownTokens?: boolean;
+  /**
+   * Lets `POST /api/v0/cs/{id}` register without the bearer token (the embedded demo's
+   * simulators register that way). Off by default: anyone could otherwise set a password.
+   */
+  openRegistration?: boolean;
+  /** What BootNotification answers; online = any message within 2× this. */
+  heartbeatIntervalSec?: number;
+  commandTimeoutMs?: number;
+  messageLogDays?: number;
+  /** Unique per process; prefixes the ids of this manager's CALLs (≤ 8 characters). */
+  managerId?: string;
+  feedBufferSize?: number;
+  /** How often stations are checked for going offline. */
+  sweepIntervalMs?: number;
+  /** How long `startManager` waits for the first MQTT connection. */
+  connectTimeoutMs?: number;
+  log?: pino.Logger;
+};
+
+export type Manager = {
+  url: string;
+  managerId: string;
+  /** True when the broker honours `$share` (the in-topics are load-balanced across managers). */
+  sharedSubscription: () => boolean;
+  /** Writes every batched row (message log, samples, last-seen) to the database now. */
+  flush: () => Promise<void>;
+  /** Flushes batches, stops HTTP, SSE and MQTT. Does not close `db`. Idempotent. */
+  close: () => Promise<void>;
+};
+
+export type ConnectorView = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: string };
+export type StationView = {
+  id: string;
+  protocol: OcppVersion | null;
+  online: boolean;
+  lastSeenAt: string | null;
+  bootedAt: string | null;
+  heartbeatIntervalSec: number;
+  vendor: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  serialNumber: string | null;
+  gateway: string | null;
+  connectors: ConnectorView[];
+  activeTransactionIds: string[];
+  powerW: number | null;
+  energyTodayWh: number;
+};
+export type TransactionView = {
+  id: string;
+  stationId: string;
+  evseId: number;
+  connectorId: number;
+  idTag: string | null;
+  startedAt: string;
+  stoppedAt: string | null;
+  meterStartWh: number | null;
+  meterStopWh: number | null;
+  energyWh: number;
+  stopReason: string | null;
+  active: boolean;
+};
+export type MeterEvent = {
+  stationId: string;
+  evseId: number;
+  connectorId: number;
+  transactionId: string | null;
+  at: string;
+  powerW: number | null;
+  energyWh: number | null;
+  socPct: number | null;
+};
+export type CommandResult = {
+  status: "accepted" | "rejected" | "failed" | "timed_out" | "offline";
+  ocppAction: string;
+  request: Record<string, unknown>;
+  response?: Record<string, unknown>;
+  errorCode?: string;
+  errorDescription?: string;
+};
+
+type TxState = {
+  id: string;
+  transactionId: string;
+  stationId: string;
+  evseId: number;
+  connectorId: number;
+  idTag: string | null;
+  startedAt: Date;
+  stoppedAt: Date | null;
+  meterStartWh: number | null;
+  meterStopWh: number | null;
+  energyWh: number;
+  powerW: number | null;
+  socPct: number | null;
+  stopReason: string | null;
+  active: boolean;
+};
+type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date };
+type StationState = {
+  id: string;
+  exists: boolean;
+  protocol: OcppVersion | null;
+  registeredAt: Date | null;
+  vendor: string | null;
+  model: string | null;
+  firmwareVersion: string | null;
+  serialNumber: string | null;
+  heartbeatIntervalSec: number;
+  bootedAt: Date | null;
+  lastSeenAt: Date | null;
+  gateway: string | null;
+  connectors: Map<string, ConnectorState>;
+  /** Active transactions and those started today (for energyTodayWh). */
+  txs: Map<string, TxState>;
+  loadedAt: number;
+  /** `online` of the last station event this manager published for it. */
+  emittedOnline?: boolean;
+};
+
+type StationRow = Prisma.CsmsStationGetPayload<{ include: { connectors: true } }>;
+type TxRow = Prisma.CsmsTransactionGetPayload<object>;
+
+const CACHE_TTL_MS = 60_000;
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const startOfToday = () => {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  return d;
+};
+const connectorKey = (evseId: number, connectorId: number) => `${evseId}/${connectorId}`;
+const isOcppVersion = (v: string | null | undefined): v is OcppVersion => v === "ocpp1.6" || v === "ocpp2.0.1";
+
+const urlHost = (host: string) => {
+  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
+  return net.isIPv6(host) ? `[${host}]` : host;
+};
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+
+/** Logs at most once per `intervalMs` per key. */
+const createLogThrottle = (intervalMs: number) => {
+  const last = new Map<string, number>();
+  return (key: string) => {
+    const now = Date.now();
+    const prev = last.get(key);
+    if (prev !== undefined && now - prev < intervalMs) return false;
+    last.set(key, now);
+    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
+    return true;
+  };
+};
+
+const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
+const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
+
+/** jsonb refuses \u0000; such payloads are stored with it replaced. */
+const jsonSafe = (value: unknown): Prisma.InputJsonValue => {
+  const text = JSON.stringify(value ?? {});
+  return (text.includes("\\u0000") ? JSON.parse(text.replaceAll("\\u0000", "\\ufffd")) : value) as Prisma.InputJsonValue;
+};
+
+const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () => number; cachedStations: () => number }) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "csms_manager_mqtt_connected",
+    help: "1 while the manager's MQTT connection is up",
+    registers: [registry],
+    collect() {
+      this.set(gauges.mqttConnected() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "csms_manager_feed_clients",
+    help: "Open SSE connections on /api/v0/events",
+    registers: [registry],
+    collect() {
+      this.set(gauges.feedClients());
+    },
+  });
+  new Gauge({
+    name: "csms_manager_cached_stations",
+    help: "Stations in this manager's in-memory view",
+    registers: [registry],
+    collect() {
+      this.set(gauges.cachedStations());
+    },
+  });
+  const mqttMessages = new Counter({ name: "csms_manager_mqtt_messages_total", help: "MQTT messages by direction", labelNames: ["direction"] as const, registers: [registry] });
+  const badPayloads = new Counter({
+    name: "csms_manager_bad_payloads_total",
+    help: "MQTT payloads ignored because they are not valid JSON or not a valid envelope",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const calls = new Counter({
+    name: "csms_manager_station_calls_total",
+    help: "Station CALLs handled, by action and outcome (result | error)",
+    labelNames: ["action", "outcome"] as const,
+    registers: [registry],
+  });
+  const callDuration = new Histogram({
+    name: "csms_manager_call_duration_seconds",
+    help: "Time from receiving a station CALL to publishing the answer",
+    labelNames: ["action"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const commands = new Counter({
+    name: "csms_manager_commands_total",
+    help: "Commands sent through the API, by neutral action and status",
+    labelNames: ["action", "status"] as const,
+    registers: [registry],
+  });
+  const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
+  const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
+  const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
+  const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
+  for (const reason of ["json", "schema", "topic"]) badPayloads.inc({ reason }, 0);
+  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, forwarded, batchRows, batchErrors, feedEvents };
+};
+
+export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
+  const log = opts.log ?? defaultLogger();
+  const db = opts.db;
+  const host = opts.host ?? "127.0.0.1";
+  const prefix = opts.topicPrefix ?? "cs";
+  const group = opts.shareGroup ?? "manager";
+  const topics = csmsTopics(prefix);
+  const heartbeatIntervalSec = opts.heartbeatIntervalSec ?? 60;
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
+  const messageLogDays = opts.messageLogDays ?? 7;
+  const managerId = opts.managerId ?? randomBytes(4).toString("hex");
+  if (!/^[A-Za-z0-9_-]{1,8}$/.test(managerId)) throw new Error("managerId must be 1–8 letters, digits, _ or -");
+  const replyTopic = (id: string) => `${prefix}/reply/${id}`;
+  const feedTopic = (id: string) => `${prefix}/feed/${id}`;
+  const shouldLog = createLogThrottle(10_000);
+
+  const cache = new Map<string, StationState>();
+  const loading = new Map<string, Promise<StationState>>();
+  const presence = new Map<string, StationPresence>();
+  const feed = createFeed({ size: opts.feedBufferSize ?? 10_000 });
+  let mqtt: MqttClient | undefined;
+  let shared = false;
+  let closing = false;
+
+  const metrics = createMetrics({ mqttConnected: () => !!mqtt?.connected, feedClients: () => feed.clients(), cachedStations: () => cache.size });
+
+  // ---------- batched writes ----------
+
+  type LogRow = Prisma.CsmsMessageLogCreateManyInput;
+  const messageLog = createBatcher<LogRow>({
+    write: async (rows) => {
+      await db.csmsMessageLog.createMany({ data: rows });
+      metrics.batchRows.inc({ table: "message_log" }, rows.length);
+    },
+    writeOne: (row) => db.csmsMessageLog.create({ data: row }),
+    onError: (error, n) => (metrics.batchErrors.inc({ table: "message_log" }), log.warn({ err: error.message, rows: n }, "message log batch failed")),
+  });
+  const samples = createBatcher<Prisma.CsmsMeterSampleCreateManyInput>({
+    write: async (rows) => {
+      await db.csmsMeterSample.createMany({ data: rows });
+      metrics.batchRows.inc({ table: "meter_sample" }, rows.length);
+    },
+    onError: (error, n) => (metrics.batchErrors.inc({ table: "meter_sample" }), log.warn({ err: error.message, rows: n }, "meter sample batch failed")),
+  });
+  /** Last-seen times and running transaction values, written together once a second. */
+  const dirtySeen = new Map<string, Date>();
+  const dirtyTx = new Map<string, TxState>();
+  const flushState = async () => {
+    if (dirtySeen.size) {
+      const entries = [...dirtySeen.entries()];
+      dirtySeen.clear();
+      await db
+        .$executeRawUnsafe(
+          `UPDATE "csms"."station" AS s SET "lastSeenAt" = v.at
+           FROM (SELECT unnest($1::text[]) AS id, unnest($2::text[])::timestamp(3) AS at) AS v
+           WHERE s.id = v.id AND (s."lastSeenAt" IS NULL OR s."lastSeenAt" < v.at)`,
+          entries.map(([id]) => id),
+          entries.map(([, at]) => at.toISOString()),
+        )
+        .catch((error: Error) => log.warn({ err: error.message }, "last-seen update failed"));
+    }
+    if (dirtyTx.size) {
+      const txs = [...dirtyTx.values()];
+      dirtyTx.clear();
+      await db
+        .$executeRawUnsafe(
+          `UPDATE "csms"."transaction" AS t SET "energyWh" = v.energy, "powerW" = v.power, "socPct" = v.soc, "meterStartWh" = COALESCE(t."meterStartWh", v.start), "updatedAt" = now()
+           FROM (SELECT unnest($1::text[]) AS id, unnest($2::float8[]) AS energy, unnest($3::float8[]) AS power, unnest($4::float8[]) AS soc, unnest($5::float8[]) AS start) AS v
+           WHERE t.id = v.id AND t.active`,
+          txs.map((t) => t.id),
+          txs.map((t) => t.energyWh),
+          txs.map((t) => t.powerW),
+          txs.map((t) => t.socPct),
+          txs.map((t) => t.meterStartWh),
+        )
+        .catch((error: Error) => log.warn({ err: error.message }, "transaction update failed"));
+    }
+  };
+  let stateFlush: Promise<void> = Promise.resolve();
+  const flushStateSerial = () => (stateFlush = stateFlush.then(flushState));
+  const stateTimer = setInterval(() => void flushStateSerial(), 1000);
+  stateTimer.unref();
+  const flush = async () => {
+    await Promise.all([messageLog.flush(), samples.flush(), flushStateSerial()]);
+  };
+
+  const logFrame = (stationId: string, direction: "in" | "out", envelope: Envelope) =>
+    messageLog.push({
+      at: new Date(),
+      stationId,
+      direction,
+      type: envelope.type,
+      action: envelope.action ?? null,
+      messageId: envelope.id,
+      payload: jsonSafe(envelope),
+      errorCode: envelope.type === 4 ? envelope.error_code : null,
+    });
+
+  const retention = async () => {
+    const cutoff = new Date(Date.now() - messageLogDays * 86_400_000);
+    const { count } = await db.csmsMessageLog.deleteMany({ where: { at: { lt: cutoff } } });
+    if (count) log.info({ count, cutoff: cutoff.toISOString() }, "message log retention");
+    return count;
+  };
+  const retentionTimer = setInterval(() => void retention().catch((error: Error) => log.warn({ err: error.message }, "retention failed")), 3_600_000);
+  retentionTimer.unref();
+
+  // ---------- the in-memory view ----------
+
+  const txFromRow = (r: TxRow): TxState => ({
+    id: r.id,
+    transactionId: r.transactionId,
+    stationId: r.stationId,
+    evseId: r.evseId,
+    connectorId: r.connectorId,
+    idTag: r.idTag,
+    startedAt: r.startedAt,
+    stoppedAt: r.stoppedAt,
+    meterStartWh: r.meterStartWh,
+    meterStopWh: r.meterStopWh,
+    energyWh: r.energyWh,
+    powerW: r.powerW,
+    socPct: r.socPct,
+    stopReason: r.stopReason,
+    active: r.active,
+  });
+  const stateFromRows = (id: string, row: StationRow | null, txRows: TxRow[]): StationState => ({
+    id,
+    exists: !!row,
+    protocol: isOcppVersion(row?.protocol) ? row.protocol : null,
+    registeredAt: row?.registeredAt ?? null,
+    vendor: row?.vendor ?? null,
+    model: row?.model ?? null,
+    firmwareVersion: row?.firmwareVersion ?? null,
+    serialNumber: row?.serialNumber ?? null,
+    heartbeatIntervalSec: row?.heartbeatIntervalSec ?? heartbeatIntervalSec,
+    bootedAt: row?.bootedAt ?? null,
+    lastSeenAt: row?.lastSeenAt ?? null,
+    gateway: row?.gateway ?? null,
+    connectors: new Map(
+      (row?.connectors ?? []).map((c) => [connectorKey(c.evseId, c.connectorId), { evseId: c.evseId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, updatedAt: c.updatedAt }]),
+    ),
+    txs: new Map(txRows.map((t) => [t.id, txFromRow(t)])),
+    loadedAt: Date.now(),
+  });
+  const txWhere = (stationIds?: string[]) => ({
+    ...(stationIds ? { stationId: { in: stationIds } } : {}),
+    OR: [{ active: true }, { startedAt: { gte: startOfToday() } }],
+  });
+
+  const loadStation = async (id: string) => {
+    const [row, txRows] = await Promise.all([
+      db.csmsStation.findUnique({ where: { id }, include: { connectors: true } }),
+      db.csmsTransaction.findMany({ where: { stationId: id, OR: [{ active: true }, { startedAt: { gte: startOfToday() } }] } }),
+    ]);
+    const st = stateFromRows(id, row, txRows);
+    const old = cache.get(id);
+    if (old) {
+      // Keep what this process knows better than the (batched) database.
+      if (old.lastSeenAt && (!st.lastSeenAt || old.lastSeenAt > st.lastSeenAt)) st.lastSeenAt = old.lastSeenAt;
+      st.emittedOnline = old.emittedOnline;
+      for (const [txId, t] of old.txs) {
+        const fresh = st.txs.get(txId);
+        if (fresh && fresh.active && t.active) Object.assign(fresh, { energyWh: t.energyWh, powerW: t.powerW, socPct: t.socPct });
+      }
+    }
+    cache.set(id, st);
+    return st;
+  };
+  const getStation = (id: string): Promise<StationState> => {
+    const st = cache.get(id);
+    if (st && Date.now() - st.loadedAt < CACHE_TTL_MS) return Promise.resolve(st);
+    let p = loading.get(id);
+    if (!p) {
+      p = loadStation(id).finally(() => loading.delete(id));
+      loading.set(id, p);
+    }
+    return p;
+  };
+
+  const isOnline = (id: string, lastSeenAt: Date | null, intervalSec: number, now = Date.now()) => {
+    const p = presence.get(id);
+    if (p?.online) return true;
+    // A socket that closed after the last message means offline now, not in 2 intervals.
+    if (p && (!lastSeenAt || p.at >= lastSeenAt.getTime())) return false;
+    return !!lastSeenAt && now - lastSeenAt.getTime() < 2 * intervalSec * 1000;
+  };
+
+  const viewOf = (st: StationState, now = Date.now()): StationView => {
+    const today = startOfToday();
+    const active = [...st.txs.values()].filter((t) => t.active);
+    const powers = active.map((t) => t.powerW).filter((p): p is number => p !== null);
+    return {
+      id: st.id,
+      protocol: st.protocol ?? presence.get(st.id)?.protocol ?? null,
+      online: isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec, now),
+      lastSeenAt: iso(st.lastSeenAt),
+      bootedAt: iso(st.bootedAt),
+      heartbeatIntervalSec: st.heartbeatIntervalSec,
+      vendor: st.vendor,
+      model: st.model,
+      firmwareVersion: st.firmwareVersion,
+      serialNumber: st.serialNumber,
+      gateway: presence.get(st.id)?.gateway ?? st.gateway,
+      connectors: [...st.connectors.values()]
+        .sort((a, b) => a.evseId - b.evseId || a.connectorId - b.connectorId)
+        .map((c) => ({ evseId: c.evseId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, updatedAt: c.updatedAt.toISOString() })),
+      activeTransactionIds: active.map((t) => t.id).sort(),
+      powerW: powers.length ? powers.reduce((a, b) => a + b, 0) : null,
+      energyTodayWh: [...st.txs.values()].filter((t) => t.startedAt >= today).reduce((sum, t) => sum + Math.max(0, t.energyWh), 0),
+    };
+  };
+  const txView = (t: TxState): TransactionView => ({
+    id: t.id,
+    stationId: t.stationId,
+    evseId: t.evseId,
+    connectorId: t.connectorId,
+    idTag: t.idTag,
+    startedAt: t.startedAt.toISOString(),
+    stoppedAt: iso(t.stoppedAt),
+    meterStartWh: t.meterStartWh,
+    meterStopWh: t.meterStopWh,
+    energyWh: t.energyWh,
+    stopReason: t.stopReason,
+    active: t.active,
+  });
+
+  /** Views straight from the database (for lists and snapshots), overlaid with what this process knows. */
+  const loadViews = async ({ ids, where }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput } = {}) => {
+    const rows = await db.csmsStation.findMany({ where: { ...(where ?? {}), ...(ids ? { id: { in: ids } } : {}) }, include: { connectors: true }, orderBy: { id: "asc" } });
+    // Small result sets ask for their stations' transactions only; big ones for all of today's.
+    const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 500 ? rows.map((r) => r.id) : undefined) });
+    const byStation = new Map<string, TxRow[]>();
+    for (const t of txRows) {
+      const list = byStation.get(t.stationId);
+      if (list) list.push(t);
+      else byStation.set(t.stationId, [t]);
+    }
+    const now = Date.now();
+    return rows.map((row) => {
+      const st = stateFromRows(row.id, row, byStation.get(row.id) ?? []);
+      const cached = cache.get(row.id);
+      if (cached?.lastSeenAt && (!st.lastSeenAt || cached.lastSeenAt > st.lastSeenAt)) st.lastSeenAt = cached.lastSeenAt;
+      if (cached) {
+        for (const [txId, t] of cached.txs) {
+          const fresh = st.txs.get(txId);
+          if (fresh?.active && t.active) Object.assign(fresh, { energyWh: t.energyWh, powerW: t.powerW, socPct: t.socPct });
+        }
+      }
+      return { view: viewOf(st, now), row };
+    });
+  };
+
+  // ---------- the live feed ----------
+
+  const publishRaw = (topic: string, payload: string) =>
+    new Promise<void>((resolve) => {
+      if (!mqtt) return resolve();
+      metrics.mqttMessages.inc({ direction: "published" });
+      mqtt.publish(topic, payload, { qos: 0 }, (error) => {
+        if (error && shouldLog(`publish:${topic}`)) log.warn({ topic, err: error.message }, "mqtt publish failed");
+        resolve();
+      });
+    });
+
+  /** Appends to this manager's feed; `broadcast` also tells the other managers (their feeds carry it too). */
+  const emit = (type: FeedEventType, data: unknown, broadcast = true) => {
+    feed.publish(type, data);
+    metrics.feedEvents.inc({ type, origin: "local" });
+    if (broadcast) void publishRaw(feedTopic(managerId), JSON.stringify({ t: type, d: data }));
+  };
+  const emitStation = (st: StationState, broadcast = true) => {
+    const view = viewOf(st);
+    st.emittedOnline = view.online;
+    emit("station", view, broadcast);
+  };
+
+  // Meter events: at most one per second per connector.
+  const lastMeterAt = new Map<string, number>();
+  const pendingMeter = new Map<string, MeterEvent>();
+  const emitMeter = (event: MeterEvent) => {
+    const key = `${event.stationId}/${event.evseId}/${event.connectorId}`;
+    const now = Date.now();
+    if (now - (lastMeterAt.get(key) ?? 0) >= 1000) {
+      lastMeterAt.set(key, now);
+      pendingMeter.delete(key);
+      emit("meter", event);
+    } else pendingMeter.set(key, event);
+  };
+  const meterTimer = setInterval(() => {
+    const now = Date.now();
+    for (const [key, event] of pendingMeter) {
+      if (now - (lastMeterAt.get(key) ?? 0) < 1000) continue;
+      pendingMeter.delete(key);
+      lastMeterAt.set(key, now);
+      emit("meter", event);
+    }
+  }, 200);
+  meterTimer.unref();
+
+  /** Another manager's change: into our feed, and into our cache so our next view is current. */
+  const onForeignEvent = (payload: Buffer) => {
+    let msg: { t?: unknown; d?: unknown };
+    try {
+      msg = JSON.parse(payload.toString("utf8")) as { t?: unknown; d?: unknown };
+    } catch {
+      return;
+    }
+    if ((msg.t !== "station" && msg.t !== "transaction" && msg.t !== "meter") || !msg.d || typeof msg.d !== "object") return;
+    feed.publish(msg.t, msg.d);
+    metrics.feedEvents.inc({ type: msg.t, origin: "foreign" });
+    if (msg.t === "station") {
+      const v = msg.d as StationView;
+      const st = cache.get(v.id);
+      if (!st) return;
+      const activeIds = [...st.txs.values()].filter((t) => t.active).map((t) => t.id).sort();
+      if (activeIds.join(",") !== (v.activeTransactionIds ?? []).join(",")) {
+        cache.delete(v.id); // reload on next use rather than guess
+        return;
+      }
+      st.exists = true;
+      if (isOcppVersion(v.protocol)) st.protocol = v.protocol;
+      Object.assign(st, { vendor: v.vendor, model: v.model, firmwareVersion: v.firmwareVersion, serialNumber: v.serialNumber, heartbeatIntervalSec: v.heartbeatIntervalSec });
+      st.bootedAt = v.bootedAt ? new Date(v.bootedAt) : null;
+      if (v.lastSeenAt && (!st.lastSeenAt || new Date(v.lastSeenAt) > st.lastSeenAt)) st.lastSeenAt = new Date(v.lastSeenAt);
+      st.connectors = new Map(
+        (v.connectors ?? []).map((c) => [connectorKey(c.evseId, c.connectorId), { ...c, errorCode: c.errorCode ?? null, updatedAt: new Date(c.updatedAt) }]),
+      );
+      st.emittedOnline = v.online;
+    } else if (msg.t === "transaction") {
+      const v = msg.d as TransactionView;
+      const st = cache.get(v.stationId);
+      if (!st) return;
+      const old = st.txs.get(v.id);
+      const wire = old?.transactionId ?? (v.id.startsWith(`${v.stationId}:`) ? v.id.slice(v.stationId.length + 1) : v.id);
+      st.txs.set(v.id, {
+        ...v,
+        transactionId: wire,
+        startedAt: new Date(v.startedAt),
+        stoppedAt: v.stoppedAt ? new Date(v.stoppedAt) : null,
+        powerW: v.active ? (old?.powerW ?? null) : null,
+        socPct: old?.socPct ?? null,
+      });
+    } else {
+      const v = msg.d as MeterEvent;
+      const t = v.transactionId ? cache.get(v.stationId)?.txs.get(v.transactionId) : undefined;
+      if (t?.active) {
+        if (v.powerW !== null) t.powerW = v.powerW;
+        if (v.socPct !== null) t.socPct = v.socPct;
+        if (v.energyWh !== null && t.meterStartWh !== null) t.energyWh = Math.max(0, v.energyWh - t.meterStartWh);
+      }
+    }
+  };
+
+  // ---------- station CALLs ----------
+
+  const ensureRow = async (st: StationState, version: OcppVersion) => {
+    if (st.exists && st.protocol === version) return;
+    await db.csmsStation.upsert({
+      where: { id: st.id },
+      create: { id: st.id, protocol: version, heartbeatIntervalSec, lastSeenAt: st.lastSeenAt ?? new Date() },
+      update: { protocol: version },
+    });
+    if (!st.exists) st.registeredAt = new Date();
+    st.exists = true;
+    st.protocol = version;
+  };
+
+  type TokenStatus = "Accepted" | "Blocked" | "Expired" | "Invalid";
+  const authorize = async (idTag: unknown): Promise<TokenStatus> => {
+    if (typeof idTag !== "string" || !idTag) return "Invalid";
+    const token = await db.csmsToken.findUnique({ where: { idTag } });
+    if (!token) return opts.acceptUnknownTokens ? "Accepted" : "Invalid";
+    if (token.status === "Accepted" && token.expiresAt && token.expiresAt.getTime() < Date.now()) return "Expired";
+    return token.status as TokenStatus;
+  };
+
+  const findTx = async (st: StationState, wireId: string) => {
+    for (const t of st.txs.values()) if (t.transactionId === wireId) return t;
+    const row = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: st.id, transactionId: wireId } } });
+    if (!row) return undefined;
+    const t = txFromRow(row);
+    st.txs.set(t.id, t);
+    return t;
+  };
+  const activeTxOn = (st: StationState, evseId: number) => [...st.txs.values()].find((t) => t.active && t.evseId === evseId);
+
+  /** Applies meter samples: batched rows, the transaction's running values, a coalesced meter event. */
+  const applySamples = (st: StationState, evseId: number, connectorId: number, tx: TxState | undefined, list: Sample[]) => {
+    if (!list.length) return;
+    for (const s of list) {
+      samples.push({ stationId: st.id, transactionId: tx?.id ?? null, evseId, connectorId, at: s.at, powerW: s.powerW, energyWh: s.energyWh, socPct: s.socPct });
+      if (tx?.active) {
+        if (s.energyWh !== null) {
+          if (tx.meterStartWh === null) tx.meterStartWh = s.energyWh;
+          tx.energyWh = Math.max(0, s.energyWh - tx.meterStartWh);
+        }
+        if (s.powerW !== null) tx.powerW = s.powerW;
+        if (s.socPct !== null) tx.socPct = s.socPct;
+        dirtyTx.set(tx.id, tx);
+      }
+    }
+    const last = list[list.length - 1];
+    emitMeter({ stationId: st.id, evseId, connectorId, transactionId: tx?.id ?? null, at: last.at.toISOString(), powerW: last.powerW, energyWh: last.energyWh, socPct: last.socPct });
+  };
+
+  const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
+    try {
+      return await db.csmsTransaction.create({ data: { ...data, id: preferredId } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Created meanwhile (a retried message), or the id is taken by another station's transaction.
+      const existing = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: data.stationId, transactionId: data.transactionId } } });
+      if (existing) return existing;
+      return db.csmsTransaction.create({ data: { ...data, id: `${data.stationId}:${data.transactionId}` } });
+    }
+  };
+
+  const upsertConfig = async (stationId: string, rows: { key?: string; component?: string; variable?: string; value: string | null; readonly: boolean | null }[]) => {
+    if (!rows.length) return;
+    await db.$executeRawUnsafe(
+      `INSERT INTO "csms"."station_config" ("stationId", "key", "component", "variable", "value", "readonly", "updatedAt")
+       SELECT $1, k, c, v, val, ro, now() FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS x(k, c, v, val, ro)
+       ON CONFLICT ("stationId", "key", "component", "variable")
+       DO UPDATE SET "value" = EXCLUDED."value", "readonly" = COALESCE(EXCLUDED."readonly", "station_config"."readonly"), "updatedAt" = now()`,
+      stationId,
+      rows.map((r) => r.key ?? ""),
+      rows.map((r) => r.component ?? ""),
+      rows.map((r) => r.variable ?? ""),
+      rows.map((r) => r.value),
+      rows.map((r) => r.readonly),
+    );
+  };
+
+  const setConnector = async (st: StationState, evseId: number, connectorId: number, status: string, errorCode: string | null) => {
+    const updatedAt = new Date();
+    await db.csmsConnector.upsert({
+      where: { stationId_evseId_connectorId: { stationId: st.id, evseId, connectorId } },
+      create: { stationId: st.id, evseId, connectorId, status, errorCode, updatedAt },
+      update: { status, errorCode, updatedAt },
+    });
+    const key = connectorKey(evseId, connectorId);
+    const prev = st.connectors.get(key);
+    st.connectors.set(key, { evseId, connectorId, status, errorCode, updatedAt });
+    return !prev || prev.status !== status || prev.errorCode !== errorCode;
+  };
+
+  type Req = Record<string, unknown>;
+  const handleCall = async (version: OcppVersion, st: StationState, action: string, r: Req): Promise<Req> => {
+    const v16 = version === "ocpp1.6";
+    const now = new Date();
+    switch (action) {
+      case "BootNotification": {
+        const info = bootInfo(version, r);
+        await db.csmsStation.upsert({
+          where: { id: st.id },
+          create: { id: st.id, protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
+          update: { protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
+        });
+        if (!st.exists) st.registeredAt = now;
+        Object.assign(st, info, { exists: true, protocol: version, bootedAt: now, heartbeatIntervalSec });
+        emitStation(st);
+        return { status: "Accepted", currentTime: now.toISOString(), interval: heartbeatIntervalSec };
+      }
+      case "Heartbeat":
+        return { currentTime: now.toISOString() };
+      case "StatusNotification": {
+        await ensureRow(st, version);
+        let changed: boolean;
+        if (v16) {
+          const connectorId = Number(r.connectorId);
+          // Connector 0 is the station as a whole; OCPP 1.6 connector N is stored as EVSE N.
+          if (!Number.isInteger(connectorId) || connectorId <= 0) return {};
+          const errorCode = typeof r.errorCode === "string" && r.errorCode !== "NoError" ? r.errorCode : null;
+          changed = await setConnector(st, connectorId, connectorId, String(r.status), errorCode);
+        } else {
+          changed = await setConnector(st, Number(r.evseId), Number(r.connectorId), String(r.connectorStatus), null);
+        }
+        if (changed) emitStation(st);
+        return {};
+      }
+      case "Authorize": {
+        if (v16) return { idTagInfo: { status: await authorize(r.idTag) } };
+        const token = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
+        if (token?.type === "NoAuthorization") return { idTokenInfo: { status: "Accepted" } };
+        return { idTokenInfo: { status: await authorize(token?.idToken) } };
+      }
+      case "StartTransaction": {
+        await ensureRow(st, version);
+        const status = await authorize(r.idTag);
+        const rows = await db.$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq`);
+        const seq = Number(rows[0].seq);
+        const connectorId = Number(r.connectorId);
+        const row = await db.csmsTransaction.create({
+          data: {
+            id: String(seq),
+            seq,
+            stationId: st.id,
+            transactionId: String(seq),
+            evseId: connectorId,
+            connectorId,
+            idTag: typeof r.idTag === "string" ? r.idTag : null,
+            startedAt: parseTime(r.timestamp, now),
+            meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
+          },
+        });
+        const tx = txFromRow(row);
+        st.txs.set(tx.id, tx);
+        emit("transaction", txView(tx));
+        emitStation(st);
+        return { transactionId: seq, idTagInfo: { status } };
+      }
+      case "StopTransaction": {
+        await ensureRow(st, version);
+        const tx = await findTx(st, String(r.transactionId));
+        if (tx) {
+          const meterStop = typeof r.meterStop === "number" ? r.meterStop : null;
+          applySamples(st, tx.evseId, tx.connectorId, tx, parseMeterValues(r.transactionData));
+          dirtyTx.delete(tx.id);
+          Object.assign(tx, {
+            active: false,
+            stoppedAt: parseTime(r.timestamp, now),
+            meterStopWh: meterStop,
+            energyWh: meterStop !== null && tx.meterStartWh !== null ? Math.max(0, meterStop - tx.meterStartWh) : tx.energyWh,
+            stopReason: typeof r.reason === "string" ? r.reason : "Local",
+            powerW: null,
+          });
+          await db.csmsTransaction.update({
+            where: { id: tx.id },
+            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, updatedAt: now },
+          });
+          emit("transaction", txView(tx));
+          emitStation(st);
+        } else if (shouldLog(`unknown-tx:${st.id}`)) log.warn({ stationId: st.id, transactionId: r.transactionId }, "StopTransaction for an unknown transaction");
+        return typeof r.idTag === "string" ? { idTagInfo: { status: await authorize(r.idTag) } } : {};
+      }
+      case "TransactionEvent": {
+        await ensureRow(st, version);
+        const info = (r.transactionInfo ?? {}) as Req;
+        const wireId = String(info.transactionId);
+        const evse = r.evse as { id?: number; connectorId?: number } | undefined;
+        const eventType = String(r.eventType);
+        const list = parseMeterValues(r.meterValue);
+        const idToken = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
+        let tx = await findTx(st, wireId);
+        let changed = false;
+        if (!tx) {
+          const firstEnergy = list.find((s) => s.energyWh !== null)?.energyWh ?? null;
+          const row = await createTx(
+            {
+              stationId: st.id,
+              transactionId: wireId,
+              evseId: evse?.id ?? 0,
+              connectorId: evse?.connectorId ?? 1,
+              idTag: typeof idToken?.idToken === "string" ? idToken.idToken : null,
+              startedAt: parseTime(r.timestamp, now),
+              meterStartWh: firstEnergy,
+            },
+            wireId,
+          );
+          tx = txFromRow(row);
+          st.txs.set(tx.id, tx);
+          changed = true;
+        } else if (evse?.id !== undefined && tx.evseId !== evse.id) {
+          tx.evseId = evse.id;
+          tx.connectorId = evse.connectorId ?? tx.connectorId;
+          await db.csmsTransaction.update({ where: { id: tx.id }, data: { evseId: tx.evseId, connectorId: tx.connectorId } });
+        }
+        if (!tx.idTag && typeof idToken?.idToken === "string") {
+          tx.idTag = idToken.idToken;
+          await db.csmsTransaction.update({ where: { id: tx.id }, data: { idTag: tx.idTag } });
+          changed = true;
+        }
+        applySamples(st, tx.evseId, tx.connectorId, tx, list);
+        if (eventType === "Ended" && tx.active) {
+          const lastEnergy = [...list].reverse().find((s) => s.energyWh !== null)?.energyWh ?? null;
+          dirtyTx.delete(tx.id);
+          Object.assign(tx, {
+            active: false,
+            stoppedAt: parseTime(r.timestamp, now),
+            meterStopWh: lastEnergy,
+            stopReason: typeof info.stoppedReason === "string" ? info.stoppedReason : "Local",
+            powerW: null,
+          });
+          if (lastEnergy !== null && tx.meterStartWh !== null) tx.energyWh = Math.max(0, lastEnergy - tx.meterStartWh);
+          await db.csmsTransaction.update({
+            where: { id: tx.id },
+            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, meterStartWh: tx.meterStartWh, updatedAt: now },
+          });
+          changed = true;
+        }
+        if (changed) {
+          emit("transaction", txView(tx));
+          emitStation(st);
+        }
+        if (idToken && typeof idToken.idToken === "string") {
+          return { idTokenInfo: { status: idToken.type === "NoAuthorization" ? "Accepted" : await authorize(idToken.idToken) } };
+        }
+        return {};
+      }
+      case "MeterValues": {
+        await ensureRow(st, version);
+        const list = parseMeterValues(r.meterValue);
+        if (v16) {
+          const connectorId = Number(r.connectorId);
+          const tx = r.transactionId !== undefined ? await findTx(st, String(r.transactionId)) : activeTxOn(st, connectorId);
+          applySamples(st, tx?.evseId ?? connectorId, tx?.connectorId ?? connectorId, tx, list);
+        } else {
+          const evseId = Number(r.evseId);
+          const tx = activeTxOn(st, evseId);
+          applySamples(st, evseId, tx?.connectorId ?? (evseId === 0 ? 0 : 1), tx, list);
+        }
+        return {};
+      }
+      case "DataTransfer":
+        return { status: r.vendorId === "Switchyard" ? "Accepted" : "UnknownVendorId" };
+      case "NotifyReport": {
+        const data = Array.isArray(r.reportData) ? (r.reportData as { component: Component201; variable: Variable201; variableAttribute?: { type?: string; value?: string; mutability?: string }[] }[]) : [];
+        await upsertConfig(
+          st.id,
+          data.map((d) => {
+            const attr = d.variableAttribute?.find((a) => !a.type || a.type === "Actual") ?? d.variableAttribute?.[0];
+            return { component: formatComponent(d.component), variable: formatVariable(d.variable), value: attr?.value ?? null, readonly: attr?.mutability ? attr.mutability === "ReadOnly" : null };
+          }),
+        );
+        return {};
+      }
+      case "FirmwareStatusNotification":
+      case "DiagnosticsStatusNotification":
+      case "SecurityEventNotification":
+      case "NotifyEvent":
+      case "LogStatusNotification":
+      case "SignedFirmwareStatusNotification":
+      case "PublishFirmwareStatusNotification":
+      case "NotifyMonitoringReport":
+      case "NotifyChargingLimit":
+      case "ClearedChargingLimit":
+      case "NotifyCustomerInformation":
+      case "NotifyDisplayMessages":
+      case "NotifyEVChargingSchedule":
+      case "ReportChargingProfiles":
+      case "ReservationStatusUpdate":
+        return {};
+      case "NotifyEVChargingNeeds":
+        return { status: "Rejected" };
+      case "SignCertificate":
+        return { status: "Rejected" };
+      default:
+        throw Object.assign(new Error(`${action} is not implemented by this CSMS`), { code: "NotImplemented" });
+    }
+  };
+
+  /** Side effects of a manager CALL's answer (any manager may receive it: action and request are merged in). */
+  const applyResult = async (stationId: string, env: ResultEnvelope) => {
+    const r = env.response;
+    const req = env.request ?? {};
+    switch (env.action) {
+      case "GetConfiguration": {
+        const keys = Array.isArray(r.configurationKey) ? (r.configurationKey as { key: string; readonly?: boolean; value?: string }[]) : [];
+        await upsertConfig(stationId, keys.map((k) => ({ key: k.key, value: k.value ?? null, readonly: typeof k.readonly === "boolean" ? k.readonly : null })));
+        return;
+      }
+      case "ChangeConfiguration":
+        if (r.status === "Accepted" || r.status === "RebootRequired") await upsertConfig(stationId, [{ key: String(req.key), value: String(req.value), readonly: false }]);
+        return;
+      case "GetVariables": {
+        const results = Array.isArray(r.getVariableResult)
+          ? (r.getVariableResult as { attributeStatus: string; component: Component201; variable: Variable201; attributeValue?: string }[])
+          : [];
+        await upsertConfig(
+          stationId,
+          results
+            .filter((x) => x.attributeStatus === "Accepted")
+            .map((x) => ({ component: formatComponent(x.component), variable: formatVariable(x.variable), value: x.attributeValue ?? null, readonly: null })),
+        );
+        return;
+      }
+      case "SetVariables": {
+        const results = Array.isArray(r.setVariableResult) ? (r.setVariableResult as { attributeStatus: string; component: Component201; variable: Variable201 }[]) : [];
+        const sent = Array.isArray(req.setVariableData) ? (req.setVariableData as { component: Component201; variable: Variable201; attributeValue: string }[]) : [];
+        await upsertConfig(
+          stationId,
+          results.flatMap((x) => {
+            if (x.attributeStatus !== "Accepted" && x.attributeStatus !== "RebootRequired") return [];
+            const c = formatComponent(x.component);
+            const v = formatVariable(x.variable);
+            const s = sent.find((d) => formatComponent(d.component) === c && formatVariable(d.variable) === v);
+            return s ? [{ component: c, variable: v, value: s.attributeValue, readonly: false }] : [];
+          }),
+        );
+        return;
+      }
+    }
+  };
+
+  // ---------- commands (manager CALLs) ----------
+
+  type Pending = { resolve: (env: ResultEnvelope | ErrorEnvelope) => void };
+  const pending = new Map<string, Pending>();
+  const commandQueues = new Map<string, Promise<unknown>>();
+
+  const resolvePending = (env: ResultEnvelope | ErrorEnvelope) => {
+    const p = pending.get(env.id);
+    if (!p) return false;
+    pending.delete(env.id);
+    p.resolve(env);
+    return true;
+  };
+
+  const stationOnline = async (id: string) => {
+    const st = await getStation(id);
+    if (isOnline(id, st.lastSeenAt, st.heartbeatIntervalSec)) return true;
+    // Another manager may have seen it more recently than this one.
+    await flushStateSerial();
+    const row = await db.csmsStation.findUnique({ where: { id }, select: { lastSeenAt: true } });
+    if (row?.lastSeenAt && (!st.lastSeenAt || row.lastSeenAt > st.lastSeenAt)) st.lastSeenAt = row.lastSeenAt;
+    return isOnline(id, st.lastSeenAt, st.heartbeatIntervalSec);
+  };
+
+  /** undefined → unknown station (404). Throws CommandInputError on bad params (400). */
+  const sendCommand = async (stationId: string, body: { action: CommandAction; params: unknown; timeoutMs?: number }): Promise<CommandResult | undefined> => {
+    const st = await getStation(stationId);
+    if (!st.exists) {
+      // The cache may predate a registration made through another manager.
+      const st2 = await loadStation(stationId);
+      if (!st2.exists) return undefined;
+    }
+    const station = cache.get(stationId) ?? st;
+    const version = station.protocol ?? presence.get(stationId)?.protocol;
+    const txIds = new Map([...station.txs.values()].map((t) => [t.id, t.transactionId]));
+    let mapped: ReturnType<typeof mapCommand>;
+    if (!version) {
+      // Never booted and not connected: validate against 2.0.1's richer catalogue, then report offline.
+      mapped = mapCommand("ocpp2.0.1", body.action, body.params);
+      metrics.commands.inc({ action: body.action, status: "offline" });
+      return { status: "offline", ocppAction: mapped.action, request: mapped.request };
+    }
+    const lookupWire = async (apiId: string) => {
+      if (txIds.has(apiId)) return;
+      const row = await db.csmsTransaction.findUnique({ where: { id: apiId } });
+      if (row && row.stationId === stationId) txIds.set(apiId, row.transactionId);
+    };
+    const p = body.params as Record<string, unknown> | undefined;
+    if (p && (typeof p.transactionId === "string" || typeof p.transactionId === "number")) await lookupWire(String(p.transactionId));
+    mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? apiId);
+    const base = { ocppAction: mapped.action, request: mapped.request };
+    const finish = (result: CommandResult) => {
+      metrics.commands.inc({ action: body.action, status: result.status });
+      return result;
+    };
+    if (!(await stationOnline(stationId))) return finish({ status: "offline", ...base });
+
+    const run = async (): Promise<CommandResult> => {
+      if (!mqtt?.connected) return { status: "failed", ...base, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
+      if (!(await stationOnline(stationId))) return { status: "offline", ...base };
+      const id = `${managerId}:${randomBytes(12).toString("hex")}`;
+      const timeoutMs = body.timeoutMs ?? commandTimeoutMs;
+      const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          resolve(undefined);
+        }, timeoutMs);
+        pending.set(id, {
+          resolve: (env) => {
+            clearTimeout(timer);
+            resolve(env);
+          },
+        });
+      });
+      const call = { type: 2 as const, action: mapped.action, id, request: mapped.request };
+      logFrame(stationId, "out", call);
+      await publishRaw(topics.out(version, stationId), JSON.stringify(call));
+      const env = await answer;
+      if (!env) return { status: "timed_out", ...base };
+      if (env.type === 4) {
+        if (env.error_code === GATEWAY_ERROR.stationOffline) return { status: "offline", ...base, errorCode: env.error_code, errorDescription: env.error_description };
+        return { status: "failed", ...base, errorCode: env.error_code, errorDescription: env.error_description };
+      }
+      return { status: outcomeOf(mapped.action, env.response), ...base, response: env.response };
+    };
+    // One manager call in flight per station from this manager.
+    const previous = commandQueues.get(stationId) ?? Promise.resolve();
+    const mine = previous.then(run, run);
+    commandQueues.set(stationId, mine);
+    void mine.finally(() => {
+      if (commandQueues.get(stationId) === mine) commandQueues.delete(stationId);
+    });
+    return finish(await mine);
+  };
+
+  // ---------- MQTT ----------
+
+  const stationQueues = new Map<string, Promise<void>>();
+  /** Messages of one station are handled in order on this manager. */
+  const serial = (stationId: string, fn: () => Promise<void>) => {
+    const prev = stationQueues.get(stationId) ?? Promise.resolve();
+    const next = prev.then(fn).catch((error: unknown) => {
+      if (shouldLog(`handle:${stationId}`)) log.warn({ stationId, err: (error as Error).message }, "handling a station message failed");
+    });
+    stationQueues.set(stationId, next);
+    void next.finally(() => {
+      if (stationQueues.get(stationId) === next) stationQueues.delete(stationId);
+    });
+    return next;
+  };
+
+  const touch = async (st: StationState, version: OcppVersion) => {
+    const now = new Date();
+    const wasOnline = st.emittedOnline ?? isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec);
+    st.lastSeenAt = now;
+    dirtySeen.set(st.id, now);
+    await ensureRow(st, version);
+    if (!wasOnline) emitStation(st);
+  };
+
+  const onStationMessage = (version: OcppVersion, stationId: string, env: Envelope) =>
+    serial(stationId, async () => {
+      const st = await getStation(stationId);
+      await touch(st, version);
+      if (env.type === 2) {
+        const started = performance.now();
+        let answer: ResultEnvelope | ErrorEnvelope;
+        try {
+          answer = { type: 3, id: env.id, response: await handleCall(version, st, env.action, env.request) };
+          metrics.calls.inc({ action: actionLabel(env.action), outcome: "result" });
+        } catch (error) {
+          const code = (error as { code?: unknown }).code === "NotImplemented" ? "NotImplemented" : "InternalError";
+          if (code === "InternalError" && shouldLog(`call-fail:${stationId}`)) log.warn({ stationId, action: env.action, err: (error as Error).message }, "station call failed");
+          answer = { type: 4, id: env.id, error_code: code, error_description: code === "NotImplemented" ? (error as Error).message : "the CSMS could not handle the call" };
+          metrics.calls.inc({ action: actionLabel(env.action), outcome: "error" });
+        }
+        logFrame(stationId, "out", answer);
+        await publishRaw(topics.out(version, stationId), JSON.stringify(answer));
+        metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
+        return;
+      }
+      // The answer to a manager CALL.
+      if (env.type === 3) await applyResult(stationId, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      const owner = env.id.includes(":") ? env.id.slice(0, env.id.indexOf(":")) : undefined;
+      if (owner === managerId) resolvePending(env);
+      else if (owner && /^[A-Za-z0-9_-]{1,8}$/.test(owner)) {
+        metrics.forwarded.inc();
+        await publishRaw(replyTopic(owner), JSON.stringify(env));
+      }
+    });
+
+  const onPresence = (stationId: string, payload: Buffer, retained: boolean) => {
+    let parsed;
+    try {
+      parsed = stationPresenceSchema.safeParse(JSON.parse(payload.toString("utf8")));
+    } catch {
+      metrics.badPayloads.inc({ reason: "json" });
+      return;
+    }
+    if (!parsed.success) {
+      metrics.badPayloads.inc({ reason: "schema" });
+      return;
+    }
+    let p = parsed.data as StationPresence;
+    const prev = presence.get(stationId);
+    if (prev && prev.at > p.at) return;
+    // A gateway that died after this announcement took the socket with it.
+    const died = deadGateways.get(p.gateway);
+    if (p.online && died !== undefined && died >= p.at) p = { ...p, online: false, reason: "gateway offline" };
+    presence.set(stationId, p);
+    // A retained presence seen for the first time is history, not a change worth an event.
+    if (!prev && retained) return;
+    presenceChanged(stationId, p);
+  };
+
+  /** Retained gateway liveness: when a gateway dies (its will fires), its stations are offline. */
+  const deadGateways = new Map<string, number>();
+  const onGatewayStatus = (payload: Buffer) => {
+    let status: { online?: unknown; gateway?: unknown; at?: unknown };
+    try {
+      status = JSON.parse(payload.toString("utf8")) as typeof status;
+    } catch {
+      return; // empty payloads clear retained state
+    }
+    if (typeof status.gateway !== "string" || typeof status.online !== "boolean") return;
+    const at = typeof status.at === "number" ? status.at : Date.now();
+    if (status.online) {
+      deadGateways.delete(status.gateway);
+      return;
+    }
+    deadGateways.set(status.gateway, at);
+    for (const [id, p] of presence) {
+      if (p.gateway !== status.gateway || !p.online || p.at > at) continue;
+      const off = { ...p, online: false, at, reason: "gateway offline" };
+      presence.set(id, off);
+      presenceChanged(id, off);
+    }
+  };
+
+  const presenceChanged = (stationId: string, p: StationPresence) => {
+    void serial(stationId, async () => {
+      const st = await getStation(stationId);
+      if (!st.exists) return;
+      const before = st.emittedOnline;
+      const now = isOnline(stationId, st.lastSeenAt, st.heartbeatIntervalSec);
+      if (p.gateway !== st.gateway) {
+        st.gateway = p.gateway;
+        await db.csmsStation.update({ where: { id: stationId }, data: { gateway: p.gateway } }).catch(() => {});
+      }
+      // Every manager sees presence, so each appends its own event and none broadcasts it.
+      if (before !== now) emitStation(st, false);
+    });
+  };
+
+  const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+    metrics.mqttMessages.inc({ direction: "received" });
+    if (topic.startsWith(`${prefix}/presence/`)) return onPresence(topic.slice(prefix.length + "/presence/".length), payload, packet.retain);
+    if (topic.startsWith(`${prefix}/gateway/`)) return onGatewayStatus(payload);
+    if (topic.startsWith(`${prefix}/feed/`)) {
+      if (topic !== feedTopic(managerId)) onForeignEvent(payload);
+      return;
+    }
+    if (topic === `${prefix}/probe/${managerId}`) return probeReceived?.();
+    const isReply = topic === replyTopic(managerId);
+    const where = isReply ? undefined : parseStationTopic(prefix, topic);
+    if (!isReply && (!where || where.direction !== "in")) {
+      metrics.badPayloads.inc({ reason: "topic" });
+      return;
+    }
+    const bad = (reason: "json" | "schema", detail: string) => {
+      metrics.badPayloads.inc({ reason });
+      if (shouldLog(`bad:${where?.stationId ?? topic}`)) log.warn({ topic, reason, detail: detail.slice(0, 300) }, "malformed MQTT payload ignored");
+    };
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString("utf8"));
+    } catch (error) {
+      return bad("json", (error as Error).message);
+    }
+    const parsed = envelopeSchema.safeParse(body);
+    if (!parsed.success) return bad("schema", parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; "));
+    const env = parsed.data as Envelope;
+    if (isReply) {
+      if (env.type !== 2) resolvePending(env);
+      return;
+    }
+    logFrame(where!.stationId, "in", env);
+    void onStationMessage(where!.version, where!.stationId, env);
+  };
+
+  let probeReceived: (() => void) | undefined;
+
+  const connectMqtt = (protocolVersion: 4 | 5) =>
+    new Promise<MqttClient>((resolve, reject) => {
+      const options: IClientOptions = {
+        clientId: `switchyard-manager-${managerId}-${randomBytes(3).toString("hex")}`,
+        username: opts.mqttUsername,
+        password: opts.mqttPassword,
+        protocolVersion,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        queueQoSZero: false,
+      };
+      const client = connect(opts.mqttUrl, options);
+      const ms = opts.connectTimeoutMs ?? 15_000;
+      const timer = setTimeout(() => {
+        client.end(true);
+        reject(new Error(`could not connect to MQTT broker ${opts.mqttUrl} within ${ms} ms`));
+      }, ms);
+      const onError = (error: Error & { code?: number }) => {
+        // MQTT 3.1.1 brokers answer a v5 CONNECT with "unacceptable protocol version".
+        if (protocolVersion === 5 && (error.code === 1 || error.code === 132)) {
+          clearTimeout(timer);
+          client.off("connect", onConnect);
+          client.end(true);
+          reject(Object.assign(new Error("MQTT 5 refused"), { v5Refused: true }));
+        }
+      };
+      const onConnect = () => {
+        clearTimeout(timer);
+        client.off("error", onError);
+        resolve(client);
+      };
+      client.on("error", onError);
+      client.once("connect", onConnect);
+    });
+
+  /** Shared subscriptions are only trusted after a probe message actually arrives through one. */
+  const probeShared = async (client: MqttClient) => {
+    const probeTopic = `${prefix}/probe/${managerId}`;
+    const granted = await client.subscribeAsync(`$share/probe-${managerId}/${probeTopic}`, { qos: 0 });
+    if (granted.some((g) => g.qos >= 128)) return false;
+    const got = new Promise<boolean>((resolve) => {
+      probeReceived = () => resolve(true);
+      setTimeout(() => resolve(false), 2000).unref();
+    });
+    await client.publishAsync(probeTopic, "probe", { qos: 0 });
+    const ok = await got;
+    probeReceived = undefined;
+    await client.unsubscribeAsync(`$share/probe-${managerId}/${probeTopic}`).catch(() => {});
+    return ok;
+  };
+
+  let mqttVersion: 4 | 5 = 5;
+  try {
+    mqtt = await connectMqtt(5).catch(async (error: Error & { v5Refused?: boolean }) => {
+      if (!error.v5Refused) throw error;
+      mqttVersion = 4;
+      log.info({ mqttUrl: opts.mqttUrl }, "broker refused MQTT 5; using MQTT 3.1.1");
+      return connectMqtt(4);
+    });
+  } catch (error) {
+    clearInterval(stateTimer);
+    clearInterval(retentionTimer);
+    clearInterval(meterTimer);
+    feed.close();
+    throw error;
+  }
+  mqtt.on("message", onMessage);
+  mqtt.on("reconnect", () => log.info({ mqttUrl: opts.mqttUrl }, "manager mqtt reconnecting"));
+  mqtt.on("offline", () => log.warn({ mqttUrl: opts.mqttUrl }, "manager mqtt offline"));
+  mqtt.on("error", (error) => log.warn({ err: error.message }, "manager mqtt error"));
+
+  shared = await probeShared(mqtt).catch(() => false);
+  const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
+  if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
+  await mqtt.subscribeAsync({ [inTopic]: { qos: 0 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [`${prefix}/feed/+`]: { qos: 0 } });
+
+  // ---------- offline sweep ----------
+
+  const sweep = async () => {
+    const now = Date.now();
+    const candidates = [...cache.values()].filter((st) => st.emittedOnline === true && !isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec, now));
+    if (!candidates.length) return;
+    await flushStateSerial();
+    const rows = await db.csmsStation.findMany({ where: { id: { in: candidates.map((c) => c.id) } }, select: { id: true, lastSeenAt: true } });
+    const seen = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
+    for (const st of candidates) {
+      const dbSeen = seen.get(st.id);
+      if (dbSeen && (!st.lastSeenAt || dbSeen > st.lastSeenAt)) st.lastSeenAt = dbSeen;
+      if (!isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec)) emitStation(st, false);
+    }
+  };
+  const sweepTimer = setInterval(() => void sweep().catch((error: Error) => log.warn({ err: error.message }, "offline sweep failed")), opts.sweepIntervalMs ?? 5000);
+  sweepTimer.unref();
+  void retention().catch((error: Error) => log.warn({ err: error.message }, "retention failed"));
+
+  // ---------- HTTP ----------
+
+  const api = createApi({
+    db,
+    log,
+    feed,
+    apiToken: opts.apiToken,
+    gatewayToken: opts.gatewayToken,
+    openRegistration: opts.openRegistration ?? false,
+    registry: metrics.registry,
+    mqttConnected: () => !!mqtt?.connected && !closing,
+    flush,
+    loadViews,
+    getStation: async (id) => {
+      const st = await loadStation(id);
+      return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
+    },
+    sendCommand,
+    onRegistered: (id) => cache.delete(id),
+  });
+  const server = http.createServer(api);
+  server.on("clientError", (_error, socket) => socket.destroy());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(new Error(`manager could not listen on ${host}:${opts.port ?? 9410}: ${error.message}`));
+      server.once("error", onError);
+      server.listen(opts.port ?? 9410, host, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await mqtt.endAsync(true).catch(() => {});
+    clearInterval(stateTimer);
+    clearInterval(retentionTimer);
+    clearInterval(meterTimer);
+    clearInterval(sweepTimer);
+    feed.close();
+    throw error;
+  }
+  const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
+  log.info({ url, managerId, mqttUrl: opts.mqttUrl, prefix, shared, mqttVersion }, "csms manager started");
+
+  let closingPromise: Promise<void> | undefined;
+  const close = () =>
+    (closingPromise ??= (async () => {
+      closing = true;
+      clearInterval(sweepTimer);
+      clearInterval(meterTimer);
+      clearInterval(retentionTimer);
+      clearInterval(stateTimer);
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        p.resolve({ type: 4, id, error_code: "ManagerShutdown", error_description: "the manager is shutting down" });
+      }
+      // Stop taking messages, let the ones in hand finish, then write every batch.
+      const ended = await withTimeout(mqtt!.endAsync().then(() => true), 1000).catch(() => false);
+      if (!ended) await mqtt!.endAsync(true).catch(() => {});
+      await withTimeout(Promise.allSettled([...stationQueues.values()]), 2000);
+      await Promise.allSettled([messageLog.close(), samples.close(), flushStateSerial()]);
+      feed.close();
+      server.closeAllConnections();
+      await withTimeout(new Promise<void>((resolve) => server.close(() => resolve())), 1000);
+      log.info({ managerId }, "csms manager stopped");
+    })());
+
+  return { url, managerId, sharedSubscription: () => shared, flush, close };
+};
