@@ -2,11 +2,11 @@ import { expect, test } from "@playwright/test";
 import { loginFor, logins, signIn } from "./fixtures";
 
 const NAV: Record<string, { visible: string[]; hidden: string[] }> = {
-  admin: { visible: ["Overview", "Commands", "Audit log", "Users"], hidden: [] },
-  operator: { visible: ["Overview", "Commands", "Audit log"], hidden: ["Users"] },
-  trader: { visible: ["Overview", "Commands"], hidden: ["Audit log", "Users"] },
-  support: { visible: ["Overview", "Commands"], hidden: ["Audit log", "Users"] },
-  viewer: { visible: ["Overview"], hidden: ["Commands", "Audit log", "Users"] },
+  admin: { visible: ["Overview", "Charging", "Commands", "Audit log", "Users"], hidden: [] },
+  operator: { visible: ["Overview", "Charging", "Commands", "Audit log"], hidden: ["Users"] },
+  trader: { visible: ["Overview", "Commands"], hidden: ["Charging", "Audit log", "Users"] },
+  support: { visible: ["Overview", "Charging", "Commands"], hidden: ["Audit log", "Users"] },
+  viewer: { visible: ["Overview", "Charging"], hidden: ["Commands", "Audit log", "Users"] },
 };
 
 test.describe("sign-in and the shell, for every role", () => {
@@ -19,6 +19,7 @@ test.describe("sign-in and the shell, for every role", () => {
       const bar = page.getByTestId("health-bar");
       await expect(bar.getByTestId("health-mqtt")).toHaveAttribute("data-state", "connected");
       await expect(bar.getByTestId("health-site")).toHaveAttribute("data-state", "connected");
+      await expect(bar.getByTestId("health-charging")).toHaveAttribute("data-state", "connected");
       await expect(bar.getByTestId("health-mqtt")).toContainText(/ago|just now/i);
     });
   }

@@ -143,7 +143,7 @@ const assertPortFree = (host: string, port: number, setting: string) =>
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
 
-type SiteReady = { mqttUrl: string; httpUrl: string };
+type SiteReady = { mqttUrl: string; httpUrl: string; csmsManagerUrl: string | null };
 
 const startSite = (env: NodeJS.ProcessEnv) =>
   new Promise<SiteReady>((resolve, reject) => {
@@ -165,11 +165,11 @@ const startSite = (env: NodeJS.ProcessEnv) =>
       process.stdout.write(`${line}\n`);
       if (ready || !line.includes('"event":"ready"')) return;
       try {
-        const msg = JSON.parse(line) as { event?: string; mqttUrl?: string; httpUrl?: string };
+        const msg = JSON.parse(line) as { event?: string; mqttUrl?: string; httpUrl?: string; csmsManagerUrl?: string | null };
         if (msg.event !== "ready" || !msg.mqttUrl || !msg.httpUrl) return;
         ready = true;
         clearTimeout(timer);
-        resolve({ mqttUrl: msg.mqttUrl, httpUrl: msg.httpUrl });
+        resolve({ mqttUrl: msg.mqttUrl, httpUrl: msg.httpUrl, csmsManagerUrl: msg.csmsManagerUrl ?? null });
       } catch {
         // A log line that merely mentions the text; keep waiting for the real one.
       }
@@ -265,10 +265,10 @@ const main = async () => {
 
   await assertPortFree(e.CONSOLE_HOST, e.CONSOLE_PORT, "CONSOLE_PORT");
 
-  // d. The site: embedded broker (unless MQTT_URL is set) and, later, the services.
+  // d. The site: embedded broker (unless MQTT_URL is set), the charging domain and its simulated stations.
   say(e.MQTT_URL ? `starting site (external broker ${e.MQTT_URL})` : `starting site (embedded broker on port ${e.MQTT_PORT})`);
-  const site = await startSite({ ...process.env, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_SERVICE: "site" });
-  say(`site ready: mqtt ${site.mqttUrl}, health ${site.httpUrl}/health`);
+  const site = await startSite({ ...process.env, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_SERVICE: "site", CSMS_API_TOKEN: process.env.CSMS_API_TOKEN ?? secrets.siteToken });
+  say(`site ready: mqtt ${site.mqttUrl}, health ${site.httpUrl}/health${site.csmsManagerUrl ? `, CSMS manager ${site.csmsManagerUrl}` : ""}`);
 
   // e. The console, pointed at whatever the site actually bound.
   say(`starting console on ${e.CONSOLE_HOST}:${e.CONSOLE_PORT}`);
@@ -280,6 +280,8 @@ const main = async () => {
     BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET ?? secrets.betterAuthSecret,
     MQTT_URL: site.mqttUrl,
     SITE_URL: site.httpUrl,
+    CSMS_API_TOKEN: process.env.CSMS_API_TOKEN ?? secrets.siteToken,
+    ...(site.csmsManagerUrl ? { CSMS_MANAGER_URL: site.csmsManagerUrl } : {}),
   };
   track("console", spawn(NEXT_BIN, ["start", "-H", e.CONSOLE_HOST, "-p", String(e.CONSOLE_PORT)], { cwd: ROOT, env: consoleEnv, stdio: ["ignore", "inherit", "inherit"] }), {
     critical: true,

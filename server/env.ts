@@ -48,6 +48,26 @@ export const envSchema = z.object({
   /** Monitoring regions users can be granted. */
   MONITORING_REGIONS: list.default(["eu-north", "eu-west", "ap-southeast"]),
 
+  /** The CSMS manager's HTTP API (stations, commands, live feed); "off" disables the charging connector. */
+  CSMS_MANAGER_URL: z
+    .union([z.literal("off"), z.url({ protocol: /^https?$/ })])
+    .default("http://127.0.0.1:9410")
+    .transform((u) => (u === "off" ? u : u.replace(/\/+$/, ""))),
+  /** Bearer token for the manager's API; `npm start` generates one into credentials.json (siteToken). */
+  CSMS_API_TOKEN: z.string().min(1).optional(),
+  /** How long the console waits for a charging command's outcome (a bit longer than the manager's 15 s). */
+  CSMS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(20_000),
+
+  /** The site's embedded charging domain: manager API and gateway ports (0 = free port). */
+  CSMS_MANAGER_PORT: port.default(9410),
+  CSMS_GATEWAY_PORT: port.default(9310),
+  /** Shared secret the gateway presents to the manager's auth lookup; derived from siteToken when unset. */
+  CSMS_GATEWAY_TOKEN: z.string().min(16).optional(),
+  /** Set to 0 to run the site without the charging domain (the console then shows it as down). */
+  SITE_CSMS: bool.default(true),
+  /** Simulated charge stations the site runs at demo scale. */
+  SITE_SIM_STATIONS: z.coerce.number().int().min(0).max(5000).default(50),
+
   /** Live feeds: coalescing window per browser and how many events a feed can replay. */
   LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
   LIVE_BUFFER_SIZE: z.coerce.number().int().min(16).default(2048),
@@ -55,7 +75,7 @@ export const envSchema = z.object({
   SWITCHYARD_NO_CONNECTORS: bool.default(false),
 });
 
-export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string };
+export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string; csmsApiToken: string | undefined };
 
 export type Credentials = {
   secrets?: { betterAuthSecret?: string; siteToken?: string };
@@ -91,6 +111,7 @@ export const loadEnv = (source: Record<string, string | undefined> = process.env
     authSecret,
     publicUrl: e.PUBLIC_URL ?? `http://${e.CONSOLE_HOST === "0.0.0.0" ? "127.0.0.1" : e.CONSOLE_HOST}:${e.CONSOLE_PORT}`,
     mqttUrl: e.MQTT_URL ?? `mqtt://127.0.0.1:${e.MQTT_PORT}`,
+    csmsApiToken: e.CSMS_API_TOKEN ?? readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.siteToken,
   };
 };
 

@@ -2,9 +2,14 @@ import { env } from "../env";
 import { logger } from "../log/logger";
 import { upstreamUp } from "../metrics";
 import { upstreamHealth } from "./health";
+import { connectCsms, type CsmsLiveView } from "./csms";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
 
-type Connectors = { broker: BrokerLink };
+export type Connectors = {
+  broker?: BrokerLink;
+  /** The CSMS manager's live view and client; absent when CSMS_MANAGER_URL=off. */
+  csms?: CsmsLiveView;
+};
 const g = globalThis as unknown as { __switchyardConnectors?: Connectors };
 
 /**
@@ -19,8 +24,9 @@ export const startConnectors = (): Connectors => {
     for (const s of health.list()) upstreamUp().set({ upstream: s.id }, s.state === "connected" ? 1 : 0);
   });
   const broker = connectBrokerLink({ url: e.mqttUrl, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, health });
-  logger().info({ mqttUrl: e.mqttUrl }, "connectors started");
-  g.__switchyardConnectors = { broker };
+  const csms = connectCsms(health, e) ?? undefined;
+  logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
+  g.__switchyardConnectors = { broker, csms };
   return g.__switchyardConnectors;
 };
 

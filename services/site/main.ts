@@ -1,4 +1,5 @@
-import { envSchema } from "../../server/env";
+import { createHash } from "node:crypto";
+import { envSchema, readCredentials } from "../../server/env";
 import { logger } from "../../server/log/logger";
 import { startSite } from "./site";
 
@@ -15,6 +16,12 @@ const main = async () => {
   }
   const e = parsed.data;
   const log = logger();
+  const siteToken = readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.siteToken;
+  const apiToken = e.CSMS_API_TOKEN ?? siteToken;
+  if (e.SITE_CSMS && (!apiToken || apiToken.length < 16)) {
+    throw new Error("Invalid configuration:\n  CSMS_API_TOKEN: required (16+ characters) to run the charging domain; npm start generates one");
+  }
+  const gatewayToken = e.CSMS_GATEWAY_TOKEN ?? createHash("sha256").update(`${apiToken}:gateway`).digest("base64url");
   const site = await startSite({
     mqttUrl: e.MQTT_URL,
     mqttUsername: e.MQTT_USERNAME,
@@ -23,9 +30,20 @@ const main = async () => {
     host: e.SITE_HOST,
     httpPort: e.SITE_PORT,
     log,
+    csms: e.SITE_CSMS
+      ? {
+          managerPort: e.CSMS_MANAGER_PORT,
+          gatewayPort: e.CSMS_GATEWAY_PORT,
+          dataDir: e.SWITCHYARD_DATA_DIR,
+          databaseUrl: e.DATABASE_URL,
+          apiToken: apiToken!,
+          gatewayToken,
+          simStations: e.SITE_SIM_STATIONS,
+        }
+      : undefined,
   });
   // The launcher (scripts/start.ts) waits for this exact line to learn the actual ports.
-  process.stdout.write(`${JSON.stringify({ event: "ready", mqttUrl: site.mqttUrl, httpUrl: site.httpUrl, pid: process.pid })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: "ready", mqttUrl: site.mqttUrl, httpUrl: site.httpUrl, csmsManagerUrl: site.csms?.managerUrl ?? null, csmsGatewayUrl: site.csms?.gatewayUrl ?? null, pid: process.pid })}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

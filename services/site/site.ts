@@ -7,6 +7,7 @@ import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { logger as defaultLogger } from "../../server/log/logger";
+import { startSiteCsms, type SiteCsmsOptions } from "./csms";
 import { pingRequestSchema, SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "./protocol";
 
 export type SiteOptions = {
@@ -25,11 +26,15 @@ export type SiteOptions = {
   connectTimeoutMs?: number;
   clientId?: string;
   log?: pino.Logger;
+  /** Run the charging domain (CSMS manager, gateway, simulated stations) inside the site. */
+  csms?: Omit<SiteCsmsOptions, "mqttUrl" | "mqttUsername" | "mqttPassword" | "host" | "log">;
 };
 
 export type Site = {
   mqttUrl: string;
   httpUrl: string;
+  /** Present when the site runs the charging domain. */
+  csms?: { managerUrl: string; gatewayUrl: string };
   /** Publishes the offline status, then stops the client, HTTP server and broker. Idempotent. */
   close: () => Promise<void>;
 };
@@ -227,9 +232,15 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     // QoS 1 so the subscription is confirmed; mqtt.js re-subscribes after reconnects.
     await client.subscribeAsync(SITE_TOPICS.pingRequest, { qos: 1 });
 
+    const csms = opts.csms
+      ? await startSiteCsms({ ...opts.csms, mqttUrl, mqttUsername: opts.mqttUsername, mqttPassword: opts.mqttPassword, host, log: log.child({ domain: "charging" }) })
+      : undefined;
+    if (csms) cleanups.push(csms.close);
+    const services = csms ? ["csms-manager", "csms-gateway", ...(opts.csms!.simStations > 0 ? ["sim-ocpp"] : [])] : [];
+
     const heartbeat = setInterval(() => {
       if (!client.connected) return;
-      const beat: SiteHeartbeat = { at: Date.now(), uptimeSec: Math.round((Date.now() - startedAt) / 1000), services: [] };
+      const beat: SiteHeartbeat = { at: Date.now(), uptimeSec: Math.round((Date.now() - startedAt) / 1000), services };
       publish(SITE_TOPICS.heartbeat, JSON.stringify(beat), "heartbeat", { qos: 0 });
     }, heartbeatMs);
     heartbeat.unref();
@@ -249,6 +260,7 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
           status: state === "connected" ? "ok" : "unavailable",
           broker: { embedded: Boolean(embedded), url: mqttUrl, clients: embedded?.broker.connectedClients ?? 0 },
           mqtt: state,
+          services,
           uptimeSec: Math.round((Date.now() - startedAt) / 1000),
         });
       }
@@ -287,6 +299,9 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
           ).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not publish offline status"));
         }
         // A graceful end waits for in-flight QoS 1 acks; if the broker is gone, force it.
+        // The services go first: the gateway announces its stations offline, the manager
+        // flushes its batches, while the broker is still there to hear them.
+        if (csms) await withTimeout(csms.close(), 3000);
         const ended = await withTimeout(client.endAsync().then(() => true), 300).catch(() => false);
         if (!ended) await client.endAsync(true).catch(() => {});
         server.closeAllConnections();
@@ -295,7 +310,7 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
         log.info("site stopped");
       })());
 
-    return { mqttUrl, httpUrl, close };
+    return { mqttUrl, httpUrl, csms: csms ? { managerUrl: csms.managerUrl, gatewayUrl: csms.gatewayUrl } : undefined, close };
   } catch (error) {
     await unwind();
     throw error;

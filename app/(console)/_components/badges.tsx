@@ -22,6 +22,9 @@ const COMMAND_STATUS: Record<CommandStatus, { label: string; tone: string }> = {
   timed_out: { label: "Timed out", tone: "badge-warn" },
 };
 
+/** Whether a command has its outcome (mirrors isFinal in server/commands/command-feed.ts, which is server-only). */
+export const isFinalStatus = (status: CommandStatus) => status !== "pending" && status !== "sent";
+
 export const commandStatusLabel = (status: CommandStatus) => COMMAND_STATUS[status]?.label ?? status;
 
 export const CommandStatusBadge = ({ status }: { status: CommandStatus }) => (

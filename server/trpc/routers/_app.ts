@@ -1,6 +1,7 @@
 import { router } from "../init";
 import { adminRouter } from "./admin";
 import { auditRouter } from "./audit";
+import { chargingRouter } from "./charging";
 import { commandsRouter } from "./commands";
 import { healthRouter } from "./health";
 import { meRouter } from "./me";
@@ -12,6 +13,7 @@ export const appRouter = router({
   health: healthRouter,
   overview: overviewRouter,
   commands: commandsRouter,
+  charging: chargingRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,

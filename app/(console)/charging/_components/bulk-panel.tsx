@@ -1,0 +1,159 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useId, useMemo, useState } from "react";
+import { useTRPC } from "@/app/_trpc/client";
+import { COMMAND_LABELS, isDestructive } from "@/server/charging/command-actions";
+import type { CommandView } from "@/server/commands/command-feed";
+import { COMMAND_ACTIONS, type CommandAction } from "@/server/connectors/csms/types";
+import { CommandStatusBadge, isFinalStatus as isFinal } from "../../_components/badges";
+import { errorMessage } from "../../_components/errors";
+import { describeError } from "../../_components/format";
+import { newIdempotencyKey } from "../../_components/idempotency";
+import { buildSpec, CommandParamsFields, initialParams, type ParamState } from "./command-params";
+
+type Sent = { bulkId: string; commandIds: string[]; stationIds: string[]; action: CommandAction };
+
+/**
+ * One command to every selected station, then live progress: n of m done, and every
+ * station that did not accept with its reason. Outcomes come from the command feed.
+ */
+export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: string[]; commands: ReadonlyMap<string, CommandView>; onClear: () => void }) => {
+  const trpc = useTRPC();
+  const uid = useId();
+  const [action, setAction] = useState<CommandAction>("reset");
+  const [params, setParams] = useState<ParamState>(() => initialParams("reset"));
+  const [confirm, setConfirm] = useState(false);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [sent, setSent] = useState<Sent | null>(null);
+  const mutation = useMutation(trpc.charging.commands.sendBulk.mutationOptions());
+
+  const built = buildSpec(action, params);
+  const destructive = built.spec ? isDestructive(built.spec) : false;
+
+  const send = () => {
+    const { spec, errors: errs } = buildSpec(action, params);
+    setErrors(errs);
+    if (!spec) return;
+    const ids = [...stationIds];
+    mutation.mutate(
+      { ...spec, stationIds: ids, idempotencyKey: newIdempotencyKey(), confirm: destructive ? confirm : undefined } as never,
+      { onSuccess: (r) => setSent({ ...r, stationIds: ids, action }) },
+    );
+  };
+
+  const progress = useMemo(() => {
+    if (!sent) return null;
+    const rows = sent.commandIds.map((id, i) => ({ id, stationId: sent.stationIds[i] ?? "?", command: commands.get(id) }));
+    const done = rows.filter((r) => r.command && isFinal(r.command.status));
+    const failures = done.filter((r) => r.command!.status !== "accepted");
+    return { rows, done: done.length, accepted: done.length - failures.length, failures };
+  }, [sent, commands]);
+
+  return (
+    <div className="card" data-testid="bulk-panel">
+      <div className="card-head">
+        <h2>Bulk command</h2>
+        <span className="muted">
+          {stationIds.length} {stationIds.length === 1 ? "station" : "stations"} selected
+        </span>
+      </div>
+      <div className="card-body">
+        <form
+          aria-label="Bulk command"
+          onSubmit={(e) => {
+            e.preventDefault();
+            send();
+          }}
+        >
+          <div className="form-grid">
+            <div className="field">
+              <label htmlFor={`${uid}-action`}>Action</label>
+              <select
+                id={`${uid}-action`}
+                className="select"
+                value={action}
+                onChange={(e) => {
+                  const next = e.target.value as CommandAction;
+                  setAction(next);
+                  setParams(initialParams(next));
+                  setErrors({});
+                  setConfirm(false);
+                }}
+                data-testid="bulk-action"
+              >
+                {COMMAND_ACTIONS.map((a) => (
+                  <option key={a} value={a}>
+                    {COMMAND_LABELS[a]}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+          <div style={{ marginTop: 10 }}>
+            <CommandParamsFields action={action} value={params} onChange={setParams} errors={errors} />
+          </div>
+          {destructive ? (
+            <div className="alert alert-warn" style={{ marginTop: 10 }}>
+              <label className="check">
+                <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} data-testid="bulk-confirm" />
+                I understand: a hard reset interrupts every charging session at {stationIds.length} stations.
+              </label>
+            </div>
+          ) : null}
+          {mutation.error ? (
+            <div className="alert alert-error" role="alert" style={{ marginTop: 10 }}>
+              <p>{errorMessage(mutation.error)}</p>
+            </div>
+          ) : null}
+          <div className="status-line" style={{ marginTop: 10 }}>
+            <button
+              type="submit"
+              className={`btn ${destructive ? "btn-danger" : "btn-primary"}`}
+              disabled={stationIds.length === 0 || mutation.isPending || (destructive && !confirm)}
+              data-testid="bulk-send"
+            >
+              {mutation.isPending ? <span className="spinner" aria-hidden="true" /> : null}
+              Send to {stationIds.length} {stationIds.length === 1 ? "station" : "stations"}
+            </button>
+            <button type="button" className="btn btn-ghost" onClick={onClear} disabled={stationIds.length === 0}>
+              Clear selection
+            </button>
+          </div>
+        </form>
+
+        {sent && progress ? (
+          <div style={{ marginTop: 14 }} role="status" aria-live="polite" data-testid="bulk-progress" data-done={progress.done} data-total={sent.commandIds.length} data-bulk-id={sent.bulkId}>
+            <p>
+              <strong>{COMMAND_LABELS[sent.action]}</strong>: {progress.done} of {sent.commandIds.length} done, {progress.accepted} accepted
+              {progress.failures.length ? `, ${progress.failures.length} not accepted` : ""}.
+            </p>
+            <div className="progress" aria-hidden="true">
+              <span style={{ width: `${sent.commandIds.length ? (100 * progress.done) / sent.commandIds.length : 0}%` }} />
+            </div>
+            {progress.failures.length ? (
+              <ul data-testid="bulk-failures" style={{ marginTop: 8, paddingLeft: 18 }}>
+                {progress.failures.slice(0, 200).map((r) => (
+                  <li key={r.id} data-testid={`bulk-outcome-${r.stationId}`} data-status={r.command!.status}>
+                    <span className="mono">{r.stationId}</span> <CommandStatusBadge status={r.command!.status} /> {r.command!.error ? describeError(r.command!.error) : null}
+                  </li>
+                ))}
+                {progress.failures.length > 200 ? <li>… and {progress.failures.length - 200} more (see Commands).</li> : null}
+              </ul>
+            ) : null}
+            <details style={{ marginTop: 8 }}>
+              <summary>Every station</summary>
+              <ul style={{ paddingLeft: 18, maxHeight: 240, overflow: "auto" }}>
+                {progress.rows.slice(0, 1000).map((r) => (
+                  <li key={r.id} data-testid={`bulk-row-${r.stationId}`} data-status={r.command?.status ?? "sent"}>
+                    <span className="mono">{r.stationId}</span> <CommandStatusBadge status={r.command?.status ?? "sent"} />
+                  </li>
+                ))}
+              </ul>
+            </details>
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+};
