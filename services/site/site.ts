@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { Aedes } from "aedes";
 import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
@@ -9,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { logger as defaultLogger } from "../../server/log/logger";
 import { startSiteCsms, type SiteCsmsOptions } from "./csms";
 import { pingRequestSchema, SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "./protocol";
+import { closeServer, listen, urlHost, withTimeout } from "../lib/net";
 
 export type SiteOptions = {
   /** An external broker (mqtt://, mqtts://, ws://, wss://). Unset → start the embedded aedes broker. */
@@ -45,37 +45,9 @@ type MqttState = "connected" | "connecting" | "reconnecting" | "disconnected";
 // site look healthy while talking to a different broker than the one it reports.
 const FORBIDDEN_EMBEDDED_PORT = 1883;
 
-/** Resolves after `ms` even if the step hangs, so shutdown stays bounded. */
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
 
-/** A listening address as a URL host: wildcard binds are reached via loopback, IPv6 needs brackets. */
-const urlHost = (host: string) => {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
-  return net.isIPv6(host) ? `[${host}]` : host;
-};
 
-const listen = (server: net.Server, port: number, host: string) =>
-  new Promise<number>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 
-const closeServer = (server: net.Server) =>
-  new Promise<void>((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
 
 const createMetrics = (getBrokerClients: () => number, isConnected: () => boolean) => {
   // A registry of its own: tests start several sites in one process, and the global

@@ -29,6 +29,7 @@ import {
 } from "../protocol";
 import type { Authenticate } from "./auth";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
+import { urlHost, withTimeout } from "../../lib/net";
 
 export type GatewayOptions = {
   host?: string;
@@ -116,19 +117,7 @@ type Entry = {
   protocol: OcppVersion;
 };
 
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
 
-const urlHost = (host: string) => {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
-  return net.isIPv6(host) ? `[${host}]` : host;
-};
 
 /** Answers an HTTP upgrade with a plain status and drops the socket (no websocket is made). */
 const refuseUpgrade = (socket: Duplex, status: number, message: string, headers: Record<string, string> = {}) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type pino from "pino";
@@ -26,6 +26,7 @@ import { formatComponent, formatVariable, mapCommand, outcomeOf, type CommandAct
 import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
 import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
+import { urlHost, withTimeout } from "../../lib/net";
 
 export type ManagerOptions = {
   host?: string;
@@ -177,18 +178,6 @@ const startOfToday = () => {
 const connectorKey = (evseId: number, connectorId: number) => `${evseId}/${connectorId}`;
 const isOcppVersion = (v: string | null | undefined): v is OcppVersion => v === "ocpp1.6" || v === "ocpp2.0.1";
 
-const urlHost = (host: string) => {
-  if (host === "0.0.0.0" || host === "::" || host === "") return "127.0.0.1";
-  return net.isIPv6(host) ? `[${host}]` : host;
-};
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
 
 /** Logs at most once per `intervalMs` per key. */
 const createLogThrottle = (intervalMs: number) => {
