@@ -5,6 +5,10 @@ export async function register() {
   const { setCommandSnapshot } = await import("./server/commands/command-feed");
   const { db } = await import("./server/db");
   const { toCommandView } = await import("./server/commands/command-feed");
+  const { reconcileOrphanedCommands } = await import("./server/commands/reconcile-commands");
   setCommandSnapshot(async () => (await db().command.findMany({ orderBy: { createdAt: "desc" }, take: 100 })).map(toCommandView));
+  const reconcile = () => reconcileOrphanedCommands(db()).catch(() => {});
+  await reconcile();
+  setInterval(reconcile, 60_000).unref();
   startConnectors();
 }
