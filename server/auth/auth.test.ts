@@ -94,6 +94,21 @@ describe("sign-in, sessions and throttling (better-auth over the real database)"
     expect(await t.db.auditEntry.count({ where: { action: "auth.sign_out", actorEmail: "ops@example.test" } })).toBe(1);
   });
 
+  it("marks cookies Secure (and __Secure- prefixed) when the console is served over https", async () => {
+    const secureAuth = createAuth({ db: t.db, env: { ...env, publicUrl: "https://console.example.test" } });
+    const res = await secureAuth.handler(
+      new Request("https://console.example.test/api/auth/sign-in/email", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "https://console.example.test" },
+        body: JSON.stringify({ email: "ops@example.test", password: "correct-horse-battery" }),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.getSetCookie().find((c) => c.includes("session_token"))!;
+    expect(setCookie).toMatch(/^__Secure-switchyard\.session_token=/);
+    expect(setCookie).toMatch(/;\s*Secure/i);
+  });
+
   it("treats an expired session as no session", async () => {
     const res = await signIn(auth, "ops@example.test", "correct-horse-battery");
     const cookie = cookieOf(res);
