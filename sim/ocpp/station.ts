@@ -772,6 +772,43 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
   // ---------- CSMS → station ----------
 
   const connectorById = (connectorId: unknown) => (typeof connectorId === "number" ? connectors[connectorId - 1] : undefined);
+
+  /**
+   * The version-neutral part of SetChargingProfile: where a limit lands (the whole station,
+   * a connector's default, or its running transaction) and when it must be refused.
+   */
+  const applyChargingLimit = ({
+    targetId,
+    purpose,
+    limit,
+    matchesTx,
+  }: {
+    targetId: number;
+    purpose: string;
+    limit: number | undefined;
+    matchesTx: (tx: NonNullable<Connector["tx"]>) => boolean;
+  }): { status: "Accepted" | "Rejected" } => {
+    const c = connectorById(targetId);
+    if (targetId !== 0 && !c) return { status: "Rejected" };
+    connectors.forEach((x) => advance(x));
+    switch (purpose) {
+      case "station":
+        if (targetId !== 0) return { status: "Rejected" };
+        station.maxLimitW = limit;
+        break;
+      case "TxDefaultProfile":
+        if (c) c.defaultLimitW = limit;
+        else station.defaultLimitW = limit;
+        break;
+      case "TxProfile":
+        if (!c?.tx?.active || !matchesTx(c.tx)) return { status: "Rejected" };
+        c.txLimitW = limit;
+        break;
+      default:
+        return { status: "Rejected" };
+    }
+    return { status: "Accepted" };
+  };
   const freeConnector = (c: Connector | undefined) => !!c && !c.tx && !c.faulted && canStart(c) && !c.busy;
   const pickFree = (connectorId?: number) =>
     connectorId !== undefined && connectorId > 0
@@ -930,29 +967,14 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
         chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] };
       };
       const limit = scheduleLimitW(profile.chargingSchedule.chargingRateUnit, profile.chargingSchedule.chargingSchedulePeriod);
-      const c = connectorById(connectorId);
-      if (connectorId !== 0 && !c) return { status: "Rejected" };
-      connectors.forEach((x) => advance(x));
-      switch (profile.chargingProfilePurpose) {
-        case "ChargePointMaxProfile":
-          if (connectorId !== 0) return { status: "Rejected" };
-          station.maxLimitW = limit;
-          break;
-        case "TxDefaultProfile":
-          if (c) c.defaultLimitW = limit;
-          else station.defaultLimitW = limit;
-          break;
-        case "TxProfile":
-          if (!c?.tx?.active || (profile.transactionId !== undefined && profile.transactionId !== c.tx.remoteId)) return { status: "Rejected" };
-          c.txLimitW = limit;
-          break;
-        default:
-          return { status: "Rejected" };
+      const purpose = profile.chargingProfilePurpose === "ChargePointMaxProfile" ? "station" : profile.chargingProfilePurpose;
+      const answer = applyChargingLimit({ targetId: connectorId, purpose, limit, matchesTx: (tx) => profile.transactionId === undefined || profile.transactionId === tx.remoteId });
+      if (answer.status === "Accepted") {
+        later(async () => {
+          for (const x of connectors) await syncStatus(x);
+        });
       }
-      later(async () => {
-        for (const x of connectors) await syncStatus(x);
-      });
-      return { status: "Accepted" };
+      return answer;
     },
     ClearChargingProfile: (p) => {
       const purpose = p.chargingProfilePurpose as string | undefined;
@@ -1137,27 +1159,13 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       };
       const s = profile.chargingSchedule[0];
       const limit = s ? scheduleLimitW(s.chargingRateUnit, s.chargingSchedulePeriod) : undefined;
-      const c = connectorById(evseId);
-      if (evseId !== 0 && !c) return { status: "Rejected" };
-      connectors.forEach((x) => advance(x));
-      switch (profile.chargingProfilePurpose) {
-        case "ChargingStationMaxProfile":
-        case "ChargingStationExternalConstraints":
-          if (evseId !== 0) return { status: "Rejected" };
-          station.maxLimitW = limit;
-          break;
-        case "TxDefaultProfile":
-          if (c) c.defaultLimitW = limit;
-          else station.defaultLimitW = limit;
-          break;
-        case "TxProfile":
-          if (!c?.tx?.active || (profile.transactionId !== undefined && profile.transactionId !== c.tx.localId)) return { status: "Rejected" };
-          c.txLimitW = limit;
-          break;
-        default:
-          return { status: "Rejected" };
-      }
-      return { status: "Accepted" };
+      const stationWide = ["ChargingStationMaxProfile", "ChargingStationExternalConstraints"].includes(profile.chargingProfilePurpose);
+      return applyChargingLimit({
+        targetId: evseId,
+        purpose: stationWide ? "station" : profile.chargingProfilePurpose,
+        limit,
+        matchesTx: (tx) => profile.transactionId === undefined || profile.transactionId === tx.localId,
+      });
     },
     ClearChargingProfile: () => {
       connectors.forEach((x) => advance(x));
