@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defineConfig } from "prisma/config";
-import { createMigrationAdapter } from "./server/db/adapter";
+import { createMigrationAdapter } from "./lib/db/adapter";
 
 // The JavaScript schema engine drives migrations through the same driver adapter the
 // app uses, so no native engine is ever downloaded. DATABASE_URL unset → PGlite under

@@ -1,4 +1,4 @@
-import { credentialsPath } from "../server/env";
+import { credentialsPath } from "../lib/credentials";
 import { seedDemo } from "../server/auth/seed-demo";
 import { migrateConsoleDb, openConsoleDb } from "../scripts/lib/console-db";
 

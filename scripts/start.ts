@@ -5,7 +5,8 @@ import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { ensureSecrets, seedDemo } from "../server/auth/seed-demo";
-import { envSchema, readCredentials } from "../server/env";
+import { readCredentials } from "../lib/credentials";
+import { envSchema } from "../server/env";
 import { describeTarget, migrateConsoleDb, openConsoleDb, type ConsoleDb } from "./lib/console-db";
 
 /**

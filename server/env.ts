@@ -1,22 +1,22 @@
-import fs from "node:fs";
-import path from "node:path";
 import { z } from "zod";
+import { readCredentials } from "../lib/credentials";
+import { parseEnv, zBool, zDatabaseUrl, zEmbeddedMqttPort, zList, zLogLevel, zMqttUrl, zPort } from "../lib/env";
 
 /**
  * Every setting Switchyard reads, validated once, with embedded defaults so that
  * `npm start` needs none of them. docs/configuration.md lists each one; keep both in step.
  */
-const port = z.coerce.number().int().min(0).max(65535);
-const bool = z.enum(["0", "1", "true", "false"]).transform((v) => v === "1" || v === "true");
-const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const port = zPort;
+const bool = zBool;
+const list = zList;
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  LOG_LEVEL: zLogLevel.default("info"),
   /** Where embedded state lives: PGlite data dirs, credentials.json. */
   SWITCHYARD_DATA_DIR: z.string().default(".data"),
   /** Unset → embedded PGlite in <data dir>/console; postgres://… → that server. */
-  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|memory:\/\/)/, "must be postgres://… or memory://").optional(),
+  DATABASE_URL: zDatabaseUrl.optional(),
 
   CONSOLE_HOST: z.string().default("127.0.0.1"),
   CONSOLE_PORT: port.default(3000),
@@ -36,11 +36,11 @@ export const envSchema = z.object({
   OIDC_DEFAULT_ROLE: z.enum(["admin", "operator", "trader", "support", "viewer"]).default("viewer"),
 
   /** Unset → the site's embedded broker (aedes) at mqtt://127.0.0.1:<MQTT_PORT>. */
-  MQTT_URL: z.string().regex(/^(mqtts?|wss?):\/\//, "must be mqtt://, mqtts://, ws:// or wss://").optional(),
+  MQTT_URL: zMqttUrl.optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   /** Port of the embedded broker. Never 1883: a system Mosquitto may own it. */
-  MQTT_PORT: port.refine((p) => p !== 1883, "1883 belongs to a system broker; pick another").default(1884),
+  MQTT_PORT: zEmbeddedMqttPort.default(1884),
 
   SITE_HOST: z.string().default("127.0.0.1"),
   /** The site process's health and metrics port. */
@@ -77,30 +77,11 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string; csmsApiToken: string | undefined };
 
-export type Credentials = {
-  secrets?: { betterAuthSecret?: string; siteToken?: string };
-  logins?: { role: string; email: string; password: string; participantId?: string }[];
-};
-
-export const credentialsPath = (dataDir: string) => path.resolve(dataDir, "credentials.json");
-
-export const readCredentials = (dataDir: string): Credentials => {
-  try {
-    return JSON.parse(fs.readFileSync(credentialsPath(dataDir), "utf8")) as Credentials;
-  } catch {
-    return {};
-  }
-};
 
 const INSECURE_DEV_SECRET = "switchyard-development-secret-do-not-use-in-production";
 
 export const loadEnv = (source: Record<string, string | undefined> = process.env): Env => {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Invalid configuration:\n${lines}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, source);
   const authSecret =
     e.BETTER_AUTH_SECRET ??
     readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.betterAuthSecret ??

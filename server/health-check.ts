@@ -1,3 +1,4 @@
+import "server-only";
 import { upstreamHealth } from "./connectors/health";
 import type { Db } from "./db";
 

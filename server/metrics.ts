@@ -1,3 +1,4 @@
+import "server-only";
 import client from "prom-client";
 
 // One registry per process, on globalThis so Next's separate server entries share it.

@@ -2,7 +2,7 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { auth } from "@/server/auth";
-import { isRole, permissionsOf, ROLE_LABELS } from "@/server/auth/permissions";
+import { isRole, permissionsOf, ROLE_LABELS } from "@/contracts/console/permissions";
 import { db } from "@/server/db";
 import { NAV_ITEMS } from "./_components/nav-items";
 import type { ConsoleUser } from "./_components/session";

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
-import type { OcppVersion } from "../../services/csms/protocol";
+import type { OcppVersion } from "../../contracts/csms/mqtt";
 import { Histogram, type HistogramData } from "./hist";
 import * as ocpp from "./ocpp";
 

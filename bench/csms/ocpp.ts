@@ -1,4 +1,4 @@
-import type { OcppVersion } from "../../services/csms/protocol";
+import type { OcppVersion } from "../../contracts/csms/mqtt";
 
 /**
  * Hand-built OCPP-J payloads for the load generator. The gateway runs ocpp-rpc in strict

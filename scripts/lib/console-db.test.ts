@@ -6,7 +6,7 @@ import { verifyPassword } from "better-auth/crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSecrets, seedDemo } from "../../server/auth/seed-demo";
-import { credentialsPath, readCredentials } from "../../server/env";
+import { credentialsPath, readCredentials } from "../../lib/credentials";
 import { migrateConsoleDb, openConsoleDb, type ConsoleDb } from "./console-db";
 
 const PG_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

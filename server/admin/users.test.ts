@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../testing/db";
+import { createTestDb, type TestDb } from "../../lib/testing/db";
 import { createTestUser, ensureParticipants, makeContext } from "../testing/context";
 import { createCallerFactory } from "../trpc/init";
 import { appRouter } from "../trpc/routers/_app";

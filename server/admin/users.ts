@@ -1,6 +1,7 @@
+import "server-only";
 import { hashPassword } from "better-auth/crypto";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Role } from "../auth/permissions";
+import type { Role } from "../../contracts/console/permissions";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 

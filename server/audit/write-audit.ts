@@ -1,6 +1,7 @@
+import "server-only";
 import type { Prisma } from "@prisma/client";
 import type { Db } from "../db";
-import { logger } from "../log/logger";
+import { logger } from "../../lib/log";
 
 export type AuditOutcome = "ok" | "error" | "denied";
 

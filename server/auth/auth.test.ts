@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../admin/users";
 import { loadEnv } from "../env";
-import { createTestDb, type TestDb } from "../testing/db";
+import { createTestDb, type TestDb } from "../../lib/testing/db";
 import { createContext } from "../trpc/init";
 import { createAuth, type Auth } from "./auth";
 

@@ -1,9 +1,8 @@
-import { randomBytes, randomInt, randomUUID } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
+import { randomInt, randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { hashPassword } from "better-auth/crypto";
-import { credentialsPath, envSchema, type Credentials } from "../env";
+import { generateSecret, readCredentialsStrict, updateCredentials, writeCredentials } from "../../lib/credentials";
+import { envSchema } from "../env";
 
 export type DemoLogin = { role: string; email: string; password: string; participantId?: string };
 export type Secrets = { betterAuthSecret: string; siteToken: string };
@@ -31,44 +30,14 @@ const PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
 export const generateDemoPassword = () =>
   Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]).join("")).join("-");
 
-const generateSecret = () => randomBytes(32).toString("base64url");
-
-/**
- * Unlike readCredentials (which treats a broken file as empty, fine for reading), writers
- * must refuse to continue: overwriting an unreadable file would silently discard the
- * only copy of the demo passwords and the session secret.
- */
-const readCredentialsStrict = (dataDir: string): Credentials => {
-  const file = credentialsPath(dataDir);
-  if (!fs.existsSync(file)) return {};
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Credentials;
-  } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or remove it`);
-  }
-};
-
-/** Write-then-rename so a crash never leaves a half-written file; 0600 because it holds secrets. */
-const writeCredentials = (dataDir: string, credentials: Credentials) => {
-  const file = credentialsPath(dataDir);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-  fs.chmodSync(file, 0o600);
-};
 
 /** Creates credentials.json's secrets if missing, keeping any that exist (and the logins). */
 export const ensureSecrets = (dataDir: string): Secrets => {
-  const current = readCredentialsStrict(dataDir);
-  const secrets: Secrets = {
-    betterAuthSecret: current.secrets?.betterAuthSecret ?? generateSecret(),
-    siteToken: current.secrets?.siteToken ?? generateSecret(),
-  };
-  const changed = secrets.betterAuthSecret !== current.secrets?.betterAuthSecret || secrets.siteToken !== current.secrets?.siteToken;
-  if (changed) writeCredentials(dataDir, { ...current, secrets: { ...current.secrets, ...secrets } });
-  else fs.chmodSync(credentialsPath(dataDir), 0o600);
-  return secrets;
+  const stored = updateCredentials(dataDir, (c) => ({
+    ...c,
+    secrets: { ...c.secrets, betterAuthSecret: c.secrets?.betterAuthSecret ?? generateSecret(), siteToken: c.secrets?.siteToken ?? generateSecret() },
+  }));
+  return { betterAuthSecret: stored.secrets!.betterAuthSecret!, siteToken: stored.secrets!.siteToken! };
 };
 
 export type SeedDemoOptions = {

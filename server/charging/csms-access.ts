@@ -1,3 +1,4 @@
+import "server-only";
 import { connectors } from "../connectors";
 import { chargingStore, CsmsApiError, CsmsUnreachableError, type CsmsClient, type CsmsLiveView } from "../connectors/csms";
 import { AppError } from "../errors";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { CsmsClient } from "../connectors/csms";
 
 const COLUMNS = ["id", "at", "direction", "type", "action", "messageId", "errorCode", "payload"] as const;

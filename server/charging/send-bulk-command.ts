@@ -1,8 +1,9 @@
+import "server-only";
 import { randomUUID } from "node:crypto";
 import type { CommandActor } from "../commands/submit-command";
 import type { CsmsLiveView } from "../connectors/csms";
 import type { Db } from "../db";
-import type { CommandSpec } from "./command-actions";
+import type { CommandSpec } from "../../contracts/csms/commands";
 import { createLimiter, sendChargingCommand } from "./send-command";
 
 export type SendBulkCommandOptions = {

@@ -1,9 +1,10 @@
+import "server-only";
 import { CommandTimeoutError, submitCommand, type CommandActor, type CommandReply } from "../commands/submit-command";
 import { CsmsApiError, CsmsUnreachableError, type CsmsClient, type CsmsLiveView } from "../connectors/csms";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import type { CommandSpec } from "./command-actions";
-import { isDestructive } from "./command-actions";
+import type { CommandSpec } from "../../contracts/csms/commands";
+import { isDestructive } from "../../contracts/csms/commands";
 import { toAppError } from "./csms-access";
 
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;

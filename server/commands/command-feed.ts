@@ -1,28 +1,9 @@
+import "server-only";
 import type { Command } from "@prisma/client";
-import { Feed } from "../live/feed";
+import { Feed } from "../../lib/feed";
+import type { CommandStatus, CommandView } from "../../contracts/console/commands";
 
-/** What the browser sees of a command. */
-export type CommandView = {
-  id: string;
-  idempotencyKey: string;
-  actorId: string;
-  actorEmail: string;
-  domain: string;
-  target: string;
-  action: string;
-  payload: unknown;
-  status: CommandStatus;
-  result: unknown;
-  error: string | null;
-  traceId: string;
-  createdAt: Date;
-  sentAt: Date | null;
-  completedAt: Date | null;
-};
-
-export const COMMAND_STATUSES = ["pending", "sent", "accepted", "rejected", "failed", "timed_out"] as const;
-export type CommandStatus = (typeof COMMAND_STATUSES)[number];
-export const isFinal = (s: CommandStatus) => s !== "pending" && s !== "sent";
+export { COMMAND_STATUSES, isFinal, type CommandStatus, type CommandView } from "../../contracts/console/commands";
 
 export const toCommandView = (c: Command): CommandView => ({
   id: c.id,

@@ -1,6 +1,7 @@
+import "server-only";
 import { writeAudit } from "../audit/write-audit";
 import type { Db } from "../db";
-import { logger } from "../log/logger";
+import { logger } from "../../lib/log";
 
 /** Far beyond any command timeout, bulk queueing included: nothing live is this old. */
 export const ORPHAN_AFTER_MS = 10 * 60_000;

@@ -1,7 +1,8 @@
+import "server-only";
 import type { Prisma } from "@prisma/client";
 import { writeAudit } from "../audit/write-audit";
 import type { Db } from "../db";
-import { logger } from "../log/logger";
+import { logger } from "../../lib/log";
 import { commandFeed, toCommandView, type CommandView } from "./command-feed";
 
 export type CommandActor = { id: string; email: string; role: string };

@@ -1,4 +1,5 @@
-import { Feed } from "../live/feed";
+import "server-only";
+import { Feed } from "../../lib/feed";
 
 export type LinkState = "connected" | "reconnecting" | "down";
 

@@ -1,5 +1,6 @@
+import "server-only";
 import { env } from "../env";
-import { logger } from "../log/logger";
+import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
 import { upstreamHealth } from "./health";
 import { connectCsms, type CsmsLiveView } from "./csms";

@@ -1,10 +1,11 @@
+import "server-only";
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PGlite } from "@electric-sql/pglite";
 import fs from "node:fs";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { env } from "../env";
-import { resolveDatabaseTarget } from "./adapter";
+import { resolveDatabaseTarget } from "../../lib/db/adapter";
 
 export type Db = PrismaClient;
 

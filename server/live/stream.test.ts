@@ -1,6 +1,6 @@
 import type { TrackedEnvelope } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { Feed } from "./feed";
+import { Feed } from "../../lib/feed";
 import { streamFeed, type LiveMessage } from "./stream";
 
 type Item = { id: string; v: number };

@@ -1,5 +1,6 @@
+import "server-only";
 import { tracked, type TrackedEnvelope } from "@trpc/server";
-import type { Feed, FeedChange } from "./feed";
+import type { Feed, FeedChange } from "../../lib/feed";
 
 export type LiveMessage<T> =
   | { kind: "snapshot"; items: T[] }

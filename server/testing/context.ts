@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import type { Role } from "../auth/permissions";
+import type { Role } from "../../contracts/console/permissions";
 import type { Context, SessionUser } from "../trpc/init";
 
 /** A handler context built by hand, as cal.com's handler tests do: no HTTP, real database. */

@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * tRPC for Switchyard: context, initialisation and procedure builders in one place.
  *
@@ -13,9 +14,9 @@ import { ZodError } from "zod";
 import { writeAudit } from "../audit/write-audit";
 import { AppError } from "../errors";
 import type { Auth } from "../auth/auth";
-import { can, isRole, type ProcedurePermission, type Role } from "../auth/permissions";
+import { can, isRole, type ProcedurePermission, type Role } from "../../contracts/console/permissions";
 import type { Db } from "../db";
-import { logger } from "../log/logger";
+import { logger } from "../../lib/log";
 import { trpcCalls } from "../metrics";
 
 export type SessionUser = {

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { can, ROLES, type ProcedurePermission } from "../auth/permissions";
-import { createTestDb, type TestDb } from "../testing/db";
+import { can, ROLES, type ProcedurePermission } from "../../contracts/console/permissions";
+import { createTestDb, type TestDb } from "../../lib/testing/db";
 import { createTestUser, makeContext } from "../testing/context";
 import { createCallerFactory, type Meta } from "./init";
 import { appRouter } from "./routers/_app";

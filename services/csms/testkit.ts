@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import net, { type AddressInfo } from "node:net";
 import { Aedes } from "aedes";
 import { connectAsync, type MqttClient } from "mqtt";
-import { csmsTopics, envelopeSchema, parseStationTopic, type Envelope, type OcppVersion } from "./protocol";
+import { csmsTopics, envelopeSchema, parseStationTopic, type Envelope, type OcppVersion } from "../../contracts/csms/mqtt";
 
 /**
  * Test helpers for the CSMS: a real MQTT broker and a tiny, real "manager" that speaks the

@@ -1,20 +1,15 @@
 import { createHash } from "node:crypto";
-import { envSchema, readCredentials } from "../../server/env";
-import { logger } from "../../server/log/logger";
+import { readCredentials } from "../../lib/credentials";
+import { parseEnv } from "../../lib/env";
+import { logger } from "../../lib/log";
+import { siteEnvSchema } from "./env";
 import { startSite } from "./site";
 
 // The logger is created lazily, so naming the service here is early enough.
 process.env.SWITCHYARD_SERVICE ??= "site";
 
 const main = async () => {
-  // envSchema rather than loadEnv: the site needs no auth secret, and loadEnv would refuse
-  // to start a production site that was not handed one.
-  const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Invalid configuration:\n${lines}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(siteEnvSchema);
   const log = logger();
   const siteToken = readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.siteToken;
   const apiToken = e.CSMS_API_TOKEN ?? siteToken;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "./protocol";
+import { SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "../../contracts/site";
 import { startSite, type Site } from "./site";
 
 const WAIT_MS = 10_000;

@@ -5,10 +5,10 @@ import { Aedes } from "aedes";
 import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import { logger as defaultLogger } from "../../server/log/logger";
+import { logger as defaultLogger } from "../../lib/log";
 import { startSiteCsms, type SiteCsmsOptions } from "./csms";
-import { pingRequestSchema, SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "./protocol";
-import { closeServer, listen, urlHost, withTimeout } from "../lib/net";
+import { pingRequestSchema, SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "../../contracts/site";
+import { closeServer, listen, urlHost, withTimeout } from "../../lib/net";
 
 export type SiteOptions = {
   /** An external broker (mqtt://, mqtts://, ws://, wss://). Unset → start the embedded aedes broker. */

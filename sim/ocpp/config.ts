@@ -1,3 +1,4 @@
+import type { Component201, Variable201 } from "../../contracts/csms/commands";
 /**
  * A simulated station's settings: OCPP 1.6 configuration keys and OCPP 2.0.1 device-model
  * variables, with the validation and mutability a real station applies.
@@ -92,8 +93,8 @@ export const createConfig16 = (ctx: Config16Context): Map<string, VarDef> => {
 
 // ---------- OCPP 2.0.1 ----------
 
-export type Component = { name: string; instance?: string; evse?: { id: number; connectorId?: number } };
-export type Variable = { name: string; instance?: string };
+export type Component = Component201;
+export type Variable = Variable201;
 export type DeviceVar = VarDef & { component: Component; variable: Variable };
 
 export type Variables201Context = {

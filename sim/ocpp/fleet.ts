@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type pino from "pino";
-import { logger } from "../../server/log/logger";
+import { logger } from "../../lib/log";
 import { base64Sha256 } from "../../services/csms/gateway/auth";
-import type { OcppVersion } from "../../services/csms/protocol";
+import type { OcppVersion } from "../../contracts/csms/mqtt";
 import { deriveSeed } from "./rng";
 import { createScheduler } from "./scheduler";
 import { startStationSim, type Behaviour, type StationSim, type StationSimOptions } from "./station";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { logger } from "../../server/log/logger";
+import { logger } from "../../lib/log";
 import { defaultPassword, startFleet } from "./fleet";
 
 // The logger is created lazily, so naming the service here is early enough.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { base64Sha256, passwordMatches, type Authenticate } from "../../services/csms/gateway/auth";
 import { startGateway, type Gateway } from "../../services/csms/gateway/gateway";
-import type { OcppVersion } from "../../services/csms/protocol";
+import type { OcppVersion } from "../../contracts/csms/mqtt";
 import { eventually, startTestBroker, startTestManager, type Recorded, type TestManager } from "../../services/csms/testkit";
 import { startFleet } from "./fleet";
 import { advanceCharging, CHARGERS, randomEv, taperFactor } from "./physics";

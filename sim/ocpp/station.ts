@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { RPCClient } from "ocpp-rpc";
 import type pino from "pino";
-import { logger } from "../../server/log/logger";
-import type { OcppVersion } from "../../services/csms/protocol";
+import { logger } from "../../lib/log";
+import type { OcppVersion } from "../../contracts/csms/mqtt";
 import {
   createConfig16,
   createVariables201,

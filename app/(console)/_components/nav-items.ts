@@ -1,4 +1,4 @@
-import type { Permission } from "@/server/auth/permissions";
+import type { Permission } from "@/contracts/console/permissions";
 
 export type NavIcon = "overview" | "commands" | "audit" | "users" | "charging" | "robots" | "flex" | "monitoring";
 

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { createContext, useContext, useMemo, type ReactNode } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { ROLE_LABELS, type Permission, type Role } from "@/server/auth/permissions";
+import { ROLE_LABELS, type Permission, type Role } from "@/contracts/console/permissions";
 
 /** The signed-in user as the console layout read it from the database. */
 export type ConsoleUser = {

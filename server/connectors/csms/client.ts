@@ -1,3 +1,4 @@
+import "server-only";
 import type {
   CommandAction,
   ManagerCommandResult,
@@ -10,7 +11,7 @@ import type {
   TokenView,
   TransactionDetail,
   TransactionView,
-} from "./types";
+} from "../../../contracts/csms";
 
 export type CsmsField = { path: string; message: string };
 

@@ -6,7 +6,7 @@ import { startManager, type Manager } from "../../../services/csms/manager/manag
 import { eventually, startTestBroker } from "../../../services/csms/testkit";
 import { startFleet, type Fleet } from "../../../sim/ocpp/fleet";
 import { commandFeed, isFinal, type CommandView } from "../../commands/command-feed";
-import { createTestDb, type TestDb } from "../../testing/db";
+import { createTestDb, type TestDb } from "../../../lib/testing/db";
 import { createTestUser, makeContext } from "../../testing/context";
 import { createCallerFactory, type SessionUser } from "../../trpc/init";
 import { appRouter } from "../../trpc/routers/_app";

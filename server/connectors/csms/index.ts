@@ -1,3 +1,4 @@
+import "server-only";
 import { env, type Env } from "../../env";
 import type { UpstreamHealth } from "../health";
 import { createCsmsClient } from "./client";

@@ -1,10 +1,11 @@
+import "server-only";
 import { EventEmitter } from "node:events";
-import { logger } from "../../log/logger";
+import { logger } from "../../../lib/log";
 import type { UpstreamHealth, UpstreamStatus } from "../health";
 import { CsmsApiError, type CsmsClient } from "./client";
-import { readSse, type SseEvent } from "./sse";
+import { readSse, type SseEvent } from "../../../lib/sse";
 import { chargingStore, meterKey, type ChargingStore } from "./store";
-import type { MeterEvent, StationsSnapshot, StationView, TransactionView } from "./types";
+import type { MeterEvent, StationsSnapshot, StationView, TransactionView } from "../../../contracts/csms/api";
 
 export type CsmsLiveViewOptions = {
   client: CsmsClient;

@@ -1,6 +1,7 @@
+import "server-only";
 import { env } from "../../env";
-import { Feed } from "../../live/feed";
-import type { MeterEvent, StationView } from "./types";
+import { Feed } from "../../../lib/feed";
+import type { MeterEvent, StationView } from "../../../contracts/csms/api";
 
 /**
  * The console's materialized view of the CSMS: every station as the manager last described

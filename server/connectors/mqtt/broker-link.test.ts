@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSite, type Site } from "../../../services/site/site";
 import { commandFeed, type CommandView } from "../../commands/command-feed";
-import { createTestDb, usingServices, type TestDb } from "../../testing/db";
+import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/db";
 import { createTestUser, makeContext } from "../../testing/context";
 import { createCallerFactory } from "../../trpc/init";
 import { appRouter } from "../../trpc/routers/_app";

@@ -1,6 +1,7 @@
+import "server-only";
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
-import { logger } from "../../log/logger";
+import { logger } from "../../../lib/log";
 import type { UpstreamHealth } from "../health";
 
 export type BrokerLinkOptions = {

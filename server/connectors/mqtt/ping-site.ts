@@ -1,3 +1,4 @@
+import "server-only";
 import type { MqttClient } from "mqtt";
 import type { CommandReply } from "../../commands/submit-command";
 

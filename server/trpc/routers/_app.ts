@@ -1,3 +1,4 @@
+import "server-only";
 import { router } from "../init";
 import { adminRouter } from "./admin";
 import { auditRouter } from "./audit";

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 
 /** Input of every live subscription; tRPC fills `lastEventId` when a browser reconnects. */

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChargeStationAuth } from "../protocol";
+import type { ChargeStationAuth } from "../../../contracts/csms/mqtt";
 import { base64Sha256, createManagerAuthenticator, passwordMatches } from "./auth";
 
 describe("passwordMatches", () => {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type pino from "pino";
-import { chargeStationAuthSchema, type ChargeStationAuth } from "../protocol";
+import { chargeStationAuthSchema, type ChargeStationAuth } from "../../../contracts/csms/mqtt";
 
 /**
  * How the gateway decides whether a station may connect (OCPP security profile 1: HTTP

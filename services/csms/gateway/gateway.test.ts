@@ -3,7 +3,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { csmsTopics, type ChargeStationAuth, type OcppVersion, type StationPresence } from "../protocol";
+import { csmsTopics, type ChargeStationAuth, type OcppVersion, type StationPresence } from "../../../contracts/csms/mqtt";
 import { eventually, startTestBroker, startTestManager, WAIT_MS, type TestManager } from "../testkit";
 import { base64Sha256, passwordMatches, type Authenticate } from "./auth";
 import { startGateway, type Gateway, type GatewayOptions } from "./gateway";

@@ -8,7 +8,7 @@ import { createRPCError, RPCServer } from "ocpp-rpc";
 import type RPCServerClient from "ocpp-rpc/lib/server-client";
 import type pino from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { logger as defaultLogger } from "../../../server/log/logger";
+import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
   CSMS_ACTIONS,
@@ -26,10 +26,10 @@ import {
   type OcppVersion,
   type ResultEnvelope,
   type StationPresence,
-} from "../protocol";
+} from "../../../contracts/csms/mqtt";
 import type { Authenticate } from "./auth";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
-import { urlHost, withTimeout } from "../../lib/net";
+import { urlHost, withTimeout } from "../../../lib/net";
 
 export type GatewayOptions = {
   host?: string;

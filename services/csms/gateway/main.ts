@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logger } from "../../../server/log/logger";
+import { logger } from "../../../lib/log";
 import { allowAnyStation, createManagerAuthenticator } from "./auth";
 import { startGateway } from "./gateway";
 

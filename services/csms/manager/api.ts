@@ -4,9 +4,10 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import type pino from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
-import { chargeStationAuthSchema, isValidStationId, OCPP_VERSIONS } from "../protocol";
+import { chargeStationAuthSchema, isValidStationId, OCPP_VERSIONS } from "../../../contracts/csms/mqtt";
 import { isUniqueViolation } from "./db";
-import { commandBodySchema, CommandInputError, type CommandAction } from "./commands";
+import { ZCommandBody as commandBodySchema, type CommandAction } from "../../../contracts/csms/commands";
+import { CommandInputError } from "./commands";
 import type { Feed } from "./feed";
 import type { CommandResult, StationView, TransactionView } from "./manager";
 

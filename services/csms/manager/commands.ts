@@ -1,91 +1,20 @@
 import { randomInt } from "node:crypto";
-import { z } from "zod";
-import type { OcppVersion } from "../protocol";
+import {
+  COMMAND_PARAMS as commandParamSchemas,
+  parseComponent,
+  parseVariable,
+  TRIGGER_MESSAGES_BY_VERSION,
+  type CommandAction,
+  type Component201,
+  type Variable201,
+} from "../../../contracts/csms/commands";
+import type { OcppVersion } from "../../../contracts/csms/mqtt";
 
 /**
- * The version-neutral command catalogue of API.md, mapped to each OCPP version's CALL.
- * Pure: params are validated here and turned into `{ action, request }`; nothing is sent.
+ * The version-neutral command catalogue (contracts/csms/commands.ts) mapped to each OCPP
+ * version's CALL. Pure: params are validated and turned into `{ action, request }`; nothing is sent.
  */
 
-export const COMMAND_ACTIONS = [
-  "remoteStart",
-  "remoteStop",
-  "reset",
-  "unlockConnector",
-  "changeAvailability",
-  "triggerMessage",
-  "getConfiguration",
-  "changeConfiguration",
-  "clearCache",
-  "setChargingProfile",
-  "getTransactionStatus",
-] as const;
-export type CommandAction = (typeof COMMAND_ACTIONS)[number];
-
-const connectorId = z.number().int().min(0).max(1000);
-const evseId = z.number().int().min(0).max(1000);
-
-const TRIGGER_16 = ["BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification"] as const;
-const TRIGGER_201 = [
-  "BootNotification",
-  "LogStatusNotification",
-  "FirmwareStatusNotification",
-  "Heartbeat",
-  "MeterValues",
-  "SignChargingStationCertificate",
-  "SignV2GCertificate",
-  "StatusNotification",
-  "TransactionEvent",
-  "SignCombinedCertificate",
-  "PublishFirmwareStatusNotification",
-] as const;
-
-export const commandParamSchemas = {
-  remoteStart: z.strictObject({ connectorId: connectorId.min(1).optional(), evseId: evseId.min(1).optional(), idTag: z.string().min(1).max(36) }),
-  remoteStop: z.strictObject({ transactionId: z.union([z.string().min(1).max(36), z.number().int()]).transform(String) }),
-  reset: z.strictObject({ type: z.enum(["soft", "hard"]) }),
-  unlockConnector: z.strictObject({ connectorId: connectorId.min(1), evseId: evseId.min(1).optional() }),
-  changeAvailability: z.strictObject({ connectorId: connectorId.optional(), evseId: evseId.optional(), available: z.boolean() }),
-  triggerMessage: z.strictObject({ message: z.string().min(1).max(64), connectorId: connectorId.optional(), evseId: evseId.optional() }),
-  getConfiguration: z.strictObject({ keys: z.array(z.string().min(1).max(100)).max(100).optional() }),
-  changeConfiguration: z.union([
-    z.strictObject({ key: z.string().min(1).max(100), value: z.string().max(1000) }),
-    z.strictObject({ component: z.string().min(1).max(100), variable: z.string().min(1).max(100), value: z.string().max(1000) }),
-  ]),
-  clearCache: z.strictObject({}),
-  setChargingProfile: z.strictObject({ connectorId: connectorId.optional(), evseId: evseId.optional(), limitW: z.number().positive().max(10_000_000) }),
-  getTransactionStatus: z.strictObject({ transactionId: z.string().min(1).max(36).optional() }),
-} satisfies Record<CommandAction, z.ZodType>;
-
-export const commandBodySchema = z.strictObject({
-  action: z.enum(COMMAND_ACTIONS),
-  params: z.record(z.string(), z.unknown()).optional().default({}),
-  timeoutMs: z.number().int().min(100).max(120_000).optional(),
-});
-
-/** A 2.0.1 component written as `Name[:instance][@evse[.connector]]`, e.g. `EVSE@1`, `OCPPCommCtrlr`. */
-export type Component201 = { name: string; instance?: string; evse?: { id: number; connectorId?: number } };
-export type Variable201 = { name: string; instance?: string };
-
-export const formatComponent = (c: Component201) =>
-  `${c.name}${c.instance ? `:${c.instance}` : ""}${c.evse ? `@${c.evse.id}${c.evse.connectorId !== undefined ? `.${c.evse.connectorId}` : ""}` : ""}`;
-export const formatVariable = (v: Variable201) => `${v.name}${v.instance ? `:${v.instance}` : ""}`;
-
-const componentPattern = /^([A-Za-z0-9_-]{1,50})(?::([A-Za-z0-9_.-]{1,50}))?(?:@(\d{1,4})(?:\.(\d{1,4}))?)?$/;
-const variablePattern = /^([A-Za-z0-9_-]{1,50})(?::([A-Za-z0-9_.-]{1,50}))?$/;
-export const parseComponent = (s: string): Component201 | undefined => {
-  const m = componentPattern.exec(s);
-  if (!m) return undefined;
-  return {
-    name: m[1],
-    ...(m[2] ? { instance: m[2] } : {}),
-    ...(m[3] ? { evse: { id: Number(m[3]), ...(m[4] ? { connectorId: Number(m[4]) } : {}) } } : {}),
-  };
-};
-export const parseVariable = (s: string): Variable201 | undefined => {
-  const m = variablePattern.exec(s);
-  return m ? { name: m[1], ...(m[2] ? { instance: m[2] } : {}) } : undefined;
-};
 /** `Component.Variable` (the component part may itself carry `@evse`). */
 const splitKey = (key: string) => {
   const dot = key.lastIndexOf(".");
@@ -176,7 +105,7 @@ export const mapCommand = (
     }
     case "triggerMessage": {
       const p = commandParamSchemas.triggerMessage.parse(rawParams);
-      const allowed: readonly string[] = v16 ? TRIGGER_16 : TRIGGER_201;
+      const allowed: readonly string[] = TRIGGER_MESSAGES_BY_VERSION[version];
       if (!allowed.includes(p.message)) fail("params.message", `must be one of ${allowed.join(", ")} for ${version}`);
       if (v16) {
         const connector = p.connectorId ?? p.evseId;

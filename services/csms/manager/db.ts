@@ -1,9 +1,6 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "@prisma/client";
-import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
-import { openPGlite, resolveDatabaseTarget, type DatabaseTarget } from "../../../server/db/adapter";
-import { applyMigrations } from "../../../server/db/migrate";
+import type { PrismaClient } from "@prisma/client";
+import type { DatabaseTarget } from "../../../lib/db/adapter";
+import { migrateDatabase, openDatabase } from "../../../lib/db/open";
 
 /**
  * The CSMS manager's database: PGlite in `<SWITCHYARD_DATA_DIR>/csms` by default, or the
@@ -14,32 +11,14 @@ export const openManagerDb = async ({
   dataDir = process.env.SWITCHYARD_DATA_DIR ?? ".data",
   log = (_: string) => {},
 }: { databaseUrl?: string; dataDir?: string; log?: (line: string) => void } = {}): Promise<{ db: PrismaClient; target: DatabaseTarget; close: () => Promise<void> }> => {
-  const target = resolveDatabaseTarget({ databaseUrl, dataDir, processName: "csms" });
-  if (target.kind === "pglite") {
-    const pglite = await openPGlite(target.dataDir);
-    await applyMigrations(pglite, { log });
-    const db = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-    return {
-      db,
-      target,
-      close: async () => {
-        await db.$disconnect();
-        if (!pglite.closed) await pglite.close();
-      },
-    };
-  }
-  const client = new pg.Client({ connectionString: target.url });
-  await client.connect();
+  const database = await openDatabase({ processName: "csms", databaseUrl, dataDir });
   try {
-    // Several managers may start at once; an advisory lock serialises their migrations.
-    await client.query("SELECT pg_advisory_lock(74617001)");
-    await applyMigrations({ exec: (sql) => client.query(sql), query: async (sql, params) => ({ rows: (await client.query(sql, params)).rows }) }, { log });
-  } finally {
-    await client.query("SELECT pg_advisory_unlock(74617001)").catch(() => {});
-    await client.end();
+    await migrateDatabase(database, { log });
+  } catch (error) {
+    await database.close();
+    throw error;
   }
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: target.url }) });
-  return { db, target, close: () => db.$disconnect() };
+  return { db: database.prisma(), target: database.target, close: database.close };
 };
 
 /** A unique-constraint violation, whichever way the driver adapter reports it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { connectAsync, type MqttClient } from "mqtt";
 import { base64Sha256 } from "../gateway/auth";
-import { envelopeSchema, parseStationTopic, type Envelope, type OcppVersion } from "../protocol";
+import { envelopeSchema, parseStationTopic, type Envelope, type OcppVersion } from "../../../contracts/csms/mqtt";
 import { WAIT_MS } from "../testkit";
 
 /** Test helpers for the manager's HTTP API, SSE feed and MQTT traffic (tests only). */

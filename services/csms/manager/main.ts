@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { logger } from "../../../server/log/logger";
-import { describeTarget } from "../../../scripts/lib/console-db";
+import { logger } from "../../../lib/log";
+import { describeTarget } from "../../../lib/db/open";
 import { openManagerDb } from "./db";
 import { startManager } from "./manager";
 

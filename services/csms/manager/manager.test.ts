@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb, type TestDb } from "../../../server/testing/db";
+import { createTestDb, type TestDb } from "../../../lib/testing/db";
 import { startStationSim, type StationSim } from "../../../sim/ocpp/station";
 import { createManagerAuthenticator } from "../gateway/auth";
 import { startGateway, type Gateway } from "../gateway/gateway";
-import { csmsTopics, type OcppVersion } from "../protocol";
+import { csmsTopics, type OcppVersion } from "../../../contracts/csms/mqtt";
 import { eventually, startTestBroker } from "../testkit";
 import { mapCommand } from "./commands";
 import { api, metricValue, observe, openSse, sleep } from "./harness";

@@ -5,12 +5,13 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type pino from "pino";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { logger as defaultLogger } from "../../../server/log/logger";
+import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
   CSMS_ACTIONS,
   envelopeSchema,
   GATEWAY_ERROR,
+  isOcppVersion,
   parseStationTopic,
   STATION_ACTIONS,
   stationPresenceSchema,
@@ -19,14 +20,16 @@ import {
   type OcppVersion,
   type ResultEnvelope,
   type StationPresence,
-} from "../protocol";
+} from "../../../contracts/csms/mqtt";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
-import { formatComponent, formatVariable, mapCommand, outcomeOf, type CommandAction, type Component201, type Variable201 } from "./commands";
+import { formatComponent, formatVariable, type CommandAction, type Component201, type Variable201 } from "../../../contracts/csms/commands";
+import { mapCommand, outcomeOf } from "./commands";
 import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
 import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
-import { urlHost, withTimeout } from "../../lib/net";
+import { urlHost, withTimeout } from "../../../lib/net";
+import type { MeterEvent, StationView, TransactionView } from "../../../contracts/csms/api";
 
 export type ManagerOptions = {
   host?: string;
@@ -75,48 +78,7 @@ export type Manager = {
   close: () => Promise<void>;
 };
 
-export type ConnectorView = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: string };
-export type StationView = {
-  id: string;
-  protocol: OcppVersion | null;
-  online: boolean;
-  lastSeenAt: string | null;
-  bootedAt: string | null;
-  heartbeatIntervalSec: number;
-  vendor: string | null;
-  model: string | null;
-  firmwareVersion: string | null;
-  serialNumber: string | null;
-  gateway: string | null;
-  connectors: ConnectorView[];
-  activeTransactionIds: string[];
-  powerW: number | null;
-  energyTodayWh: number;
-};
-export type TransactionView = {
-  id: string;
-  stationId: string;
-  evseId: number;
-  connectorId: number;
-  idTag: string | null;
-  startedAt: string;
-  stoppedAt: string | null;
-  meterStartWh: number | null;
-  meterStopWh: number | null;
-  energyWh: number;
-  stopReason: string | null;
-  active: boolean;
-};
-export type MeterEvent = {
-  stationId: string;
-  evseId: number;
-  connectorId: number;
-  transactionId: string | null;
-  at: string;
-  powerW: number | null;
-  energyWh: number | null;
-  socPct: number | null;
-};
+export type { ConnectorView, MeterEvent, StationView, TransactionView } from "../../../contracts/csms/api";
 export type CommandResult = {
   status: "accepted" | "rejected" | "failed" | "timed_out" | "offline";
   ocppAction: string;
@@ -176,7 +138,6 @@ const startOfToday = () => {
   return d;
 };
 const connectorKey = (evseId: number, connectorId: number) => `${evseId}/${connectorId}`;
-const isOcppVersion = (v: string | null | undefined): v is OcppVersion => v === "ocpp1.6" || v === "ocpp2.0.1";
 
 
 /** Logs at most once per `intervalMs` per key. */
@@ -391,7 +352,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const stateFromRows = (id: string, row: StationRow | null, txRows: TxRow[]): StationState => ({
     id,
     exists: !!row,
-    protocol: isOcppVersion(row?.protocol) ? row.protocol : null,
+    protocol: row?.protocol && isOcppVersion(row.protocol) ? row.protocol : null,
     registeredAt: row?.registeredAt ?? null,
     vendor: row?.vendor ?? null,
     model: row?.model ?? null,
@@ -583,12 +544,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         return;
       }
       st.exists = true;
-      if (isOcppVersion(v.protocol)) st.protocol = v.protocol;
+      if (v.protocol && isOcppVersion(v.protocol)) st.protocol = v.protocol;
       Object.assign(st, { vendor: v.vendor, model: v.model, firmwareVersion: v.firmwareVersion, serialNumber: v.serialNumber, heartbeatIntervalSec: v.heartbeatIntervalSec });
       st.bootedAt = v.bootedAt ? new Date(v.bootedAt) : null;
       if (v.lastSeenAt && (!st.lastSeenAt || new Date(v.lastSeenAt) > st.lastSeenAt)) st.lastSeenAt = new Date(v.lastSeenAt);
       st.connectors = new Map(
-        (v.connectors ?? []).map((c) => [connectorKey(c.evseId, c.connectorId), { ...c, errorCode: c.errorCode ?? null, updatedAt: new Date(c.updatedAt) }]),
+        (v.connectors ?? []).map((c) => [connectorKey(c.evseId, c.connectorId), { ...c, errorCode: c.errorCode ?? null, updatedAt: c.updatedAt ? new Date(c.updatedAt) : new Date() }]),
       );
       st.emittedOnline = v.online;
     } else if (msg.t === "transaction") {

@@ -1,4 +1,4 @@
-import type { OcppVersion } from "../protocol";
+import type { OcppVersion } from "../../../contracts/csms/mqtt";
 
 /** Parsing helpers for OCPP payloads the manager stores (meter values, boot info, reports). */
 

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import type { inferRouterOutputs } from "@trpc/server";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { fieldErrors, useTRPC } from "@/app/_trpc/client";
-import { ROLE_LABELS, ROLES, type Role } from "@/server/auth/permissions";
+import { ROLE_LABELS, ROLES, type Role } from "@/contracts/console/permissions";
 import type { AppRouter } from "@/server/trpc/routers/_app";
 import { Dialog, SecretBox } from "../../_components/dialog";
 import { errorMessage, formErrors } from "../../_components/errors";

@@ -3,9 +3,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { COMMAND_LABELS, type CommandSpec } from "@/server/charging/command-actions";
+import { COMMAND_LABELS, type CommandSpec } from "@/contracts/csms/commands";
 import type { CommandView } from "@/server/commands/command-feed";
-import type { CommandAction, StationView } from "@/server/connectors/csms/types";
+import type { CommandAction, StationView } from "@/contracts/csms";
 import { CommandStatusBadge, isFinalStatus as isFinal } from "../../_components/badges";
 import { Dialog } from "../../_components/dialog";
 import { errorMessage } from "../../_components/errors";

@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useCallback, useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import type { CommandView } from "@/server/commands/command-feed";
-import type { StationDetail } from "@/server/connectors/csms/types";
+import type { StationDetail } from "@/contracts/csms";
 import { LiveIndicator } from "../../_components/badges";
 import { errorMessage } from "../../_components/errors";
 import { formatAge, formatDateTime } from "../../_components/format";

@@ -3,9 +3,9 @@
 import { useMutation } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { COMMAND_LABELS, isDestructive } from "@/server/charging/command-actions";
+import { COMMAND_LABELS, isDestructive } from "@/contracts/csms/commands";
 import type { CommandView } from "@/server/commands/command-feed";
-import { COMMAND_ACTIONS, type CommandAction } from "@/server/connectors/csms/types";
+import { COMMAND_ACTIONS, type CommandAction } from "@/contracts/csms";
 import { CommandStatusBadge, isFinalStatus as isFinal } from "../../_components/badges";
 import { errorMessage } from "../../_components/errors";
 import { describeError } from "../../_components/format";

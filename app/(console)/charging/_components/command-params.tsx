@@ -1,8 +1,8 @@
 "use client";
 
 import { useId } from "react";
-import { COMMAND_LABELS, TRIGGER_MESSAGES, ZCommandSpec, type CommandSpec } from "@/server/charging/command-actions";
-import type { CommandAction } from "@/server/connectors/csms/types";
+import { COMMAND_LABELS, TRIGGER_MESSAGES, ZCommandSpec, type CommandSpec } from "@/contracts/csms/commands";
+import type { CommandAction } from "@/contracts/csms";
 
 type FieldDef = { name: string; label: string; kind: "int" | "number" | "text" | "list" | "select" | "bool"; optional?: boolean; options?: readonly string[]; hint?: string };
 

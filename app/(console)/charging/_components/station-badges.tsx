@@ -1,4 +1,4 @@
-import type { StationView } from "@/server/connectors/csms/types";
+import type { StationView } from "@/contracts/csms";
 
 const TONE: Record<string, "ok" | "info" | "warn" | "danger" | ""> = {
   Available: "ok",

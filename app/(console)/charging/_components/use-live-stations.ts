@@ -2,7 +2,7 @@
 
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useTRPC } from "@/app/_trpc/client";
-import type { StationView } from "@/server/connectors/csms/types";
+import type { StationView } from "@/contracts/csms";
 import { useLiveMap, useLiveState } from "../../_components/live";
 
 const keyOf = (s: StationView) => s.id;

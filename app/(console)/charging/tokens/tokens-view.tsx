@@ -3,7 +3,7 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { fieldErrors, useTRPC } from "@/app/_trpc/client";
-import { TOKEN_STATUSES, type TokenStatus, type TokenView } from "@/server/connectors/csms/types";
+import { TOKEN_STATUSES, type TokenStatus, type TokenView } from "@/contracts/csms";
 import { Dialog } from "../../_components/dialog";
 import { errorMessage } from "../../_components/errors";
 import { formatDateTime, toDateTimeLocal } from "../../_components/format";

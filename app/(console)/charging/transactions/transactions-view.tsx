@@ -5,7 +5,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { stationIdPattern } from "@/services/csms/protocol";
+import { stationIdPattern } from "@/contracts/csms/mqtt";
 import { errorMessage } from "../../_components/errors";
 import { formatAge, formatDateTime } from "../../_components/format";
 import { useNow } from "../../_components/use-now";

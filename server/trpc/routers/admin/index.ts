@@ -1,6 +1,7 @@
+import "server-only";
 import { z } from "zod";
 import { createUser, listUsers, resetPassword, setUserDisabled, updateUser } from "../../../admin/users";
-import { ROLES } from "../../../auth/permissions";
+import { ROLES } from "../../../../contracts/console/permissions";
 import { env } from "../../../env";
 import { procedure, requireUser, router } from "../../init";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { exportAuditCsv, listAudit } from "../../../audit/list-audit";
 import { writeAudit } from "../../../audit/write-audit";

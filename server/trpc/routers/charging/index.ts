@@ -1,13 +1,14 @@
+import "server-only";
 import { z } from "zod";
-import { ZCommandSpec, ZStationId } from "../../../charging/command-actions";
+import { ZCommandSpec, ZStationId } from "../../../../contracts/csms/commands";
 import { csmsLink, currentStore, withCsms } from "../../../charging/csms-access";
 import { exportMessagesCsv } from "../../../charging/export-messages-csv";
-import { computeKpis } from "../../../charging/get-kpis";
+import { computeKpis } from "../../../../contracts/csms/kpis";
 import { sendBulkCommand } from "../../../charging/send-bulk-command";
 import { ensureStation, requireConfirmation, sendChargingCommand } from "../../../charging/send-command";
-import { matchesStationFilter } from "../../../charging/station-filter";
+import { matchesStationFilter } from "../../../../contracts/csms/station-filter";
 import { connectors } from "../../../connectors";
-import { TOKEN_STATUSES } from "../../../connectors/csms/types";
+import { TOKEN_STATUSES } from "../../../../contracts/csms/api";
 import { env } from "../../../env";
 import { AppError } from "../../../errors";
 import { streamFeed } from "../../../live/stream";

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { COMMAND_STATUSES, commandFeed } from "../../../commands/command-feed";
 import { listCommands } from "../../../commands/list-commands";

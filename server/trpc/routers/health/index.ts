@@ -1,3 +1,4 @@
+import "server-only";
 import { upstreamHealth } from "../../../connectors/health";
 import { env } from "../../../env";
 import { streamFeed } from "../../../live/stream";

@@ -1,5 +1,6 @@
+import "server-only";
 import { oidcEnabled } from "../../../auth/auth";
-import { permissionsOf } from "../../../auth/permissions";
+import { permissionsOf } from "../../../../contracts/console/permissions";
 import { env } from "../../../env";
 import { procedure, requireUser, router } from "../../init";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { submitCommand } from "../../../commands/submit-command";
 import { connectors } from "../../../connectors";

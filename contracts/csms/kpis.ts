@@ -1,4 +1,4 @@
-import type { StationView } from "../connectors/csms/types";
+import type { StationView } from "./api";
 
 export type ChargingKpis = {
   totalStations: number;

@@ -1,4 +1,4 @@
-import type { ProtocolVersion, StationView } from "../connectors/csms/types";
+import type { ProtocolVersion, StationView } from "./api";
 
 /** What the stations table (and a bulk command's target) can filter by. */
 export type StationFilter = {

@@ -1,0 +1,27 @@
+/**
+ * The console's command model as the browser sees it (server/commands writes it, pages
+ * read it): every control action from request to outcome.
+ */
+export const COMMAND_STATUSES = ["pending", "sent", "accepted", "rejected", "failed", "timed_out"] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+
+/** Whether a command has its outcome. */
+export const isFinal = (s: CommandStatus) => s !== "pending" && s !== "sent";
+
+export type CommandView = {
+  id: string;
+  idempotencyKey: string;
+  actorId: string;
+  actorEmail: string;
+  domain: string;
+  target: string;
+  action: string;
+  payload: unknown;
+  status: CommandStatus;
+  result: unknown;
+  error: string | null;
+  traceId: string;
+  createdAt: Date;
+  sentAt: Date | null;
+  completedAt: Date | null;
+};
