@@ -141,6 +141,19 @@ export const ZManagerCommandResult = z.object({
 });
 export type ManagerCommandResult = z.infer<typeof ZManagerCommandResult>;
 
+/**
+ * `GET /api/v0/commands/{commandId}`: what became of a command the console sent (pending
+ * while the station has not answered). Kept at least 24 h.
+ */
+export const ZCommandRecord = ZManagerCommandResult.extend({
+  status: z.enum(["pending", ...MANAGER_COMMAND_STATUSES]),
+  commandId: z.uuid(),
+  stationId: z.string().min(1).max(48),
+  receivedAt: isoTime,
+  completedAt: isoTime.nullable(),
+});
+export type CommandRecord = z.infer<typeof ZCommandRecord>;
+
 /** Every error the manager answers with: `{ error, message, fields? }`. */
 export const ZApiError = z.object({
   error: z.string(),

@@ -73,6 +73,12 @@ export const ZCommandBody = z.strictObject({
   action: z.enum(COMMAND_ACTIONS),
   params: z.record(z.string(), z.unknown()).optional().default({}),
   timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  /**
+   * The console's Command id. The manager keeps the outcome under it (GET
+   * /api/v0/commands/{commandId}) and never sends the same id twice, so a console that
+   * restarted mid-command asks for the outcome instead of guessing.
+   */
+  commandId: z.uuid().optional(),
 });
 
 type Params = typeof COMMAND_PARAMS;

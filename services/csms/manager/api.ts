@@ -1,9 +1,9 @@
-import { timingSafeEqual } from "node:crypto";
 import type http from "node:http";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import type pino from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
+import { bearerToken, createRouter, HttpError, parseInput as parse, readJsonBody as readBody, sameSecret, sendJson } from "../../lib/http";
 import { chargeStationAuthSchema, isValidStationId, OCPP_VERSIONS } from "../../../contracts/csms/mqtt";
 import { isUniqueViolation } from "./db";
 import { ZCommandBody as commandBodySchema, type CommandAction } from "../../../contracts/csms/commands";
@@ -27,70 +27,6 @@ export type ApiContext = {
   getStation: (id: string) => Promise<{ view: StationView; registeredAt: Date | null } | undefined>;
   sendCommand: (id: string, body: { action: CommandAction; params: unknown; timeoutMs?: number }) => Promise<CommandResult | undefined>;
   onRegistered: (id: string) => void;
-};
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly fields?: { path: string; message: string }[],
-  ) {
-    super(message);
-  }
-}
-
-const MAX_BODY = 64 * 1024;
-
-const sendJson = (res: http.ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-};
-
-const readBody = (req: http.IncomingMessage) =>
-  new Promise<unknown>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, "payload_too_large", `request body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, "invalid_json", "the request body is not valid JSON"));
-      }
-    });
-    req.on("error", reject);
-  });
-
-const parse = <T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> => {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    throw new HttpError(
-      400,
-      "invalid_input",
-      `invalid ${where}`,
-      r.error.issues.map((i) => ({ path: [where, ...i.path].join("."), message: i.message })),
-    );
-  }
-  return r.data;
-};
-
-const sameSecret = (given: string | undefined, expected: string) => {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 };
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
@@ -151,13 +87,29 @@ const csvCell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-type Handler = (ctx: { req: http.IncomingMessage; res: http.ServerResponse; params: string[]; query: Record<string, string> }) => Promise<void>;
-type Route = { method: string; pattern: RegExp; auth: "api" | "gateway" | "registration" | "none"; handler: Handler };
+type Auth = "api" | "gateway" | "registration" | "none";
 
 export const createApi = (c: ApiContext) => {
-  const routes: Route[] = [];
-  const route = (method: string, path: string, auth: Route["auth"], handler: Handler) =>
-    routes.push({ method, pattern: new RegExp(`^${path.replaceAll(/:[a-zA-Z]+/g, "([^/]+)")}$`), auth, handler });
+  const authorized = (req: http.IncomingMessage, auth: Auth) => {
+    switch (auth) {
+      case "none":
+        return true;
+      case "api":
+        return sameSecret(bearerToken(req), c.apiToken);
+      case "registration":
+        return c.openRegistration || sameSecret(bearerToken(req), c.apiToken);
+      case "gateway": {
+        if (!c.gatewayToken) return true;
+        const token = req.headers["x-gateway-token"];
+        return sameSecret(Array.isArray(token) ? token[0] : token, c.gatewayToken);
+      }
+    }
+  };
+  const { route, handle } = createRouter<Auth>({
+    log: c.log,
+    authorize: authorized,
+    unauthorizedMessage: (auth) => (auth === "gateway" ? "missing or wrong x-gateway-token" : "missing or wrong bearer token"),
+  });
 
   const stationId = (raw: string) => {
     if (!isValidStationId(raw)) throw new HttpError(400, "invalid_station_id", "station ids match [A-Za-z0-9._:@-]{1,48}");
@@ -382,58 +334,5 @@ export const createApi = (c: ApiContext) => {
     res.end(text);
   });
 
-  const authorized = (req: http.IncomingMessage, auth: Route["auth"]) => {
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
-    switch (auth) {
-      case "none":
-        return true;
-      case "api":
-        return sameSecret(bearer, c.apiToken);
-      case "registration":
-        return c.openRegistration || sameSecret(bearer, c.apiToken);
-      case "gateway": {
-        if (!c.gatewayToken) return true;
-        const token = req.headers["x-gateway-token"];
-        return sameSecret(Array.isArray(token) ? token[0] : token, c.gatewayToken);
-      }
-    }
-  };
-
-  return (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://manager");
-    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
-    let matchedPath = false;
-    for (const r of routes) {
-      const m = r.pattern.exec(url.pathname);
-      if (!m) continue;
-      matchedPath = true;
-      if (r.method !== method) continue;
-      if (!authorized(req, r.auth)) {
-        sendJson(res, 401, { error: "unauthorized", message: r.auth === "gateway" ? "missing or wrong x-gateway-token" : "missing or wrong bearer token" });
-        return;
-      }
-      let params: string[];
-      try {
-        params = m.slice(1).map((p) => decodeURIComponent(p));
-      } catch {
-        sendJson(res, 400, { error: "invalid_input", message: "malformed path" });
-        return;
-      }
-      const query = Object.fromEntries(url.searchParams.entries());
-      r.handler({ req, res, params, query }).catch((error: unknown) => {
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        if (error instanceof HttpError) {
-          sendJson(res, error.status, { error: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) });
-          return;
-        }
-        c.log.error({ err: (error as Error).message, path: url.pathname }, "request failed");
-        sendJson(res, 503, { error: "unavailable", message: "the request could not be completed; try again" });
-      });
-      return;
-    }
-    sendJson(res, matchedPath ? 405 : 404, matchedPath ? { error: "method_not_allowed", message: `${req.method} not allowed here` } : { error: "not_found", message: "no such route" });
-  };
+  return handle;
 };

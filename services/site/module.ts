@@ -1,0 +1,37 @@
+import type pino from "pino";
+
+/**
+ * A domain as the embedded site runs it (charging, robots, flex, monitoring). The site
+ * starts every enabled module in order on the same broker and host; a new domain plugs
+ * into `npm start` by adding its module to services/site/modules.ts, nothing else.
+ */
+export type MqttCredentials = { username?: string; password?: string };
+
+export type SiteContext = {
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  /** The broker every module shares, and the credentials of one component on it. */
+  mqtt: { url: string; credentials: (component: string) => MqttCredentials };
+  /** Secrets generated into .data/credentials.json (siteToken, …). */
+  secrets: Record<string, string>;
+  log: pino.Logger;
+};
+
+export type StartedSiteModule = {
+  /** Names shown in the site's heartbeat and /health (e.g. csms-manager, sim-ocpp). */
+  services: string[];
+  /**
+   * Settings the console needs to reach this module (e.g. CSMS_MANAGER_URL). The site puts
+   * them on its ready line and the launcher passes them to the console as environment.
+   */
+  consoleEnv: Record<string, string>;
+  close: () => Promise<void>;
+};
+
+export type SiteModule = {
+  name: string;
+  /** Read from the module's own settings (e.g. SITE_CSMS=0 disables charging). */
+  enabled: (env: Record<string, string | undefined>) => boolean;
+  start: (ctx: SiteContext) => Promise<StartedSiteModule>;
+};
