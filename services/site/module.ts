@@ -7,12 +7,27 @@ import type pino from "pino";
  */
 export type MqttCredentials = { username?: string; password?: string };
 
+/**
+ * What one authenticated broker client may do: MQTT topic filters (`+`, `#`) it may
+ * publish to and subscribe to. Anything else is refused and counted.
+ */
+export type BrokerIdentity = { username: string; publish: string[]; subscribe: string[] };
+
+/** Checks a client's password; null refuses the connection. */
+export type BrokerAuthenticator = (username: string, password: Buffer) => Promise<BrokerIdentity | null> | BrokerIdentity | null;
+
 export type SiteContext = {
   host: string;
   dataDir: string;
   databaseUrl?: string;
   /** The broker every module shares, and the credentials of one component on it. */
   mqtt: { url: string; credentials: (component: string) => MqttCredentials };
+  /**
+   * Present with the embedded broker only: a module whose devices connect to the broker
+   * (flex devices, building gateways) authenticates the usernames under its prefix
+   * (e.g. `flex-device:`) and gives each its ACL. External brokers use their own files.
+   */
+  broker?: { registerAuthenticator: (usernamePrefix: string, authenticate: BrokerAuthenticator) => void };
   /** Secrets generated into .data/credentials.json (siteToken, …). */
   secrets: Record<string, string>;
   log: pino.Logger;
