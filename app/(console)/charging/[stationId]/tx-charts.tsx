@@ -5,7 +5,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTRPC } from "@/app/_trpc/client";
-import { errorMessage } from "../../_components/errors";
+import { errorMessage } from "../../_components/ui/messages";
 import { formatDateTime } from "../../_components/format";
 import { formatKwh } from "../_components/station-badges";
 
