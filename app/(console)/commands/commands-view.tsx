@@ -48,6 +48,8 @@ const COLUMNS = [
     header: "Outcome",
     cell: ({ row: { original: c } }) => {
       const outcome = describeCommand(c);
+      // The status column already says "Accepted"; only say more when there is more.
+      if (outcome.text === commandStatusLabel(c.status)) return <span className="muted">—</span>;
       return (
         <span className="clip" style={outcome.tone === "danger" ? { color: "var(--danger)" } : undefined} title={c.result ? summarize(c.result, 400) : (c.error ?? undefined)}>
           {outcome.text}

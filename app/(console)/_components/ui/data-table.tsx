@@ -224,7 +224,7 @@ export const DataTable = <T,>({
         {!showRows ? (
           <Placeholder status={status} noun={noun} empty={empty} testId={emptyTestId} />
         ) : (
-          <table className="data" aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? tableRows.length + 1 : undefined}>
+          <table className={virtual ? "data dense" : "data"} aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? tableRows.length + 1 : undefined}>
             <thead>
               {table.getHeaderGroups().map((group) => (
                 <tr key={group.id} aria-rowindex={virtualOn ? 1 : undefined}>
@@ -313,7 +313,7 @@ export const DataTable = <T,>({
           </table>
         )}
       </div>
-      <Footer foot={foot} paging={paging} />
+      <Footer foot={showRows ? foot : undefined} paging={paging} />
     </>
   );
 };

@@ -36,8 +36,10 @@ describe("humanizeMessage", () => {
 
   it("makes the server's short messages sentences", () => {
     expect(humanizeMessage("required", "Name")).toBe("Name is required.");
-    expect(humanizeMessage("at least 10 characters")).toBe("At least 10 characters.");
-    expect(humanizeMessage("not a valid email address")).toBe("Not a valid email address.");
+    expect(humanizeMessage("at least 10 characters")).toBe("Use at least 10 characters.");
+    expect(humanizeMessage("not a valid email address")).toBe("Enter a valid email address, like name@example.com.");
+    expect(humanizeMessage("'from' must be before 'to'")).toBe("“From” must be before “To”.");
+    expect(humanizeMessage("pick at least one station")).toBe("Pick at least one station.");
     expect(humanizeMessage("A hard reset interrupts every session at the station; confirm it explicitly.")).toBe(
       "A hard reset interrupts every session at the station; confirm it explicitly.",
     );
@@ -69,7 +71,7 @@ describe("formErrors", () => {
 describe("errorMessage", () => {
   it("never shows a permission code or a JSON dump", () => {
     expect(errorMessage(forbidden)).not.toMatch(/audit\.read|viewer/);
-    expect(errorMessage(badRequest([{ path: "from", message: "'from' must be before 'to'" }]))).toBe("'from' must be before 'to'.");
+    expect(errorMessage(badRequest([{ path: "from", message: "'from' must be before 'to'" }]))).toBe("“From” must be before “To”.");
     expect(errorMessage(new Error("[{\"code\":\"custom\"}]"))).toBe("Something went wrong. Try again.");
   });
 

@@ -3,10 +3,12 @@ import { TRPCClientError } from "@trpc/client";
 /** One invalid field as the server reports it (`data.fields`, see server/trpc/init.ts). */
 export type FieldIssue = { path: string; message: string };
 
+const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
 const sentence = (text: string) => {
   const t = text.trim();
   if (!t) return t;
-  const capital = t[0]!.toUpperCase() + t.slice(1);
+  const capital = capitalize(t);
   return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
 };
 
@@ -43,7 +45,9 @@ export const humanizeMessage = (message: string, label?: string): string => {
     return `Choose at least ${n === 1 ? "one" : n}.`;
   }
   if ((match = m.match(/^Too big: expected array to have <=?(\d+) items?$/))) return `Choose at most ${match[1]}.`;
-  if (/^Invalid email( address)?$/i.test(m)) return "Enter a valid email address, like name@example.com.";
+  if ((match = m.match(/^at (least|most) (\d+) characters?$/i))) return `Use at ${match[1]!.toLowerCase()} ${match[2]} characters.`;
+  if ((match = m.match(/^'(\w+)' must be (before|after) '(\w+)'$/))) return `“${capitalize(match[1]!)}” must be ${match[2]} “${capitalize(match[3]!)}”.`;
+  if (/^(Invalid email( address)?|not a valid email( address)?)$/i.test(m)) return "Enter a valid email address, like name@example.com.";
   if ((match = m.match(/^Invalid option: expected one of (.+)$/))) {
     const options = match[1]!.split("|").map((o) => o.replace(/^"|"$/g, ""));
     return `Choose one of: ${options.join(", ")}.`;
