@@ -63,6 +63,10 @@ type DataTableProps<T> = {
   paging?: Paging;
   /** Inside a card: no frame of its own. */
   bare?: boolean;
+  /** One line per row, cells centred (live tables, logs); virtual tables always are. */
+  dense?: boolean;
+  /** Scrolls inside this height (px), header kept in view. */
+  maxHeight?: number;
   testId?: string;
   emptyTestId?: string;
 };
@@ -150,6 +154,8 @@ export const DataTable = <T,>({
   foot,
   paging,
   bare = false,
+  dense = false,
+  maxHeight,
   testId,
   emptyTestId,
 }: DataTableProps<T>) => {
@@ -220,11 +226,11 @@ export const DataTable = <T,>({
           ) : null}
         </div>
       ) : null}
-      <div className={wrapClass} ref={scrollRef} data-testid={testId ? `${testId}-scroll` : undefined}>
+      <div className={wrapClass} ref={scrollRef} style={maxHeight ? { maxHeight, overflow: "auto" } : undefined} data-testid={testId ? `${testId}-scroll` : undefined}>
         {!showRows ? (
           <Placeholder status={status} noun={noun} empty={empty} testId={emptyTestId} />
         ) : (
-          <table className={virtual ? "data dense" : "data"} aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? tableRows.length + 1 : undefined}>
+          <table className={virtual || dense ? "data dense" : "data"} aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? tableRows.length + 1 : undefined}>
             <thead>
               {table.getHeaderGroups().map((group) => (
                 <tr key={group.id} aria-rowindex={virtualOn ? 1 : undefined}>

@@ -20,7 +20,14 @@ const COLUMNS = [
   column.accessor("direction", { header: "Direction", cell: ({ getValue }) => (getValue() === "in" ? "Station → CSMS" : "CSMS → station") }),
   column.accessor("type", { header: "Type", cell: ({ getValue }) => TYPE_LABELS[getValue()] ?? getValue() }),
   column.accessor((m) => m.action ?? "—", { id: "action", header: "Action" }),
-  column.accessor("messageId", { header: "Message id", meta: { className: "trace" } }),
+  column.accessor("messageId", {
+    header: "Message id",
+    cell: ({ getValue }) => (
+      <span className="trace" title={getValue()}>
+        {getValue().slice(0, 8)}
+      </span>
+    ),
+  }),
   column.display({
     id: "payload",
     header: "Payload",
@@ -75,6 +82,8 @@ export const MessageLog = ({ stationId }: { stationId: string }) => {
           next: older ? { label: "Older", onClick: () => setCursors((c) => [...c, older]), testId: "messages-older" } : undefined,
         }}
         bare
+        dense
+        maxHeight={520}
         testId="message-table"
       />
     </div>

@@ -50,24 +50,23 @@ const ConfigTable = ({ detail }: { detail: StationDetail }) => {
         <h2>{detail.protocol === "ocpp2.0.1" ? "Variables" : "Configuration"}</h2>
         {!none ? <TextFilter label="Filter configuration" value={url.values.config} onChange={(config) => url.set({ config })} placeholder="Key or value…" testId="config-filter" /> : null}
       </div>
-      <div className="card-scroll">
-        <DataTable
-          label={detail.protocol === "ocpp2.0.1" ? "Variables" : "Configuration"}
-          columns={CONFIG_COLUMNS}
-          rows={rows}
-          rowId={(r) => r.key}
-          rowAttrs={(r) => ({ "data-testid": `config-${r.key}` })}
-          sortParam="configSort"
-          status={{ loading: false }}
-          noun="the configuration"
-          empty={
-            none
-              ? { title: "Not read yet", hint: "The CSMS has no configuration for this station. Support staff can send “Get configuration”." }
-              : { title: "Nothing matches", hint: "Try another key or value." }
-          }
-          bare
-        />
-      </div>
+      <DataTable
+        label={detail.protocol === "ocpp2.0.1" ? "Variables" : "Configuration"}
+        columns={CONFIG_COLUMNS}
+        rows={rows}
+        rowId={(r) => r.key}
+        rowAttrs={(r) => ({ "data-testid": `config-${r.key}` })}
+        sortParam="configSort"
+        status={{ loading: false }}
+        noun="the configuration"
+        empty={
+          none
+            ? { title: "Not read yet", hint: "The CSMS has no configuration for this station. Support staff can send “Get configuration”." }
+            : { title: "Nothing matches", hint: "Try another key or value." }
+        }
+        bare
+        maxHeight={360}
+      />
     </div>
   );
 };
