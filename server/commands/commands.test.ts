@@ -89,6 +89,10 @@ describe("commands", () => {
     expect([...page1.items, ...page2.items].map((c) => c.id)).toEqual(all.items.slice(0, 6).map((c) => c.id));
     const someone = all.items.find((c) => c.actorId !== trader.id)!;
     await expect(createCaller(makeContext(t.db, trader)).commands.get({ id: someone.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // Unknown and malformed ids alike: NOT_FOUND, which the browser does not retry.
+    for (const id of ["3f1e4c9a-0000-4000-8000-000000000000", "not-a-uuid", ""]) {
+      await expect(createCaller(makeContext(t.db, admin)).commands.get({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    }
   });
 });
 

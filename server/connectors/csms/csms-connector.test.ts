@@ -10,10 +10,12 @@ import { createTestDb, type TestDb } from "../../../lib/testing/db";
 import { createTestUser, makeContext } from "../../testing/context";
 import { createCallerFactory, type SessionUser } from "../../trpc/init";
 import { appRouter } from "../../trpc/routers/_app";
-import { setConnectors } from "..";
 import { UpstreamHealth } from "../health";
+import type { LiveView } from "../kit/live-view";
+import { registerConnector, unregisterConnector } from "../kit/registry";
 import { createCsmsClient } from "./client";
-import { startCsmsLiveView, type CsmsLiveView } from "./live-view";
+import { createChargingConnector, type ChargingConnector } from ".";
+import { startCsmsLiveView } from "./live-view";
 import { createChargingStore } from "./store";
 
 /**
@@ -31,7 +33,8 @@ let manager: Manager;
 let managerPort: number;
 let gateway: Gateway;
 let fleet: Fleet;
-let view: CsmsLiveView;
+let charging: ChargingConnector;
+let view: LiveView;
 const health = new UpstreamHealth();
 const store = createChargingStore(4096);
 let support: SessionUser;
@@ -68,9 +71,10 @@ beforeAll(async () => {
   gateway = await startGateway({ port: 0, mqttUrl: broker.url, authenticate: createManagerAuthenticator({ managerUrl: manager.url }) });
   // The view starts before any station exists: the first snapshot is empty, and every
   // station arrives through the feed.
-  view = startCsmsLiveView({ client: createCsmsClient({ baseUrl: manager.url, token: TOKEN }), health, store, downAfterMs: 1500, minBackoffMs: 100, maxBackoffMs: 400 });
+  charging = createChargingConnector({ client: createCsmsClient({ baseUrl: manager.url, token: TOKEN }), health, store, downAfterMs: 1500, minBackoffMs: 100, maxBackoffMs: 400 });
+  view = charging.view;
   await view.ready;
-  setConnectors({ csms: view });
+  registerConnector(charging);
   commandFeed().listen((c) => c.data && outcomes.set(c.key, c.data as CommandView));
   fleet = await startFleet({ url: gateway.url, managerUrl: manager.url, stations: STATIONS, behaviour: "idle", rebootDelayMs: [100, 200], seed: 7, idPrefix: "CT" });
   await fleet.ready;
@@ -79,9 +83,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  setConnectors(undefined);
+  unregisterConnector("charging");
   await fleet?.close();
-  await view?.close();
+  await charging?.close();
   await gateway?.close();
   await manager?.close();
   await broker?.close();
@@ -144,6 +148,17 @@ describe("charging queries through the manager", () => {
     expect(await caller.charging.transactions.list({})).toMatchObject({ items: expect.any(Array) });
     expect(await codeOf(caller.charging.stations.get({ stationId: "NO-SUCH-STATION" }))).toBe("NOT_FOUND");
     expect(await codeOf(caller.charging.transactions.get({ id: "999999999" }))).toBe("NOT_FOUND");
+  });
+
+  it("answers unknown and malformed ids with NOT_FOUND, never a server error the browser would retry", async () => {
+    const caller = as(viewer);
+    for (const stationId of ["NO-SUCH-STATION", "not a station id!", "%E0%A4%A", "x".repeat(300)]) {
+      expect(await codeOf(caller.charging.stations.get({ stationId }))).toBe("NOT_FOUND");
+      expect(await codeOf(caller.charging.stations.messages({ stationId }))).toBe("NOT_FOUND");
+      expect(await codeOf(caller.charging.stations.messagesCsv({ stationId }))).toBe("NOT_FOUND");
+    }
+    for (const id of ["999999999", "no/such/tx", "..", "y".repeat(300)]) expect(await codeOf(caller.charging.transactions.get({ id }))).toBe("NOT_FOUND");
+    expect(await codeOf(as(support).charging.tokens.update({ idTag: "NO-SUCH-CARD", status: "Blocked" }))).toBe("NOT_FOUND");
   });
 
   it("lets support manage tokens; viewers only read", async () => {
@@ -252,14 +267,14 @@ describe("manager restarts", () => {
 describe("without a manager", () => {
   it("says the CSMS manager is unreachable", async () => {
     const h = new UpstreamHealth();
-    const dead = startCsmsLiveView({ client: createCsmsClient({ baseUrl: "http://127.0.0.1:1", token: TOKEN }), health: h, store: createChargingStore(), downAfterMs: 300, minBackoffMs: 50, maxBackoffMs: 100 });
-    setConnectors({ csms: dead });
+    const dead = createChargingConnector({ client: createCsmsClient({ baseUrl: "http://127.0.0.1:1", token: TOKEN }), health: h, store: createChargingStore(), downAfterMs: 300, minBackoffMs: 50, maxBackoffMs: 100 });
+    registerConnector(dead);
     try {
       await eventually(() => h.get("charging")?.state === "down", "down", WAIT);
       const error = await as(viewer).charging.stations.get({ stationId: "X1" }).catch((e: TRPCError) => e);
       expect(error).toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringMatching(/CSMS manager unreachable/) });
     } finally {
-      setConnectors({ csms: view });
+      registerConnector(charging);
       await dead.close();
     }
   });
