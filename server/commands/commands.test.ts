@@ -104,10 +104,10 @@ describe("commands orphaned by a restart", () => {
       const base = { actorId: user.id, actorEmail: user.email, domain: "charging", target: "CS1", action: "reset", payload: {}, traceId: "t" };
       const sent = await t.db.command.create({ data: { ...base, idempotencyKey: "orphan-1", status: "sent" } });
       const done = await t.db.command.create({ data: { ...base, idempotencyKey: "done-1", status: "accepted" } });
-      const { reconcileOrphanedCommands } = await import("./reconcile-commands");
+      const { reconcileCommands } = await import("./reconcile-commands");
       // Young enough to still be in flight on another replica: left alone.
-      expect(await reconcileOrphanedCommands(t.db)).toBe(0);
-      expect(await reconcileOrphanedCommands(t.db, { now: Date.now() + 11 * 60_000 })).toBe(1);
+      expect((await reconcileCommands(t.db)).orphaned).toBe(0);
+      expect((await reconcileCommands(t.db, { now: Date.now() + 11 * 60_000 })).orphaned).toBe(1);
       expect(await t.db.command.findUniqueOrThrow({ where: { id: sent.id } })).toMatchObject({ status: "timed_out", error: expect.stringMatching(/restarted/) });
       expect((await t.db.command.findUniqueOrThrow({ where: { id: done.id } })).status).toBe("accepted");
       expect(await t.db.auditEntry.count({ where: { action: "command.charging.reset.outcome", outcome: "error" } })).toBe(1);
