@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readSse, type SseEvent } from "../../lib/sse";
 import { createTestDb, type TestDb } from "../../lib/testing/db";
 import { announceSessionChange } from "../auth/session-events";
 import { upstreamHealth } from "../connectors/health";
@@ -96,6 +98,33 @@ describe("a live stream ends at once with its session when the change is announc
     const pending = stream.next();
     await createCaller(makeContext(t.db, admin)).admin.users.resetPassword({ id: dave.user.id });
     expect((await endsWith(pending)).code).toBe("UNAUTHORIZED");
+  });
+
+  it("over the SSE HTTP path too: the browser is told how long silence means a dead link, then gets UNAUTHORIZED", async () => {
+    const hal = await signIn();
+    const controller = new AbortController();
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://console.test/api/trpc/health.onChange", { signal: controller.signal }),
+      router: appRouter,
+      createContext: () => makeContext(t.db, hal.user, hal.sessionId),
+    });
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const events: SseEvent[] = [];
+    let disabled = false;
+    await readSse(res.body!, async (event) => {
+      events.push(event);
+      // Once the snapshot is in, the admin disables the user mid-stream.
+      if (event.id && !disabled) {
+        disabled = true;
+        await createCaller(makeContext(t.db, admin)).admin.users.setDisabled({ id: hal.user.id, disabled: true });
+      }
+    });
+    controller.abort();
+    expect(events[0]).toMatchObject({ event: "connected", data: JSON.stringify({ reconnectAfterInactivityMs: 25_000 }) });
+    const error = events.at(-1)!;
+    expect(error.event).toBe("serialized-error");
+    expect(JSON.parse(error.data)).toMatchObject({ json: { data: { code: "UNAUTHORIZED" }, message: expect.stringMatching(/disabled/) } });
   });
 
   it("when one session signs out: that session's stream ends, the user's other session keeps streaming", async () => {
