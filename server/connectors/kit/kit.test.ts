@@ -125,6 +125,19 @@ describe("fromUpstream", () => {
     const other = new Error("a bug");
     expect(fromUpstream(other)).toBe(other);
   });
+
+  it("recognises errors thrown by another bundle's copy of the classes (Next's instrumentation vs a route)", async () => {
+    // A second module instance, as Next builds one for instrumentation.ts and one per route.
+    const path = "./upstream-errors?another-bundle";
+    const copy = (await import(/* @vite-ignore */ path)) as typeof import("./upstream-errors");
+    expect(copy.UpstreamHttpError).not.toBe(UpstreamHttpError);
+    const thrown = new copy.UpstreamHttpError({ ...name, status: 404, code: "not_found", message: "station NOPE-1 not found" });
+    expect(thrown).toBeInstanceOf(UpstreamHttpError);
+    expect(thrown).not.toBeInstanceOf(UpstreamUnreachableError);
+    expect(fromUpstream(thrown, "Station NOPE-1")).toMatchObject({ code: "NOT_FOUND", message: "Station NOPE-1 does not exist." });
+    expect(fromUpstream(new copy.UpstreamUnreachableError({ ...name, reason: "ECONNRESET" }))).toMatchObject({ appCode: "UPSTREAM_UNREACHABLE" });
+    expect(new Error("plain")).not.toBeInstanceOf(UpstreamHttpError);
+  });
 });
 
 describe("the entity store", () => {
