@@ -99,11 +99,14 @@ export const createAuth = ({ db, env, verifyPassword }: Options) => {
       // and the session's ipAddress; the socket-peer hook strips any copy a client sends.
       ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
+    // A coarse flood guard per client address, in memory per replica; failed passwords are
+    // throttled precisely (per account + address, in the database) by the hooks below. It
+    // counts successful sign-ins too, so it stays loose enough for a control room behind one NAT.
     rateLimit: {
       enabled: env.NODE_ENV !== "test",
       window: 60,
       max: 300,
-      customRules: { "/sign-in/email": { window: 60, max: 20 } },
+      customRules: { "/sign-in/email": { window: 60, max: 60 } },
     },
     databaseHooks: {
       session: {

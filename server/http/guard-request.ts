@@ -18,11 +18,12 @@ export type Guarded = { ok: true; request: Request; ip: string | null } | { ok: 
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-const refuse = async (
-  { db, request, ip }: { db: Db; request: Request; ip: string | null },
-  { status, code, action, message, input }: { status: number; code: string; action: string; message: string; input?: Record<string, unknown> },
-): Promise<Guarded> => {
-  await writeAudit(db, {
+type Refusal = { action: string; message: string; input?: Record<string, unknown> };
+type Seen = { db: Db; request: Request; ip: string | null };
+
+/** One audit entry for a request refused before (or instead of) any sign-in: no actor, the client's address. */
+export const auditRefusal = ({ db, request, ip }: Seen, { action, message, input }: Refusal) =>
+  writeAudit(db, {
     actor: null,
     action,
     target: new URL(request.url).pathname,
@@ -32,9 +33,12 @@ const refuse = async (
     traceId: traceIdOf(request.headers),
     ip,
   });
+
+const refuse = async (seen: Seen, { status, code, ...refusal }: Refusal & { status: number; code: string }): Promise<Guarded> => {
+  await auditRefusal(seen, refusal);
   // Connection: close, so an oversized upload still in flight is not drained to keep the socket.
   const headers = { "content-type": "application/json", "cache-control": "no-store", ...(status === 413 ? { connection: "close" } : {}) };
-  return { ok: false, response: new Response(JSON.stringify({ code, message }), { status, headers }) };
+  return { ok: false, response: new Response(JSON.stringify({ code, message: refusal.message }), { status, headers }) };
 };
 
 /** Reads at most `limit` bytes; null (and the stream cancelled) if the body is longer. */

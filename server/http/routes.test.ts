@@ -51,12 +51,13 @@ const lazyBody = (totalBytes: number) => {
 
 describe("the /api/trpc and /api/auth route handlers refuse bad requests before any auth work", () => {
   let t: TestDb;
+  let observed: Db;
   const ops: string[] = [];
   const opsSince = (mark: number) => ops.slice(mark);
 
   beforeAll(async () => {
     t = await createTestDb();
-    const observed = t.db.$extends({
+    observed = t.db.$extends({
       query: {
         $allOperations: async ({ model, operation, args, query }) => {
           ops.push(model ? `${model}.${operation}` : operation);
@@ -149,6 +150,24 @@ describe("the /api/trpc and /api/auth route handlers refuse bad requests before 
     // Before throttling, password or session work: the audit entry is the only write.
     expect(await lastAudit()).toMatchObject({ action: "request.body_too_large", target: path, ip: PEER, input: { contentLength: null } });
     expect(opsSince(mark)).toEqual(["AuditEntry.create"]);
+  });
+
+  it("audits better-auth's own rate-limit refusals with the peer's address", async () => {
+    // Rate limiting is on outside NODE_ENV=test.
+    setAuth(createAuth({ db: observed, env: { ...env(), NODE_ENV: "production" } }));
+    try {
+      // Its stock rule for sign-up is 3 requests in 10 s per address: the 4th is refused.
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const body = JSON.stringify({ email: `limited-${i}@example.test`, password: "whatever-long-pass", name: "x" });
+        statuses.push((await authPOST(request({ path: "/api/auth/sign-up/email", body, headers: { [PEER_HEADER]: "198.51.100.250" } }))).status);
+      }
+      expect(statuses.slice(0, 3).every((s) => s !== 429)).toBe(true);
+      expect(statuses[3]).toBe(429);
+      expect(await lastAudit()).toMatchObject({ action: "request.rate_limited", outcome: "denied", target: "/api/auth/sign-up/email", ip: "198.51.100.250" });
+    } finally {
+      setAuth(createAuth({ db: observed, env: env() }));
+    }
   });
 
   it("hands better-auth the peer's address for its rate limit and the session, never the forwarded one", async () => {
