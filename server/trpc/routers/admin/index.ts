@@ -4,6 +4,7 @@ import { createUser, listUsers, resetPassword, setUserDisabled, updateUser } fro
 import { ROLES } from "../../../../contracts/console/permissions";
 import { env } from "../../../env";
 import { procedure, requireUser, router } from "../../init";
+import { unlockSignInProcedure } from "./unlock-sign-in";
 
 const ZPassword = z.string().min(10, "at least 10 characters").max(128, "at most 128 characters");
 const ZUserFields = z.object({
@@ -36,6 +37,8 @@ export const adminRouter = router({
     resetPassword: procedure("admin.users.write", { auditTarget: byId })
       .input(ZUserId.extend({ password: ZPassword.optional() }))
       .mutation(({ ctx, input }) => resetPassword(ctx.db, input)),
+
+    unlockSignIn: unlockSignInProcedure,
   }),
 
   participants: procedure("admin.users.read").query(({ ctx }) => ctx.db.participant.findMany({ orderBy: { id: "asc" } })),
