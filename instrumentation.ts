@@ -3,7 +3,11 @@
  * settles the commands an earlier process left open: at once, and every minute after.
  */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.SWITCHYARD_NO_CONNECTORS === "1") return;
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // Before the first request: every client address the console records starts from this.
+  const { recordSocketPeers } = await import("./server/http/socket-peer");
+  recordSocketPeers();
+  if (process.env.SWITCHYARD_NO_CONNECTORS === "1") return;
   const { startConnectors } = await import("./server/connectors");
   const { setCommandSnapshot, toCommandView } = await import("./server/commands/command-feed");
   const { db } = await import("./server/db");

@@ -18,6 +18,7 @@ import { AppError } from "../errors";
 import type { Auth } from "../auth/auth";
 import { can, isRole, type ProcedurePermission, type Role } from "../../contracts/console/permissions";
 import type { Db } from "../db";
+import { clientAddress } from "../http/client-address";
 import { logger } from "../../lib/log";
 import { trpcCalls } from "../metrics";
 
@@ -51,7 +52,7 @@ export type Meta = {
 /** Reads the session (if any) from the request's cookies. */
 export const createContext = async ({ db, auth, headers }: { db: Db; auth: Auth; headers: Headers }): Promise<Context> => {
   const traceId = headers.get("x-trace-id") ?? traceIdFrom(headers.get("traceparent")) ?? randomUUID();
-  const ip = headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null;
+  const ip = clientAddress(headers);
   const session = await auth.api.getSession({ headers }).catch(() => null);
   let user: SessionUser | null = null;
   let sessionId: string | null = null;

@@ -14,6 +14,7 @@ import {
   ZUpdateUserRequestSchema,
   ZUpdateUserResponseSchema,
 } from "./users.types";
+import { unlockSignInProcedure } from "./unlock-sign-in";
 
 const byId = (input: unknown) => (input as { id?: string } | undefined)?.id;
 
@@ -42,4 +43,6 @@ export const usersRouter = router({
     .input(ZResetPasswordRequestSchema)
     .output(ZResetPasswordResponseSchema)
     .mutation(({ ctx, input }) => resetPassword(ctx.db, input)),
+
+  unlockSignIn: unlockSignInProcedure,
 });
