@@ -95,6 +95,8 @@ export const envSchema = z.object({
   /** Live feeds: coalescing window per browser and how many events a feed can replay. */
   LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
   LIVE_BUFFER_SIZE: z.coerce.number().int().min(16).default(2048),
+  /** How often a live stream re-checks its session (at most 30 s; changes on this replica end it at once). */
+  LIVE_SESSION_RECHECK_MS: z.coerce.number().int().min(100).max(30_000).default(30_000),
   /** Set to 1 to skip starting upstream connectors (unit tests). */
   SWITCHYARD_NO_CONNECTORS: bool.default(false),
 });
