@@ -159,6 +159,16 @@ test("a confirm dialog starts on the safe choice: Enter or Escape changes nothin
   await expect(row).toContainText("Enabled");
 });
 
+test("an admin unlocks a user's sign-in from the users page", async ({ page }) => {
+  await signIn(page, loginFor("admin"), "/admin/users");
+  await page.getByRole("button", { name: "Unlock sign-in for operator@switchyard.local" }).click();
+  const dialog = page.getByRole("dialog", { name: "Unlock sign-in" });
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await dialog.getByRole("button", { name: "Unlock sign-in" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByRole("status").filter({ hasText: "operator@switchyard.local" })).toContainText(/can sign in again now|nothing to unlock/);
+});
+
 test("support pings the site and watches the command reach its outcome live", async ({ page }) => {
   await signIn(page, loginFor("support"));
   await page.getByRole("button", { name: /ping site/i }).click();

@@ -148,7 +148,7 @@ export const CommandButton = ({ label, submit, confirm, dialog, tone, disabled =
           onConfirm={() => send(submit)}
           onClose={close}
           pending={pending}
-          error={error ? errorMessage(error) : null}
+          error={error}
           testId={`confirm-dialog-${id}`}
           confirmTestId={`confirm-${id}`}
         >

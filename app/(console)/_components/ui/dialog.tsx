@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, type FormEvent, type ReactNode } from "react";
 import { FormAlert, Spinner } from "./field";
+import { errorMessage } from "./messages";
 
 type DialogProps = {
   title: string;
@@ -121,7 +122,8 @@ type ConfirmDialogProps = {
   onConfirm: () => void;
   onClose: () => void;
   pending?: boolean;
-  error?: string | null;
+  /** A failed attempt, said in words above the buttons. */
+  error?: unknown;
   tone?: "primary" | "danger";
   testId?: string;
   confirmTestId?: string;
@@ -134,7 +136,7 @@ type ConfirmDialogProps = {
 export const ConfirmDialog = ({ title, children, confirmLabel, onConfirm, onClose, pending = false, error, tone = "danger", testId, confirmTestId }: ConfirmDialogProps) => (
   <Dialog title={title} onClose={onClose} busy={pending} testId={testId}>
     <div className="dialog-body">
-      <FormAlert messages={error ? [error] : []} />
+      <FormAlert messages={error ? [errorMessage(error)] : []} />
       {children}
     </div>
     <div className="dialog-foot">

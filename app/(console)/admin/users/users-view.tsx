@@ -10,7 +10,7 @@ import { DataTable, type Columns } from "../../_components/ui/data-table";
 import { ConfirmDialog, FormDialog, SecretDialog } from "../../_components/ui/dialog";
 import { Field, FieldSet, Select, toOptions } from "../../_components/ui/field";
 import { FilterBar, optionsOf, SelectFilter, TextFilter } from "../../_components/ui/filters";
-import { errorMessage, formErrors } from "../../_components/ui/messages";
+import { formErrors } from "../../_components/ui/messages";
 import { Notice, PageHeader, useNotice } from "../../_components/ui/page-header";
 import { countText, nextCursor, usePagedList } from "../../_components/ui/paged-list";
 import { oneOf, useUrlState } from "../../_components/ui/url-state";
@@ -175,7 +175,7 @@ const DisableDialog = ({ user, onClose, onSaved }: { user: UserRow; onClose: () 
       onConfirm={() => mutation.mutate({ id: user.id, disabled: disabling })}
       onClose={onClose}
       pending={mutation.isPending}
-      error={mutation.error ? errorMessage(mutation.error) : null}
+      error={mutation.error}
       testId="disable-dialog"
       confirmTestId="confirm-disable"
     >
@@ -244,7 +244,37 @@ const ResetPasswordDialog = ({ user, onClose, onSaved }: { user: UserRow; onClos
   );
 };
 
-type Open = { kind: "create" } | { kind: "edit" | "disable" | "reset"; user: UserRow } | null;
+/** Lifts the sign-in throttle of one account from every address (after too many wrong passwords). */
+const UnlockDialog = ({ user, onClose, onSaved }: { user: UserRow; onClose: () => void; onSaved: (message: string) => void }) => {
+  const trpc = useTRPC();
+  const mutation = useMutation(
+    trpc.admin.users.unlockSignIn.mutationOptions({
+      onSuccess: ({ cleared }) => {
+        onSaved(cleared ? `${user.email} can sign in again now.` : `${user.email} was not held back; nothing to unlock.`);
+        onClose();
+      },
+    }),
+  );
+  return (
+    <ConfirmDialog
+      title="Unlock sign-in"
+      confirmLabel="Unlock sign-in"
+      tone="primary"
+      onConfirm={() => mutation.mutate({ userId: user.id })}
+      onClose={onClose}
+      pending={mutation.isPending}
+      error={mutation.error}
+      testId="unlock-dialog"
+      confirmTestId="confirm-unlock"
+    >
+      <p>
+        Let <strong>{user.email}</strong> sign in again now? Waiting times after wrong passwords end for this account from every address; the password stays as it is.
+      </p>
+    </ConfirmDialog>
+  );
+};
+
+type Open = { kind: "create" } | { kind: "edit" | "disable" | "reset" | "unlock"; user: UserRow } | null;
 
 const column = createColumnHelper<UserRow>();
 
@@ -302,7 +332,9 @@ const userColumns = ({ meId, canWrite, participants, open }: { meId: string; can
           <button type="button" className="btn btn-ghost btn-sm" onClick={() => open({ kind: "reset", user: u })} aria-label={`Reset password for ${u.email}`} data-testid="reset-user-password">
             Reset password
           </button>
-          {/* Unlock sign-in (admin.users.unlockSignIn, from the sign-in hardening work) joins these actions here. */}
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => open({ kind: "unlock", user: u })} aria-label={`Unlock sign-in for ${u.email}`} data-testid="unlock-user">
+            Unlock sign-in
+          </button>
         </>
       );
     },
@@ -368,6 +400,7 @@ export const UsersView = () => {
       ) : null}
       {open?.kind === "disable" ? <DisableDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
       {open?.kind === "reset" ? <ResetPasswordDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
+      {open?.kind === "unlock" ? <UnlockDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
     </>
   );
 };

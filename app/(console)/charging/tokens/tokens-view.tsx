@@ -11,7 +11,7 @@ import { DataTable, type Columns } from "../../_components/ui/data-table";
 import { ConfirmDialog, FormDialog } from "../../_components/ui/dialog";
 import { Field, Select, toOptions } from "../../_components/ui/field";
 import { FilterBar, TextFilter } from "../../_components/ui/filters";
-import { errorMessage, formErrors } from "../../_components/ui/messages";
+import { formErrors } from "../../_components/ui/messages";
 import { Notice, PageHeader, useNotice } from "../../_components/ui/page-header";
 import { countText, nextCursor, usePagedList } from "../../_components/ui/paged-list";
 import { useUrlState } from "../../_components/ui/url-state";
@@ -90,7 +90,7 @@ const DeleteDialog = ({ token, onClose, onSaved }: { token: TokenView; onClose: 
       onConfirm={() => mutation.mutate({ idTag: token.idTag })}
       onClose={onClose}
       pending={mutation.isPending}
-      error={mutation.error ? errorMessage(mutation.error) : null}
+      error={mutation.error}
       testId="token-delete-dialog"
       confirmTestId="token-confirm-delete"
     >
