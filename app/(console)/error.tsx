@@ -3,6 +3,7 @@
 import { TRPCClientError } from "@trpc/client";
 import Link from "next/link";
 import { useEffect } from "react";
+import { errorMessage } from "./_components/ui/messages";
 
 type Props = { error: unknown; retry?: () => void; reset?: () => void };
 
@@ -14,7 +15,8 @@ const ConsoleError = ({ error, retry, reset }: Props) => {
 
   const code = error instanceof TRPCClientError ? (error.data?.code as string | undefined) : undefined;
   const forbidden = code === "FORBIDDEN";
-  const message = error instanceof Error && error.message ? error.message : "An unexpected error occurred.";
+  // In words, never a permission code or a JSON dump (see ui/messages.ts).
+  const message = errorMessage(error, "An unexpected error occurred.");
   const digest = error instanceof Error ? (error as Error & { digest?: string }).digest : undefined;
   const again = retry ?? reset;
 

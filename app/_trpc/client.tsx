@@ -5,19 +5,29 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCC
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
+import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/trpc/routers/_app";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
-/** An expired session sends the user to sign-in, remembering the page they were on. */
+/** What each procedure answers, as the browser receives it. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/**
+ * Back to sign-in after the session ended, remembering the page the user was on. A full
+ * navigation on purpose: it drops every cached query and open stream of the old session.
+ */
+export const goToSignIn = () => {
+  if (typeof window === "undefined" || window.location.pathname.startsWith("/login")) return;
+  const next = window.location.pathname + window.location.search;
+  // eslint-disable-next-line @next/next/no-location-assign-relative-destination
+  window.location.assign(`/login?next=${encodeURIComponent(next)}&expired=1`);
+};
+
+export const isUnauthorized = (error: unknown) => error instanceof TRPCClientError && error.data?.code === "UNAUTHORIZED";
+
 const toSignIn = (error: unknown) => {
-  if (typeof window === "undefined") return;
-  if (error instanceof TRPCClientError && error.data?.code === "UNAUTHORIZED" && !window.location.pathname.startsWith("/login")) {
-    const next = window.location.pathname + window.location.search;
-    // A full navigation on purpose: it drops every cached query of the expired session.
-    // eslint-disable-next-line @next/next/no-location-assign-relative-destination
-    window.location.assign(`/login?next=${encodeURIComponent(next)}&expired=1`);
-  }
+  if (isUnauthorized(error)) goToSignIn();
 };
 
 const makeQueryClient = () =>
@@ -52,12 +62,4 @@ export const TRPCReactProvider = ({ children }: { children: ReactNode }) => {
       </TRPCProvider>
     </QueryClientProvider>
   );
-};
-
-/** The list of invalid fields a BAD_REQUEST carries (see server/trpc/init.ts). */
-export const fieldErrors = (error: unknown): Record<string, string> => {
-  if (!(error instanceof TRPCClientError)) return {};
-  const fields = (error.data as { fields?: { path: string; message: string }[] | null } | undefined)?.fields ?? [];
-  const out: Record<string, string> = Object.fromEntries(fields.map((f) => [f.path, f.message]));
-  return out;
 };

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { authClient, safeNext } from "@/app/_auth/client";
 import { useTRPC } from "@/app/_trpc/client";
+import { Field } from "../../(console)/_components/ui/field";
 
 type Props = { next: string | null; expired: boolean; oauthError: string | null };
 
@@ -88,33 +89,16 @@ export const LoginForm = ({ next, expired, oauthError }: Props) => {
       ) : null}
 
       <form onSubmit={onSubmit} noValidate aria-busy={busy === "password"}>
-        <div className="field">
-          <label htmlFor="login-email">Email</label>
-          <input
-            id="login-email"
-            name="email"
-            type="email"
-            className="input"
-            autoComplete="username"
-            autoFocus
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="login-password">Password</label>
-          <input
-            id="login-password"
-            name="password"
-            type="password"
-            className="input"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <Field label="Email">
+          {(c) => (
+            <input {...c} name="email" type="email" className="input" autoComplete="username" autoFocus required value={email} onChange={(e) => setEmail(e.target.value)} />
+          )}
+        </Field>
+        <Field label="Password">
+          {(c) => (
+            <input {...c} name="password" type="password" className="input" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          )}
+        </Field>
         <button type="submit" className="btn btn-primary btn-block" disabled={busy !== null} data-testid="login-submit">
           {busy === "password" ? (
             <>

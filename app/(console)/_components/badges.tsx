@@ -1,5 +1,5 @@
-import type { CommandStatus } from "@/server/commands/command-feed";
-import type { LinkState } from "@/server/connectors/health";
+import { COMMAND_STATUSES, type CommandStatus } from "@/contracts/console/commands";
+import type { LinkState } from "./live-health";
 
 export const LINK_STATE_LABELS: Record<LinkState, string> = { connected: "Connected", reconnecting: "Reconnecting", down: "Down" };
 
@@ -10,8 +10,8 @@ export const LinkBadge = ({ state }: { state: LinkState }) => (
   </span>
 );
 
-/** Every command status, in lifecycle order (mirrors server/commands/command-feed.ts). */
-export const COMMAND_STATUS_LIST: CommandStatus[] = ["pending", "sent", "accepted", "rejected", "failed", "timed_out"];
+/** Every command status, in lifecycle order. */
+export const COMMAND_STATUS_LIST = COMMAND_STATUSES;
 
 const COMMAND_STATUS: Record<CommandStatus, { label: string; tone: string }> = {
   pending: { label: "Pending", tone: "" },
@@ -21,9 +21,6 @@ const COMMAND_STATUS: Record<CommandStatus, { label: string; tone: string }> = {
   failed: { label: "Failed", tone: "badge-danger" },
   timed_out: { label: "Timed out", tone: "badge-warn" },
 };
-
-/** Whether a command has its outcome (mirrors isFinal in server/commands/command-feed.ts, which is server-only). */
-export const isFinalStatus = (status: CommandStatus) => status !== "pending" && status !== "sent";
 
 export const commandStatusLabel = (status: CommandStatus) => COMMAND_STATUS[status]?.label ?? status;
 

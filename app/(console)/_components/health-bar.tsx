@@ -1,9 +1,8 @@
 "use client";
 
-import type { UpstreamStatus } from "@/server/connectors/health";
 import { LINK_STATE_LABELS } from "./badges";
 import { formatAge, formatDateTime } from "./format";
-import { useLiveHealth } from "./live-health";
+import { useLiveHealth, type UpstreamStatus } from "./live-health";
 import { useNow } from "./use-now";
 
 const lastMessage = (link: UpstreamStatus, now: number) =>

@@ -8,6 +8,7 @@ import { Icon } from "./icons";
 import { LiveHealthProvider } from "./live-health";
 import { isCurrent, type NavItem } from "./nav-items";
 import { SessionProvider, type ConsoleUser } from "./session";
+import { CommandFeedProvider } from "./ui/command-feed";
 import { UserMenu } from "./user-menu";
 
 type Props = { user: ConsoleUser; nav: NavItem[]; children: ReactNode };
@@ -49,6 +50,7 @@ export const Shell = ({ user, nav, children }: Props) => {
   return (
     <SessionProvider user={user}>
       <LiveHealthProvider>
+        <CommandFeedProvider allowed={user.permissions.includes("commands.read")}>
         <a className="skip-link" href="#content">
           Skip to content
         </a>
@@ -94,6 +96,7 @@ export const Shell = ({ user, nav, children }: Props) => {
             </main>
           </div>
         </div>
+        </CommandFeedProvider>
       </LiveHealthProvider>
     </SessionProvider>
   );

@@ -1,13 +1,16 @@
 import type { Metadata } from "next";
-import { Suspense } from "react";
+import { headers } from "next/headers";
+import { auth } from "@/server/auth";
+import { Guarded } from "../_components/ui/no-access";
 import { AuditView } from "./audit-view";
 
 export const metadata: Metadata = { title: "Audit log" };
 
-const AuditPage = () => (
-  <Suspense>
+/** Checked on the server: a role without audit.read gets the no-access page, never the view. */
+const AuditPage = async () => (
+  <Guarded role={(await auth().api.getSession({ headers: await headers() }))?.user.role} permission="audit.read" what="the audit log">
     <AuditView />
-  </Suspense>
+  </Guarded>
 );
 
 export default AuditPage;

@@ -1,71 +1,37 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
-import { useEffect, useId, useState, type FormEvent } from "react";
-import { fieldErrors, useTRPC } from "@/app/_trpc/client";
-import { ROLE_LABELS, ROLES, type Role } from "@/contracts/console/permissions";
-import type { AppRouter } from "@/server/trpc/routers/_app";
-import { Dialog, SecretBox } from "../../_components/dialog";
-import { errorMessage, formErrors } from "../../_components/errors";
+import { createColumnHelper } from "@tanstack/react-table";
+import { useMemo, useState } from "react";
+import { useTRPC, type RouterOutputs } from "@/app/_trpc/client";
+import { ROLE_LABELS, ROLES, isRole, type Role } from "@/contracts/console/permissions";
 import { useMe } from "../../_components/session";
+import { DataTable, type Columns } from "../../_components/ui/data-table";
+import { ConfirmDialog, FormDialog, SecretDialog } from "../../_components/ui/dialog";
+import { Field, FieldSet, Select, toOptions } from "../../_components/ui/field";
+import { FilterBar, optionsOf, SelectFilter, TextFilter } from "../../_components/ui/filters";
+import { formErrors } from "../../_components/ui/messages";
+import { Notice, PageHeader, useNotice } from "../../_components/ui/page-header";
+import { countText, nextCursor, usePagedList } from "../../_components/ui/paged-list";
+import { oneOf, useUrlState } from "../../_components/ui/url-state";
 
-type Outputs = inferRouterOutputs<AppRouter>;
-type UserRow = Outputs["admin"]["users"]["list"]["items"][number];
-type Participant = Outputs["admin"]["participants"][number];
+type UserRow = RouterOutputs["admin"]["users"]["list"]["items"][number];
+type Participant = RouterOutputs["admin"]["participants"][number];
 
-const FIELDS = ["name", "email", "role", "participantId", "regions", "password"] as const;
+const LABELS = { name: "Name", email: "Email", role: "Role", participantId: "Market participant", regions: "Monitoring regions", password: "Password" };
 
-const useDebounced = <T,>(value: T, ms: number) => {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-};
+const roleLabel = (role: string) => (isRole(role) ? ROLE_LABELS[role] : role);
 
-/** A form-level message for an error whose parts did not land on a field. */
-const FormError = ({ error, byField, other }: { error: unknown; byField: Record<string, string>; other: string[] }) => {
-  if (!error) return null;
-  const onFields = Object.keys(byField).length > 0;
-  if (onFields && other.length === 0) return null;
-  return (
-    <div className="alert alert-error" role="alert" data-testid="form-error">
-      <p>{other.length ? other.join(" ") : errorMessage(error)}</p>
-    </div>
-  );
-};
-
-const FieldError = ({ id, name, message }: { id: string; name: string; message?: string }) =>
-  message ? (
-    <span className="field-error" id={id} data-testid={`error-${name}`}>
-      {message}
-    </span>
-  ) : null;
-
-const invalid = (message: string | undefined, id: string) =>
-  message ? { "aria-invalid": true as const, "aria-describedby": id } : {};
-
-type FormMode = { kind: "create" } | { kind: "edit"; user: UserRow };
-
-const UserFormDialog = ({
-  mode,
-  participants,
-  regions,
-  onClose,
-  onSaved,
-}: {
-  mode: FormMode;
-  participants: Participant[];
-  regions: string[];
-  onClose: () => void;
-  onSaved: (message: string) => void;
-}) => {
+/** Invalidate the list after any change, so every open view shows it. */
+const useUsersChanged = () => {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const uid = useId();
-  const editing = mode.kind === "edit" ? mode.user : null;
+  return () => queryClient.invalidateQueries(trpc.admin.users.list.pathFilter());
+};
+
+const UserFormDialog = ({ editing, participants, regions, onClose, onSaved }: { editing: UserRow | null; participants: Participant[]; regions: string[]; onClose: () => void; onSaved: (message: string) => void }) => {
+  const trpc = useTRPC();
+  const changed = useUsersChanged();
   const [form, setForm] = useState({
     name: editing?.name ?? "",
     email: editing?.email ?? "",
@@ -75,533 +41,366 @@ const UserFormDialog = ({
     password: "",
   });
   const [generated, setGenerated] = useState<{ email: string; password: string } | null>(null);
-
-  const done = () => queryClient.invalidateQueries(trpc.admin.users.list.pathFilter());
+  const saved = async (message: string) => {
+    await changed();
+    onSaved(message);
+    onClose();
+  };
   const create = useMutation(
     trpc.admin.users.create.mutationOptions({
       onSuccess: async ({ user, generatedPassword }) => {
-        await done();
-        if (generatedPassword) setGenerated({ email: user.email, password: generatedPassword });
-        else {
-          onSaved(`Created ${user.email}.`);
-          onClose();
-        }
+        if (!generatedPassword) return saved(`Created ${user.email}.`);
+        await changed();
+        setGenerated({ email: user.email, password: generatedPassword });
       },
     }),
   );
-  const update = useMutation(
-    trpc.admin.users.update.mutationOptions({
-      onSuccess: async (user) => {
-        await done();
-        onSaved(`Saved ${user.email}.`);
-        onClose();
-      },
-    }),
-  );
+  const update = useMutation(trpc.admin.users.update.mutationOptions({ onSuccess: (user) => saved(`Saved ${user.email}.`) }));
   const mutation = editing ? update : create;
-  const { byField, other } = formErrors(fieldErrors(mutation.error), FIELDS);
+  const { byField, other } = formErrors(mutation.error, LABELS);
   // The participant picker only shows for traders; its message must not vanish with it.
   if (byField.participantId && form.role !== "trader") other.push(byField.participantId);
 
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    if (mutation.isPending) return;
-    const fields = {
-      name: form.name,
-      role: form.role,
-      participantId: form.role === "trader" ? form.participantId || null : null,
-      regions: form.regions,
-    };
-    if (editing) update.mutate({ id: editing.id, ...fields });
-    else create.mutate({ ...fields, email: form.email, password: form.password || undefined });
-  };
-
-  const set = (key: "name" | "email" | "password" | "participantId") => (e: { target: { value: string } }) =>
-    setForm((f) => ({ ...f, [key]: e.target.value }));
-  const toggleRegion = (region: string, on: boolean) =>
-    setForm((f) => ({ ...f, regions: on ? [...f.regions, region] : f.regions.filter((r) => r !== region) }));
-
   if (generated) {
-    const finish = () => {
+    const done = () => {
       onSaved(`Created ${generated.email}.`);
       onClose();
     };
     return (
-      <Dialog title="User created" onClose={finish} testId="user-created-dialog">
-        <div className="dialog-body">
-          <p>
+      <SecretDialog
+        title="User created"
+        intro={
+          <>
             <strong>{generated.email}</strong> can now sign in with this password.
-          </p>
-          <SecretBox label="Generated password" value={generated.password} testId="generated-password" />
-        </div>
-        <div className="dialog-foot">
-          <button type="button" className="btn btn-primary" onClick={finish} autoFocus>
-            Done
-          </button>
-        </div>
-      </Dialog>
+          </>
+        }
+        label="Generated password"
+        value={generated.password}
+        onDone={done}
+        testId="user-created-dialog"
+      />
     );
   }
 
-  const id = (name: string) => `${uid}-${name}`;
-  const err = (name: string) => `${uid}-err-${name}`;
+  const submit = () => {
+    const fields = { name: form.name, role: form.role, participantId: form.role === "trader" ? form.participantId || null : null, regions: form.regions };
+    if (editing) update.mutate({ id: editing.id, ...fields });
+    else create.mutate({ ...fields, email: form.email, password: form.password || undefined });
+  };
+  const set = (key: "name" | "email" | "password") => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
+  const toggleRegion = (region: string, on: boolean) => setForm((f) => ({ ...f, regions: on ? [...f.regions, region] : f.regions.filter((r) => r !== region) }));
+  const title = editing ? `Edit ${editing.email}` : "New user";
 
   return (
-    <Dialog title={editing ? `Edit ${editing.email}` : "New user"} onClose={onClose} busy={mutation.isPending} testId="user-form-dialog">
-      <form onSubmit={onSubmit} noValidate aria-busy={mutation.isPending} aria-label={editing ? `Edit ${editing.email}` : "New user"}>
-        <div className="dialog-body">
-          <FormError error={mutation.error} byField={byField} other={other} />
-          <div className="form-grid">
-            <div className="field">
-              <label htmlFor={id("name")}>Name</label>
-              <input id={id("name")} className="input" value={form.name} onChange={set("name")} autoFocus autoComplete="off" {...invalid(byField.name, err("name"))} data-testid="user-name" />
-              <FieldError id={err("name")} name="name" message={byField.name} />
+    <FormDialog title={title} submitLabel={editing ? "Save changes" : "Create user"} onSubmit={submit} onClose={onClose} pending={mutation.isPending} errors={other} testId="user-form-dialog" submitTestId="user-submit">
+      <div className="form-grid">
+        <Field label="Name" error={byField.name} name="name">
+          {(c) => <input {...c} className="input" value={form.name} onChange={set("name")} autoComplete="off" data-testid="user-name" />}
+        </Field>
+        <Field label="Email" error={byField.email} name="email" hint={editing ? "The email cannot change." : undefined}>
+          {(c) =>
+            editing ? (
+              <input {...c} className="input" value={form.email} readOnly aria-readonly="true" />
+            ) : (
+              <input {...c} className="input" type="email" value={form.email} onChange={set("email")} autoComplete="off" data-testid="user-email" />
+            )
+          }
+        </Field>
+        <Field label="Role" error={byField.role} name="role">
+          {(c) => (
+            <Select
+              {...c}
+              value={form.role}
+              onValue={(r) => setForm((f) => ({ ...f, role: r as Role, participantId: r === "trader" ? f.participantId : "" }))}
+              options={toOptions(ROLES, roleLabel)}
+              data-testid="user-role"
+            />
+          )}
+        </Field>
+        {form.role === "trader" ? (
+          <Field label="Market participant" error={byField.participantId} name="participantId">
+            {(c) => (
+              <Select
+                {...c}
+                value={form.participantId}
+                onValue={(participantId) => setForm((f) => ({ ...f, participantId }))}
+                options={[{ value: "", label: "Choose…" }, ...participants.map((p) => ({ value: p.id, label: `${p.name} (${p.role} · ${p.id})` }))]}
+                data-testid="user-participant"
+              />
+            )}
+          </Field>
+        ) : null}
+        <FieldSet legend="Monitoring regions" error={byField.regions} name="regions" className="span-2">
+          {regions.length ? (
+            <div className="checks" data-testid="user-regions">
+              {regions.map((region) => (
+                <label key={region} className="check">
+                  <input type="checkbox" checked={form.regions.includes(region)} onChange={(e) => toggleRegion(region, e.target.checked)} value={region} />
+                  {region}
+                </label>
+              ))}
             </div>
-            <div className="field">
-              <label htmlFor={id("email")}>Email</label>
-              {editing ? (
-                <input id={id("email")} className="input" value={form.email} readOnly aria-readonly="true" />
-              ) : (
-                <input
-                  id={id("email")}
-                  className="input"
-                  type="email"
-                  value={form.email}
-                  onChange={set("email")}
-                  autoComplete="off"
-                  {...invalid(byField.email, err("email"))}
-                  data-testid="user-email"
-                />
-              )}
-              <FieldError id={err("email")} name="email" message={byField.email} />
-            </div>
-            <div className="field">
-              <label htmlFor={id("role")}>Role</label>
-              <select
-                id={id("role")}
-                className="select"
-                value={form.role}
-                onChange={(e) => setForm((f) => ({ ...f, role: e.target.value as Role, participantId: e.target.value === "trader" ? f.participantId : "" }))}
-                {...invalid(byField.role, err("role"))}
-                data-testid="user-role"
-              >
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {ROLE_LABELS[r]}
-                  </option>
-                ))}
-              </select>
-              <FieldError id={err("role")} name="role" message={byField.role} />
-            </div>
-            {form.role === "trader" ? (
-              <div className="field">
-                <label htmlFor={id("participant")}>Market participant</label>
-                <select
-                  id={id("participant")}
-                  className="select"
-                  value={form.participantId}
-                  onChange={set("participantId")}
-                  {...invalid(byField.participantId, err("participantId"))}
-                  data-testid="user-participant"
-                >
-                  <option value="">Choose…</option>
-                  {participants.map((p) => (
-                    <option key={p.id} value={p.id}>
-                      {p.name} ({p.role} · {p.id})
-                    </option>
-                  ))}
-                </select>
-                <FieldError id={err("participantId")} name="participantId" message={byField.participantId} />
-              </div>
-            ) : null}
-            <fieldset className="field span-2" {...(byField.regions ? { "aria-describedby": err("regions") } : {})}>
-              <legend>Monitoring regions</legend>
-              {regions.length ? (
-                <div className="checks" data-testid="user-regions">
-                  {regions.map((region) => (
-                    <label key={region} className="check">
-                      <input type="checkbox" checked={form.regions.includes(region)} onChange={(e) => toggleRegion(region, e.target.checked)} value={region} />
-                      {region}
-                    </label>
-                  ))}
-                </div>
-              ) : (
-                <span className="hint">No regions are configured.</span>
-              )}
-              <FieldError id={err("regions")} name="regions" message={byField.regions} />
-            </fieldset>
-            {!editing ? (
-              <div className="field span-2">
-                <label htmlFor={id("password")}>Initial password (optional)</label>
-                <input
-                  id={id("password")}
-                  className="input"
-                  type="password"
-                  value={form.password}
-                  onChange={set("password")}
-                  autoComplete="new-password"
-                  {...(byField.password ? { "aria-invalid": true, "aria-describedby": err("password") } : { "aria-describedby": id("password-hint") })}
-                  data-testid="user-password"
-                />
-                <span className="hint" id={id("password-hint")}>
-                  Leave empty to generate one; it is shown once after the user is created.
-                </span>
-                <FieldError id={err("password")} name="password" message={byField.password} />
-              </div>
-            ) : null}
-          </div>
-        </div>
-        <div className="dialog-foot">
-          <button type="button" className="btn" onClick={onClose} disabled={mutation.isPending}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={mutation.isPending} data-testid="user-submit">
-            {mutation.isPending ? <span className="spinner" aria-hidden="true" /> : null}
-            {editing ? "Save changes" : "Create user"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+          ) : (
+            <span className="hint">No regions are configured.</span>
+          )}
+        </FieldSet>
+        {!editing ? (
+          <Field label="Initial password (optional)" error={byField.password} name="password" className="span-2" hint="Leave empty to generate one; it is shown once after the user is created.">
+            {(c) => <input {...c} className="input" type="password" value={form.password} onChange={set("password")} autoComplete="new-password" data-testid="user-password" />}
+          </Field>
+        ) : null}
+      </div>
+    </FormDialog>
   );
 };
 
 const DisableDialog = ({ user, onClose, onSaved }: { user: UserRow; onClose: () => void; onSaved: (message: string) => void }) => {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const changed = useUsersChanged();
   const disabling = !user.disabled;
   const mutation = useMutation(
     trpc.admin.users.setDisabled.mutationOptions({
       onSuccess: async (saved) => {
-        await queryClient.invalidateQueries(trpc.admin.users.list.pathFilter());
+        await changed();
         onSaved(`${saved.email} is now ${saved.disabled ? "disabled" : "enabled"}.`);
         onClose();
       },
     }),
   );
   return (
-    <Dialog title={disabling ? "Disable user" : "Enable user"} onClose={onClose} busy={mutation.isPending} testId="disable-dialog">
-      <form
-        aria-label={disabling ? "Disable user" : "Enable user"}
-        onSubmit={(e) => {
-          e.preventDefault();
-          mutation.mutate({ id: user.id, disabled: disabling });
-        }}
-      >
-        <div className="dialog-body">
-          {mutation.error ? (
-            <div className="alert alert-error" role="alert" data-testid="form-error">
-              <p>{errorMessage(mutation.error)}</p>
-            </div>
-          ) : null}
-          <p>
-            {disabling ? (
-              <>
-                Disable <strong>{user.email}</strong>? They are signed out everywhere at once and cannot sign in until an admin enables the account
-                again.
-              </>
-            ) : (
-              <>
-                Enable <strong>{user.email}</strong>? They can sign in again with their current password.
-              </>
-            )}
-          </p>
-        </div>
-        <div className="dialog-foot">
-          <button type="button" className="btn" onClick={onClose} disabled={mutation.isPending} autoFocus>
-            Cancel
-          </button>
-          <button type="submit" className={`btn ${disabling ? "btn-danger" : "btn-primary"}`} disabled={mutation.isPending} data-testid="confirm-disable">
-            {mutation.isPending ? <span className="spinner" aria-hidden="true" /> : null}
-            {disabling ? "Disable user" : "Enable user"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title={disabling ? "Disable user" : "Enable user"}
+      confirmLabel={disabling ? "Disable user" : "Enable user"}
+      tone={disabling ? "danger" : "primary"}
+      onConfirm={() => mutation.mutate({ id: user.id, disabled: disabling })}
+      onClose={onClose}
+      pending={mutation.isPending}
+      error={mutation.error}
+      testId="disable-dialog"
+      confirmTestId="confirm-disable"
+    >
+      <p>
+        {disabling ? (
+          <>
+            Disable <strong>{user.email}</strong>? They are signed out everywhere at once and cannot sign in until an admin enables the account again.
+          </>
+        ) : (
+          <>
+            Enable <strong>{user.email}</strong>? They can sign in again with their current password.
+          </>
+        )}
+      </p>
+    </ConfirmDialog>
   );
 };
 
 const ResetPasswordDialog = ({ user, onClose, onSaved }: { user: UserRow; onClose: () => void; onSaved: (message: string) => void }) => {
   const trpc = useTRPC();
-  const uid = useId();
   const [password, setPassword] = useState("");
   const mutation = useMutation(
     trpc.admin.users.resetPassword.mutationOptions({
       onSuccess: ({ generatedPassword }) => {
-        if (!generatedPassword) {
-          onSaved(`New password set for ${user.email}.`);
-          onClose();
-        }
+        if (generatedPassword) return;
+        onSaved(`New password set for ${user.email}.`);
+        onClose();
       },
     }),
   );
   const generated = mutation.data?.generatedPassword;
-  const { byField, other } = formErrors(fieldErrors(mutation.error), ["password"]);
+  const { byField, other } = formErrors(mutation.error, { password: "Password" });
 
   if (generated) {
-    const finish = () => {
+    const done = () => {
       onSaved(`Password reset for ${user.email}.`);
       onClose();
     };
-    return (
-      <Dialog title="Password reset" onClose={finish} testId="reset-dialog">
-        <div className="dialog-body">
-          <p>
-            <strong>{user.email}</strong> was signed out everywhere. Their new password:
-          </p>
-          <SecretBox label="New password" value={generated} testId="generated-password" />
-        </div>
-        <div className="dialog-foot">
-          <button type="button" className="btn btn-primary" onClick={finish} autoFocus>
-            Done
-          </button>
-        </div>
-      </Dialog>
+    const intro = (
+      <>
+        <strong>{user.email}</strong> was signed out everywhere. Their new password:
+      </>
     );
+    return <SecretDialog title="Password reset" intro={intro} label="New password" value={generated} onDone={done} testId="reset-dialog" />;
   }
 
   return (
-    <Dialog title="Reset password" onClose={onClose} busy={mutation.isPending} testId="reset-dialog">
-      <form
-        aria-label="Reset password"
-        onSubmit={(e) => {
-          e.preventDefault();
-          mutation.mutate({ id: user.id, password: password || undefined });
-        }}
-        noValidate
-      >
-        <div className="dialog-body">
-          <FormError error={mutation.error} byField={byField} other={other} />
-          <p>
-            Reset the password for <strong>{user.email}</strong>? Their sessions end now.
-          </p>
-          <div className="field">
-            <label htmlFor={`${uid}-pw`}>New password (optional)</label>
-            <input
-              id={`${uid}-pw`}
-              className="input"
-              type="password"
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              {...invalid(byField.password, `${uid}-pw-err`)}
-              data-testid="reset-password-input"
-            />
-            <span className="hint">Leave empty to generate one; it is shown once.</span>
-            <FieldError id={`${uid}-pw-err`} name="password" message={byField.password} />
-          </div>
-        </div>
-        <div className="dialog-foot">
-          <button type="button" className="btn" onClick={onClose} disabled={mutation.isPending}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-danger" disabled={mutation.isPending} data-testid="confirm-reset">
-            {mutation.isPending ? <span className="spinner" aria-hidden="true" /> : null}
-            Reset password
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title="Reset password"
+      submitLabel="Reset password"
+      tone="danger"
+      onSubmit={() => mutation.mutate({ id: user.id, password: password || undefined })}
+      onClose={onClose}
+      pending={mutation.isPending}
+      errors={other}
+      testId="reset-dialog"
+      submitTestId="confirm-reset"
+    >
+      <p>
+        Reset the password for <strong>{user.email}</strong>? Their sessions end now.
+      </p>
+      <Field label="New password (optional)" error={byField.password} name="password" hint="Leave empty to generate one; it is shown once.">
+        {(c) => <input {...c} className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="reset-password-input" />}
+      </Field>
+    </FormDialog>
   );
 };
 
-type Open = { kind: "create" } | { kind: "edit"; user: UserRow } | { kind: "disable"; user: UserRow } | { kind: "reset"; user: UserRow } | null;
-
-const UsersAdmin = ({ canWrite, meId }: { canWrite: boolean; meId: string }) => {
+/** Lifts the sign-in throttle of one account from every address (after too many wrong passwords). */
+const UnlockDialog = ({ user, onClose, onSaved }: { user: UserRow; onClose: () => void; onSaved: (message: string) => void }) => {
   const trpc = useTRPC();
-  const [search, setSearch] = useState("");
-  const [role, setRole] = useState<Role | "">("");
-  const [open, setOpen] = useState<Open>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const debouncedSearch = useDebounced(search.trim(), 250);
-
-  const list = useInfiniteQuery(
-    trpc.admin.users.list.infiniteQueryOptions(
-      { search: debouncedSearch || undefined, role: role || undefined, limit: 50 },
-      { getNextPageParam: (last) => last.nextCursor ?? undefined },
-    ),
+  const mutation = useMutation(
+    trpc.admin.users.unlockSignIn.mutationOptions({
+      onSuccess: ({ cleared }) => {
+        onSaved(cleared ? `${user.email} can sign in again now.` : `${user.email} was not held back; nothing to unlock.`);
+        onClose();
+      },
+    }),
   );
+  return (
+    <ConfirmDialog
+      title="Unlock sign-in"
+      confirmLabel="Unlock sign-in"
+      tone="primary"
+      onConfirm={() => mutation.mutate({ userId: user.id })}
+      onClose={onClose}
+      pending={mutation.isPending}
+      error={mutation.error}
+      testId="unlock-dialog"
+      confirmTestId="confirm-unlock"
+    >
+      <p>
+        Let <strong>{user.email}</strong> sign in again now? Waiting times after wrong passwords end for this account from every address; the password stays as it is.
+      </p>
+    </ConfirmDialog>
+  );
+};
+
+type Open = { kind: "create" } | { kind: "edit" | "disable" | "reset" | "unlock"; user: UserRow } | null;
+
+const column = createColumnHelper<UserRow>();
+
+const FILTERS = ["q", "role"] as const;
+
+/** The columns; admins who may write get the row actions. */
+const userColumns = ({ meId, canWrite, participants, open }: { meId: string; canWrite: boolean; participants?: Participant[]; open: (o: Open) => void }): Columns<UserRow> => {
+  const participantName = (id: string | null) => (id ? (participants?.find((p) => p.id === id)?.name ?? id) : "—");
+  const base = [
+    column.accessor("email", {
+      header: "Email",
+      cell: ({ row: { original: u } }) => (
+        <>
+          {u.email}
+          {u.id === meId ? <span className="muted"> (you)</span> : null}
+        </>
+      ),
+    }),
+    column.accessor("name", { header: "Name" }),
+    column.accessor((u) => roleLabel(u.role), { id: "role", header: "Role" }),
+    column.accessor((u) => participantName(u.participantId), { id: "participant", header: "Participant" }),
+    column.accessor((u) => u.regions.join(", "), { id: "regions", header: "Regions", cell: ({ getValue }) => getValue() || <span className="muted">—</span> }),
+    column.accessor("disabled", {
+      header: "Status",
+      cell: ({ getValue }) => (
+        <span className={`badge ${getValue() ? "badge-danger" : "badge-ok"}`} data-testid="user-status">
+          {getValue() ? "Disabled" : "Enabled"}
+        </span>
+      ),
+    }),
+  ];
+  if (!canWrite) return base;
+  const actions = column.display({
+    id: "actions",
+    header: "Actions",
+    meta: { srOnly: true, className: "actions-cell" },
+    cell: ({ row: { original: u } }) => {
+      const self = u.id === meId && !u.disabled;
+      return (
+        <>
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => open({ kind: "edit", user: u })} aria-label={`Edit ${u.email}`} data-testid="edit-user">
+            Edit
+          </button>
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm"
+            onClick={() => open({ kind: "disable", user: u })}
+            disabled={self}
+            title={self ? "You cannot disable your own account" : undefined}
+            aria-label={`${u.disabled ? "Enable" : "Disable"} ${u.email}`}
+            data-testid="toggle-user"
+          >
+            {u.disabled ? "Enable" : "Disable"}
+          </button>
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => open({ kind: "reset", user: u })} aria-label={`Reset password for ${u.email}`} data-testid="reset-user-password">
+            Reset password
+          </button>
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => open({ kind: "unlock", user: u })} aria-label={`Unlock sign-in for ${u.email}`} data-testid="unlock-user">
+            Unlock sign-in
+          </button>
+        </>
+      );
+    },
+  });
+  return [...base, actions];
+};
+
+/** Who can sign in, with which role, participant and regions; admins change all of it. */
+export const UsersView = () => {
+  const trpc = useTRPC();
+  const { user: me, can } = useMe();
+  const canWrite = can("admin.users.write");
+  const url = useUrlState(FILTERS);
+  const role = oneOf(ROLES, url.values.role);
+  const [open, setOpen] = useState<Open>(null);
+  const notice = useNotice();
+
+  const list = usePagedList(useInfiniteQuery(trpc.admin.users.list.infiniteQueryOptions({ search: url.values.q || undefined, role, limit: 50 }, { getNextPageParam: nextCursor })));
   const participants = useQuery(trpc.admin.participants.queryOptions(undefined, { staleTime: 60_000 }));
   const regions = useQuery(trpc.admin.regions.queryOptions(undefined, { staleTime: 60_000 }));
-  const participantName = (id: string | null) => (id ? (participants.data?.find((p) => p.id === id)?.name ?? id) : "—");
 
-  const users = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const total = list.data?.pages[0]?.total;
-  const filtered = Boolean(debouncedSearch || role);
+  const participantList = participants.data;
+  const columns = useMemo(() => userColumns({ meId: me.id, canWrite, participants: participantList, open: setOpen }), [me.id, canWrite, participantList, setOpen]);
+
   const close = () => setOpen(null);
 
   return (
     <>
-      <div className="page-header">
-        <div>
-          <h1>Users</h1>
-          <p>Who can sign in, with which role, for which market participant and regions.</p>
-        </div>
-        {canWrite ? (
-          <button type="button" className="btn btn-primary" onClick={() => setOpen({ kind: "create" })} data-testid="new-user-button">
-            New user
-          </button>
-        ) : null}
-      </div>
+      <PageHeader
+        title="Users"
+        description="Who can sign in, with which role, for which market participant and regions."
+        primary={canWrite ? { label: "New user", onClick: () => setOpen({ kind: "create" }), testId: "new-user-button" } : undefined}
+      />
+      <Notice notice={notice} testId="users-notice" />
 
-      <div role="status" aria-live="polite">
-        {notice ? (
-          <div className="alert alert-ok" data-testid="users-notice">
-            <p style={{ flex: 1 }}>{notice}</p>
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setNotice(null)}>
-              Dismiss
-            </button>
-          </div>
-        ) : null}
-      </div>
+      <FilterBar label="Find users" onClear={url.clear} canClear={url.any}>
+        <TextFilter label="Search" value={url.values.q} onChange={(q) => url.set({ q })} placeholder="Name or email" size="wide" testId="users-search" />
+        <SelectFilter label="Role" value={role ?? ""} onChange={(r) => url.set({ role: r })} options={optionsOf("All roles", ROLES, roleLabel)} testId="users-role-filter" />
+      </FilterBar>
 
-      <form className="filters" role="search" aria-label="Find users" onSubmit={(e) => e.preventDefault()}>
-        <div className="field wide">
-          <label htmlFor="users-search">Search</label>
-          <input
-            id="users-search"
-            className="input"
-            type="search"
-            placeholder="Name or email"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-            data-testid="users-search"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="users-role">Role</label>
-          <select id="users-role" className="select" value={role} onChange={(e) => setRole(e.target.value as Role | "")} data-testid="users-role-filter">
-            <option value="">All roles</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABELS[r]}
-              </option>
-            ))}
-          </select>
-        </div>
-      </form>
-
-      {list.isError ? (
-        <div className="alert alert-error" role="alert">
-          <p>Could not load users: {errorMessage(list.error)}</p>
-        </div>
-      ) : null}
-
-      <div className="table-wrap">
-        {list.isPending ? (
-          <div className="empty">Loading users…</div>
-        ) : users.length === 0 ? (
-          <div className="empty" data-testid="users-empty">
-            <strong>{filtered ? "No users match" : "No users yet"}</strong>
-            {filtered ? "Try another name, email or role." : null}
-          </div>
-        ) : (
-          <table className="data" data-testid="users-table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Participant</th>
-                <th scope="col">Regions</th>
-                <th scope="col">Status</th>
-                {canWrite ? (
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id} data-testid={`user-row-${u.email}`} data-disabled={u.disabled}>
-                  <td>
-                    {u.email}
-                    {u.id === meId ? <span className="muted"> (you)</span> : null}
-                  </td>
-                  <td>{u.name}</td>
-                  <td>{ROLE_LABELS[u.role as Role] ?? u.role}</td>
-                  <td>{participantName(u.participantId)}</td>
-                  <td>{u.regions.length ? u.regions.join(", ") : <span className="muted">—</span>}</td>
-                  <td>
-                    {u.disabled ? (
-                      <span className="badge badge-danger" data-testid="user-status">
-                        Disabled
-                      </span>
-                    ) : (
-                      <span className="badge badge-ok" data-testid="user-status">
-                        Enabled
-                      </span>
-                    )}
-                  </td>
-                  {canWrite ? (
-                    <td className="actions-cell">
-                      <button type="button" className="btn btn-ghost btn-sm" onClick={() => setOpen({ kind: "edit", user: u })} aria-label={`Edit ${u.email}`} data-testid="edit-user">
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-ghost btn-sm"
-                        onClick={() => setOpen({ kind: "disable", user: u })}
-                        disabled={u.id === meId && !u.disabled}
-                        title={u.id === meId && !u.disabled ? "You cannot disable your own account" : undefined}
-                        aria-label={`${u.disabled ? "Enable" : "Disable"} ${u.email}`}
-                        data-testid="toggle-user"
-                      >
-                        {u.disabled ? "Enable" : "Disable"}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-ghost btn-sm"
-                        onClick={() => setOpen({ kind: "reset", user: u })}
-                        aria-label={`Reset password for ${u.email}`}
-                        data-testid="reset-user-password"
-                      >
-                        Reset password
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-
-      <div className="table-foot">
-        <span data-testid="users-total">{total !== undefined ? `${users.length} of ${total} ${total === 1 ? "user" : "users"}` : ""}</span>
-        {list.hasNextPage ? (
-          <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage} data-testid="load-more">
-            {list.isFetchingNextPage ? <span className="spinner" aria-hidden="true" /> : null}
-            Load more
-          </button>
-        ) : null}
-      </div>
+      <DataTable
+        label="Users"
+        {...list.table}
+        columns={columns}
+        rowId={(u) => u.id}
+        rowAttrs={(u) => ({ "data-testid": `user-row-${u.email}`, "data-disabled": u.disabled })}
+        noun="users"
+        empty={url.any ? { title: "No users match", hint: "Try another name, email or role." } : { title: "No users yet" }}
+        foot={list.loaded ? <span data-testid="users-total">{countText(list.rows.length, list.total, "user", "users")}</span> : null}
+        testId="users-table"
+        emptyTestId="users-empty"
+      />
 
       {open?.kind === "create" || open?.kind === "edit" ? (
         <UserFormDialog
           key={open.kind === "edit" ? open.user.id : "create"}
-          mode={open}
+          editing={open.kind === "edit" ? open.user : null}
           participants={participants.data ?? []}
           regions={regions.data ?? []}
           onClose={close}
-          onSaved={setNotice}
+          onSaved={notice.show}
         />
       ) : null}
-      {open?.kind === "disable" ? <DisableDialog user={open.user} onClose={close} onSaved={setNotice} /> : null}
-      {open?.kind === "reset" ? <ResetPasswordDialog user={open.user} onClose={close} onSaved={setNotice} /> : null}
+      {open?.kind === "disable" ? <DisableDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
+      {open?.kind === "reset" ? <ResetPasswordDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
+      {open?.kind === "unlock" ? <UnlockDialog user={open.user} onClose={close} onSaved={notice.show} /> : null}
     </>
   );
-};
-
-export const UsersView = () => {
-  const { user, can } = useMe();
-  if (!can("admin.users.read")) {
-    return (
-      <div className="empty" data-testid="no-access">
-        <strong>You don&apos;t have access</strong>
-        Managing users needs the admin role. Ask an admin if you need it.
-      </div>
-    );
-  }
-  return <UsersAdmin canWrite={can("admin.users.write")} meId={user.id} />;
 };

@@ -1,15 +1,20 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import type { CommandView } from "@/server/commands/command-feed";
+import type { CommandView } from "@/contracts/console/commands";
 import type { StationDetail } from "@/contracts/csms";
 import { LiveIndicator } from "../../_components/badges";
-import { errorMessage } from "../../_components/errors";
 import { formatAge, formatDateTime } from "../../_components/format";
 import { useMe } from "../../_components/session";
+import { DataTable } from "../../_components/ui/data-table";
+import { TextFilter } from "../../_components/ui/filters";
+import { errorMessage } from "../../_components/ui/messages";
+import { PageHeader } from "../../_components/ui/page-header";
+import { useUrlState } from "../../_components/ui/url-state";
 import { useNow } from "../../_components/use-now";
 import { ChargingNav } from "../_components/charging-nav";
 import { ConnectorStatusBadge, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "../_components/station-badges";
@@ -18,51 +23,50 @@ import { MessageLog } from "./message-log";
 import { StationCommands } from "./station-commands";
 import { TransactionCharts } from "./tx-charts";
 
+type ConfigRow = { key: string; value: string | null; note: string };
+
+const configColumn = createColumnHelper<ConfigRow>();
+
+const CONFIG_COLUMNS = [
+  configColumn.accessor("key", { header: "Key", meta: { className: "mono" } }),
+  configColumn.accessor((r) => r.value ?? "", { id: "value", header: "Value", meta: { className: "mono break" }, cell: ({ getValue }) => getValue() || "—" }),
+  configColumn.accessor("note", { header: "Note", enableSorting: false, meta: { className: "muted" } }),
+];
+
+/** What the station last reported: 1.6 configuration keys or 2.0.1 variables, filterable. */
 const ConfigTable = ({ detail }: { detail: StationDetail }) => {
-  const [q, setQ] = useState("");
+  const url = useUrlState(["config"]);
+  const needle = url.values.config.toLowerCase();
   const rows = useMemo(() => {
-    const all = detail.configuration
-      ? detail.configuration.map((c) => ({ key: c.key, value: c.value, note: c.readonly ? "read-only" : "" }))
-      : (detail.variables ?? []).map((v) => ({ key: `${v.component}.${v.variable}`, value: v.value, note: "" }));
-    const needle = q.trim().toLowerCase();
+    const all: ConfigRow[] = detail.configuration
+      ? detail.configuration.map((c) => ({ key: c.key, value: c.value ?? null, note: c.readonly ? "read-only" : "" }))
+      : (detail.variables ?? []).map((v) => ({ key: `${v.component}.${v.variable}`, value: v.value ?? null, note: "" }));
     return needle ? all.filter((r) => r.key.toLowerCase().includes(needle) || (r.value ?? "").toLowerCase().includes(needle)) : all;
-  }, [detail, q]);
+  }, [detail, needle]);
   const none = !detail.configuration && !detail.variables;
   return (
     <div className="card" data-testid="station-config">
       <div className="card-head">
         <h2>{detail.protocol === "ocpp2.0.1" ? "Variables" : "Configuration"}</h2>
-        {!none ? <input className="input" style={{ width: 200 }} type="search" placeholder="Filter…" aria-label="Filter configuration" value={q} onChange={(e) => setQ(e.target.value)} /> : null}
+        {!none ? <TextFilter label="Filter configuration" value={url.values.config} onChange={(config) => url.set({ config })} placeholder="Key or value…" testId="config-filter" /> : null}
       </div>
-      {none ? (
-        <div className="empty">
-          <strong>Not read yet</strong>
-          The CSMS has no configuration for this station. Support staff can send &quot;Get configuration&quot;.
-        </div>
-      ) : (
-        <div className="table-wrap" style={{ maxHeight: 360, overflow: "auto", boxShadow: "none", border: 0 }}>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Value</th>
-                <th scope="col" />
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.key} data-testid={`config-${r.key}`}>
-                  <td className="mono">{r.key}</td>
-                  <td className="mono" style={{ wordBreak: "break-all" }}>
-                    {r.value ?? "—"}
-                  </td>
-                  <td className="muted">{r.note}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        label={detail.protocol === "ocpp2.0.1" ? "Variables" : "Configuration"}
+        columns={CONFIG_COLUMNS}
+        rows={rows}
+        rowId={(r) => r.key}
+        rowAttrs={(r) => ({ "data-testid": `config-${r.key}` })}
+        sortParam="configSort"
+        status={{ loading: false }}
+        noun="the configuration"
+        empty={
+          none
+            ? { title: "Not read yet", hint: "The CSMS has no configuration for this station. Support staff can send “Get configuration”." }
+            : { title: "Nothing matches", hint: "Try another key or value." }
+        }
+        bare
+        maxHeight={360}
+      />
     </div>
   );
 };
@@ -80,6 +84,7 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
 
   const onOutcome = useCallback(
     (c: CommandView) => {
+      void queryClient.invalidateQueries(trpc.charging.stations.messages.pathFilter());
       if (c.status === "accepted" && (c.action === "getConfiguration" || c.action === "changeConfiguration")) {
         // The manager stores what the station reported; give it a moment, then re-read.
         setTimeout(() => void queryClient.invalidateQueries(trpc.charging.stations.get.queryFilter({ stationId })), 500);
@@ -91,18 +96,19 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
   if (!station) {
     return (
       <>
-        <div className="page-header">
-          <div>
-            <h1 className="mono">{stationId}</h1>
-          </div>
-        </div>
+        <PageHeader title={stationId} titleClassName="mono" />
         <ChargingNav />
         {detail.isError ? (
           <div className="alert alert-error" role="alert" data-testid="station-error">
-            <p>{errorMessage(detail.error)}</p>
+            <p style={{ flex: 1 }}>{errorMessage(detail.error)}</p>
+            <button type="button" className="btn btn-sm" onClick={() => void detail.refetch()}>
+              Try again
+            </button>
           </div>
         ) : (
-          <div className="empty">Loading station…</div>
+          <div className="empty" role="status">
+            Loading station…
+          </div>
         )}
         <Link href="/charging">Back to stations</Link>
       </>
@@ -112,22 +118,24 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
   const activeTx = station.activeTransactionIds[0];
   return (
     <>
-      <div className="page-header">
-        <div>
-          <h1 className="mono" data-testid="station-id">
-            {station.id}
-          </h1>
-          <p>
+      <PageHeader
+        title={station.id}
+        titleClassName="mono"
+        titleTestId="station-id"
+        description={
+          <>
             {[station.vendor, station.model].filter(Boolean).join(" ") || "Unknown model"}
             {station.protocol ? ` · ${PROTOCOL_LABELS[station.protocol]}` : ""}
             {station.firmwareVersion ? ` · firmware ${station.firmwareVersion}` : ""}
-          </p>
-        </div>
-        <span className="status-line" data-testid="station-online" data-online={station.online}>
-          <OnlineBadge online={station.online} />
-          <LiveIndicator state={live.state} />
-        </span>
-      </div>
+          </>
+        }
+        actions={
+          <span className="status-line" data-testid="station-online" data-online={station.online}>
+            <OnlineBadge online={station.online} />
+            <LiveIndicator state={live.state} />
+          </span>
+        }
+      />
       <ChargingNav />
 
       <section className="section grid-2" aria-label="Station">
@@ -210,7 +218,17 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
       </section>
 
       <section className="section grid-2" aria-label="Configuration and messages">
-        {detail.data ? <ConfigTable detail={detail.data} /> : detail.isError ? <div className="alert alert-error">{errorMessage(detail.error)}</div> : <div className="empty">Loading…</div>}
+        {detail.data ? (
+          <ConfigTable detail={detail.data} />
+        ) : detail.isError ? (
+          <div className="alert alert-error" role="alert">
+            <p>Could not read the configuration: {errorMessage(detail.error)}</p>
+          </div>
+        ) : (
+          <div className="empty" role="status">
+            Loading the configuration…
+          </div>
+        )}
         <MessageLog stationId={stationId} />
       </section>
     </>

@@ -5,7 +5,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useTRPC } from "@/app/_trpc/client";
-import { errorMessage } from "../../_components/errors";
+import { errorMessage } from "../../_components/ui/messages";
 import { formatDateTime } from "../../_components/format";
 import { formatKwh } from "../_components/station-badges";
 
@@ -23,7 +23,7 @@ const Chart = ({ data, dataKey, unit, label, color, testId }: { data: Record<str
         <LineChart data={data} margin={{ top: 4, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eceef2" />
           <XAxis dataKey="t" type="number" domain={["dataMin", "dataMax"]} tickFormatter={clock} fontSize={11} />
-          <YAxis fontSize={11} width={48} unit={unit} />
+          <YAxis fontSize={11} width={64} unit={unit} />
           <Tooltip labelFormatter={(v) => formatDateTime(Number(v))} formatter={(v) => [`${typeof v === "number" ? v.toFixed(2) : String(v)} ${unit}`, label]} />
           <Line type="monotone" dataKey={dataKey} stroke={color} dot={false} isAnimationActive={false} connectNulls />
         </LineChart>

@@ -1,26 +1,30 @@
 "use client";
 
 import { useMutation } from "@tanstack/react-query";
-import { useId, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { COMMAND_LABELS, isDestructive } from "@/contracts/csms/commands";
-import type { CommandView } from "@/server/commands/command-feed";
+import { isFinal } from "@/contracts/console/commands";
 import { COMMAND_ACTIONS, type CommandAction } from "@/contracts/csms";
-import { CommandStatusBadge, isFinalStatus as isFinal } from "../../_components/badges";
-import { errorMessage } from "../../_components/errors";
-import { describeError } from "../../_components/format";
+import { COMMAND_LABELS, isDestructive } from "@/contracts/csms/commands";
+import { CommandStatusBadge } from "../../_components/badges";
 import { newIdempotencyKey } from "../../_components/idempotency";
+import { useCommandFeed } from "../../_components/ui/command-feed";
+import { describeCommand } from "../../_components/ui/command-outcome";
+import { Field, FormAlert, Select, Spinner, toOptions } from "../../_components/ui/field";
+import { formErrors } from "../../_components/ui/messages";
 import { buildSpec, CommandParamsFields, initialParams, type ParamState } from "./command-params";
 
 type Sent = { bulkId: string; commandIds: string[]; stationIds: string[]; action: CommandAction };
 
+const plural = (n: number) => `${n} ${n === 1 ? "station" : "stations"}`;
+
 /**
  * One command to every selected station, then live progress: n of m done, and every
- * station that did not accept with its reason. Outcomes come from the command feed.
+ * station that did not accept with its reason in words. Outcomes come from the command feed.
  */
-export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: string[]; commands: ReadonlyMap<string, CommandView>; onClear: () => void }) => {
+export const BulkPanel = ({ stationIds, onClear }: { stationIds: string[]; onClear: () => void }) => {
   const trpc = useTRPC();
-  const uid = useId();
+  const { commands } = useCommandFeed();
   const [action, setAction] = useState<CommandAction>("reset");
   const [params, setParams] = useState<ParamState>(() => initialParams("reset"));
   const [confirm, setConfirm] = useState(false);
@@ -30,16 +34,14 @@ export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: strin
 
   const built = buildSpec(action, params);
   const destructive = built.spec ? isDestructive(built.spec) : false;
+  const { other } = formErrors(mutation.error, {});
 
   const send = () => {
     const { spec, errors: errs } = buildSpec(action, params);
     setErrors(errs);
     if (!spec) return;
     const ids = [...stationIds];
-    mutation.mutate(
-      { ...spec, stationIds: ids, idempotencyKey: newIdempotencyKey(), confirm: destructive ? confirm : undefined } as never,
-      { onSuccess: (r) => setSent({ ...r, stationIds: ids, action }) },
-    );
+    mutation.mutate({ ...spec, stationIds: ids, idempotencyKey: newIdempotencyKey(), confirm: destructive ? confirm : undefined } as never, { onSuccess: (r) => setSent({ ...r, stationIds: ids, action }) });
   };
 
   const progress = useMemo(() => {
@@ -54,41 +56,36 @@ export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: strin
     <div className="card" data-testid="bulk-panel">
       <div className="card-head">
         <h2>Bulk command</h2>
-        <span className="muted">
-          {stationIds.length} {stationIds.length === 1 ? "station" : "stations"} selected
-        </span>
+        <span className="muted">{plural(stationIds.length)} selected</span>
       </div>
       <div className="card-body">
         <form
           aria-label="Bulk command"
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             send();
           }}
         >
+          <FormAlert messages={other} />
           <div className="form-grid">
-            <div className="field">
-              <label htmlFor={`${uid}-action`}>Action</label>
-              <select
-                id={`${uid}-action`}
-                className="select"
-                value={action}
-                onChange={(e) => {
-                  const next = e.target.value as CommandAction;
-                  setAction(next);
-                  setParams(initialParams(next));
-                  setErrors({});
-                  setConfirm(false);
-                }}
-                data-testid="bulk-action"
-              >
-                {COMMAND_ACTIONS.map((a) => (
-                  <option key={a} value={a}>
-                    {COMMAND_LABELS[a]}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <Field label="Action">
+              {(c) => (
+                <Select
+                  {...c}
+                  value={action}
+                  onValue={(value) => {
+                    const next = value as CommandAction;
+                    setAction(next);
+                    setParams(initialParams(next));
+                    setErrors({});
+                    setConfirm(false);
+                  }}
+                  options={toOptions(COMMAND_ACTIONS, (a) => COMMAND_LABELS[a])}
+                  data-testid="bulk-action"
+                />
+              )}
+            </Field>
           </div>
           <div style={{ marginTop: 10 }}>
             <CommandParamsFields action={action} value={params} onChange={setParams} errors={errors} />
@@ -97,26 +94,16 @@ export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: strin
             <div className="alert alert-warn" style={{ marginTop: 10 }}>
               <label className="check">
                 <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} data-testid="bulk-confirm" />
-                I understand: a hard reset interrupts every charging session at {stationIds.length} stations.
+                I understand: a hard reset interrupts every charging session at {plural(stationIds.length)}.
               </label>
             </div>
           ) : null}
-          {mutation.error ? (
-            <div className="alert alert-error" role="alert" style={{ marginTop: 10 }}>
-              <p>{errorMessage(mutation.error)}</p>
-            </div>
-          ) : null}
           <div className="status-line" style={{ marginTop: 10 }}>
-            <button
-              type="submit"
-              className={`btn ${destructive ? "btn-danger" : "btn-primary"}`}
-              disabled={stationIds.length === 0 || mutation.isPending || (destructive && !confirm)}
-              data-testid="bulk-send"
-            >
-              {mutation.isPending ? <span className="spinner" aria-hidden="true" /> : null}
-              Send to {stationIds.length} {stationIds.length === 1 ? "station" : "stations"}
+            <button type="submit" className={`btn ${destructive ? "btn-danger" : "btn-primary"}`} disabled={mutation.isPending || (destructive && !confirm)} data-testid="bulk-send">
+              {mutation.isPending ? <Spinner /> : null}
+              Send to {plural(stationIds.length)}
             </button>
-            <button type="button" className="btn btn-ghost" onClick={onClear} disabled={stationIds.length === 0}>
+            <button type="button" className="btn btn-ghost" onClick={onClear}>
               Clear selection
             </button>
           </div>
@@ -135,7 +122,7 @@ export const BulkPanel = ({ stationIds, commands, onClear }: { stationIds: strin
               <ul data-testid="bulk-failures" style={{ marginTop: 8, paddingLeft: 18 }}>
                 {progress.failures.slice(0, 200).map((r) => (
                   <li key={r.id} data-testid={`bulk-outcome-${r.stationId}`} data-status={r.command!.status}>
-                    <span className="mono">{r.stationId}</span> <CommandStatusBadge status={r.command!.status} /> {r.command!.error ? describeError(r.command!.error) : null}
+                    <span className="mono">{r.stationId}</span> <CommandStatusBadge status={r.command!.status} /> {describeCommand(r.command!).text}
                   </li>
                 ))}
                 {progress.failures.length > 200 ? <li>… and {progress.failures.length - 200} more (see Commands).</li> : null}

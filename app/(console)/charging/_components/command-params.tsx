@@ -1,8 +1,9 @@
 "use client";
 
-import { useId } from "react";
 import { COMMAND_LABELS, TRIGGER_MESSAGES, ZCommandSpec, type CommandSpec } from "@/contracts/csms/commands";
 import type { CommandAction } from "@/contracts/csms";
+import { Field, Select, toOptions } from "../../_components/ui/field";
+import { humanizeMessage } from "../../_components/ui/messages";
 
 type FieldDef = { name: string; label: string; kind: "int" | "number" | "text" | "list" | "select" | "bool"; optional?: boolean; options?: readonly string[]; hint?: string };
 
@@ -33,7 +34,7 @@ export type ParamState = Record<string, string>;
 export const initialParams = (action: CommandAction): ParamState =>
   Object.fromEntries(PARAM_FIELDS[action].map((f) => [f.name, f.kind === "select" ? f.options![0]! : f.kind === "bool" ? "true" : ""]));
 
-/** Form text → the action's params, checked with the server's own schema. */
+/** Form text → the action's params, checked with the server's own schema; messages are sentences. */
 export const buildSpec = (action: CommandAction, state: ParamState): { spec?: CommandSpec; errors: Record<string, string> } => {
   const params: Record<string, unknown> = {};
   for (const f of PARAM_FIELDS[action]) {
@@ -49,7 +50,7 @@ export const buildSpec = (action: CommandAction, state: ParamState): { spec?: Co
   const errors: Record<string, string> = {};
   for (const issue of parsed.error.issues) {
     const key = issue.path[0] === "params" && issue.path.length > 1 ? String(issue.path[1]) : "_";
-    errors[key] ??= issue.message;
+    errors[key] ??= humanizeMessage(issue.message, PARAM_FIELDS[action].find((f) => f.name === key)?.label);
   }
   return { errors };
 };
@@ -67,44 +68,48 @@ export const CommandParamsFields = ({
   errors?: Record<string, string>;
   exclude?: string[];
 }) => {
-  const uid = useId();
   const fields = PARAM_FIELDS[action].filter((f) => !exclude.includes(f.name));
   if (fields.length === 0) return <p className="muted">{COMMAND_LABELS[action]} takes no parameters.</p>;
   return (
     <div className="form-grid">
       {fields.map((f) => {
-        const id = `${uid}-${f.name}`;
         const set = (v: string) => onChange({ ...value, [f.name]: v });
+        const label = (
+          <>
+            {f.label}
+            {f.optional ? <span className="muted"> (optional)</span> : null}
+          </>
+        );
         return (
-          <div className="field" key={f.name}>
-            <label htmlFor={id}>
-              {f.label}
-              {f.optional ? <span className="muted"> (optional)</span> : null}
-            </label>
-            {f.kind === "select" || f.kind === "bool" ? (
-              <select id={id} className="select" value={value[f.name] ?? ""} onChange={(e) => set(e.target.value)} data-testid={`param-${f.name}`}>
-                {(f.kind === "bool" ? ["true", "false"] : f.options!).map((o) => (
-                  <option key={o} value={o}>
-                    {f.kind === "bool" ? (o === "true" ? "Yes (Operative)" : "No (Inoperative)") : o}
-                  </option>
-                ))}
-              </select>
-            ) : (
-              <input
-                id={id}
-                className="input"
-                inputMode={f.kind === "int" || f.kind === "number" ? "numeric" : undefined}
-                value={value[f.name] ?? ""}
-                onChange={(e) => set(e.target.value)}
-                aria-invalid={errors[f.name] ? true : undefined}
-                data-testid={`param-${f.name}`}
-              />
-            )}
-            {errors[f.name] ? <span className="field-error">{errors[f.name]}</span> : f.hint ? <span className="hint">{f.hint}</span> : null}
-          </div>
+          <Field key={f.name} label={label} error={errors[f.name]} hint={f.hint} name={f.name}>
+            {(control) =>
+              f.kind === "select" || f.kind === "bool" ? (
+                <Select
+                  {...control}
+                  value={value[f.name] ?? ""}
+                  onValue={set}
+                  options={f.kind === "bool" ? [{ value: "true", label: "Yes (Operative)" }, { value: "false", label: "No (Inoperative)" }] : toOptions(f.options!)}
+                  data-testid={`param-${f.name}`}
+                />
+              ) : (
+                <input
+                  {...control}
+                  className="input"
+                  inputMode={f.kind === "int" || f.kind === "number" ? "numeric" : undefined}
+                  value={value[f.name] ?? ""}
+                  onChange={(e) => set(e.target.value)}
+                  data-testid={`param-${f.name}`}
+                />
+              )
+            }
+          </Field>
         );
       })}
-      {errors._ ? <span className="field-error span-2">{errors._}</span> : null}
+      {errors._ ? (
+        <span className="field-error span-2" role="alert">
+          {errors._}
+        </span>
+      ) : null}
     </div>
   );
 };

@@ -1,13 +1,9 @@
 import type { Metadata } from "next";
-import { Suspense } from "react";
 import { TransactionsView } from "./transactions-view";
 
 export const metadata: Metadata = { title: "Transactions" };
 
-const TransactionsPage = () => (
-  <Suspense>
-    <TransactionsView />
-  </Suspense>
-);
+// charging/layout.tsx checks charging.read.
+const TransactionsPage = () => <TransactionsView />;
 
 export default TransactionsPage;

@@ -1,157 +1,104 @@
 "use client";
 
 import { useInfiniteQuery } from "@tanstack/react-query";
+import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useState } from "react";
-import { useTRPC } from "@/app/_trpc/client";
+import { useMemo } from "react";
+import { useTRPC, type RouterOutputs } from "@/app/_trpc/client";
 import { stationIdPattern } from "@/contracts/csms/mqtt";
-import { errorMessage } from "../../_components/errors";
 import { formatAge, formatDateTime } from "../../_components/format";
+import { DataTable } from "../../_components/ui/data-table";
+import { boolOptions, FilterBar, SelectFilter, TextFilter } from "../../_components/ui/filters";
+import { PageHeader } from "../../_components/ui/page-header";
+import { countText, nextCursor, usePagedList } from "../../_components/ui/paged-list";
+import { parseBool, useUrlState } from "../../_components/ui/url-state";
 import { useNow } from "../../_components/use-now";
 import { ChargingNav } from "../_components/charging-nav";
 import { formatKwh } from "../_components/station-badges";
 
+type Transaction = RouterOutputs["charging"]["transactions"]["list"]["items"][number];
+
+const FILTERS = ["stationId", "active"] as const;
+
+const time = (value: Date | string | null | undefined) => (value ? new Date(value).getTime() : undefined);
+
+const column = createColumnHelper<Transaction>();
+
+const transactionColumns = (now: number) => [
+  column.accessor((t) => time(t.startedAt), { id: "started", header: "Started", meta: { className: "nowrap num" }, cell: ({ row }) => formatDateTime(row.original.startedAt) }),
+  column.accessor("stationId", { header: "Station", meta: { className: "mono" }, cell: ({ getValue }) => <Link href={`/charging/${encodeURIComponent(getValue())}`}>{getValue()}</Link> }),
+  column.display({ id: "connector", header: "Connector", cell: ({ row: { original: t } }) => `${t.evseId ?? "—"} / ${t.connectorId ?? "—"}` }),
+  column.accessor((t) => t.idTag ?? "", { id: "idTag", header: "Id tag", meta: { className: "mono" }, cell: ({ getValue }) => getValue() || "—" }),
+  column.accessor("active", { header: "State", cell: ({ getValue }) => (getValue() ? <span className="badge badge-info">Charging</span> : <span className="badge">Finished</span>) }),
+  column.accessor((t) => (time(t.stoppedAt) ?? now) - time(t.startedAt)!, { id: "duration", header: "Duration", meta: { className: "num" }, cell: ({ getValue }) => formatAge(getValue()) }),
+  column.accessor((t) => t.energyWh ?? undefined, { id: "energy", header: "Energy", meta: { className: "num" }, sortUndefined: "last", cell: ({ getValue }) => formatKwh(getValue()) }),
+  column.accessor((t) => t.stopReason ?? "", { id: "stopReason", header: "Stop reason", cell: ({ getValue }) => getValue() || "—" }),
+  column.accessor("id", { header: "Transaction", enableSorting: false, meta: { className: "trace" } }),
+];
+
 /** Charging sessions, newest first, filterable by station and by active/finished. */
 export const TransactionsView = () => {
   const trpc = useTRPC();
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const stationId = params.get("stationId") || undefined;
-  const activeParam = params.get("active");
-  const active = activeParam === "true" ? true : activeParam === "false" ? false : undefined;
-  const now = useNow(10_000);
-  const [stationText, setStationText] = useState(stationId ?? "");
+  const url = useUrlState(FILTERS);
+  const stationId = url.values.stationId || undefined;
+  const active = parseBool(url.values.active);
   const validStation = !stationId || stationIdPattern.test(stationId);
-
-  const setFilter = (key: "stationId" | "active", value: string) => {
-    const next = new URLSearchParams(params.toString());
-    if (value) next.set(key, value);
-    else next.delete(key);
-    const query = next.toString();
-    router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
-  };
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      if ((stationText.trim() || undefined) !== stationId) setFilter("stationId", stationText.trim());
-    }, 400);
-    return () => clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- debounce on the text only
-  }, [stationText]);
-
-  const list = useInfiniteQuery(
-    trpc.charging.transactions.list.infiniteQueryOptions(
-      { stationId: validStation ? stationId : undefined, active, limit: 50 },
-      { getNextPageParam: (last) => last.nextCursor ?? undefined, refetchInterval: 15_000, enabled: validStation },
+  const now = useNow(10_000);
+  const list = usePagedList(
+    useInfiniteQuery(
+      trpc.charging.transactions.list.infiniteQueryOptions(
+        { stationId: validStation ? stationId : undefined, active, limit: 50 },
+        { getNextPageParam: nextCursor, refetchInterval: 15_000, enabled: validStation },
+      ),
     ),
   );
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const total = list.data?.pages[0]?.total;
-  const filtered = Boolean(stationId || active !== undefined);
+  const columns = useMemo(() => transactionColumns(now), [now]);
 
   return (
     <>
-      <div className="page-header">
-        <div>
-          <h1>Transactions</h1>
-          <p>Charging sessions across the fleet, newest first.</p>
-        </div>
-      </div>
+      <PageHeader title="Transactions" description="Charging sessions across the fleet, newest first." />
       <ChargingNav />
 
-      <form className="filters" role="search" aria-label="Filter transactions" onSubmit={(e) => e.preventDefault()}>
-        <div className="field wide">
-          <label htmlFor="tx-station">Station id</label>
-          <input id="tx-station" className="input" value={stationText} onChange={(e) => setStationText(e.target.value)} aria-invalid={!validStation || undefined} data-testid="filter-station" />
-          {!validStation ? <span className="field-error">Not a valid station id.</span> : null}
-        </div>
-        <div className="field">
-          <label htmlFor="tx-active">State</label>
-          <select id="tx-active" className="select" value={activeParam ?? ""} onChange={(e) => setFilter("active", e.target.value)} data-testid="filter-active">
-            <option value="">Active and finished</option>
-            <option value="true">Active</option>
-            <option value="false">Finished</option>
-          </select>
-        </div>
-        {filtered ? (
-          <div className="actions">
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={() => {
-                setStationText("");
-                router.replace(pathname, { scroll: false });
-              }}
-            >
-              Clear filters
-            </button>
-          </div>
-        ) : null}
-      </form>
+      <FilterBar label="Filter transactions" onClear={url.clear} canClear={url.any}>
+        <TextFilter
+          label="Station id"
+          value={url.values.stationId}
+          onChange={(v) => url.set({ stationId: v })}
+          type="text"
+          size="wide"
+          error={validStation ? undefined : "Not a valid station id: up to 48 letters, digits and . _ : @ -"}
+          testId="filter-station"
+          delayMs={400}
+        />
+        <SelectFilter
+          label="State"
+          value={url.values.active}
+          onChange={(v) => url.set({ active: v })}
+          options={boolOptions("Active and finished", "Active", "Finished")}
+          testId="filter-active"
+        />
+      </FilterBar>
 
-      {list.isError ? (
-        <div className="alert alert-error" role="alert">
-          <p>Could not load transactions: {errorMessage(list.error)}</p>
-        </div>
-      ) : null}
-
-      <div className="table-wrap">
-        {list.isPending && validStation ? (
-          <div className="empty">Loading transactions…</div>
-        ) : rows.length === 0 ? (
-          <div className="empty" data-testid="transactions-empty">
-            <strong>{filtered ? "No transaction matches these filters" : "No transactions yet"}</strong>
-          </div>
-        ) : (
-          <table className="data" data-testid="transactions-table">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Station</th>
-                <th scope="col">Connector</th>
-                <th scope="col">Id tag</th>
-                <th scope="col">State</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Energy</th>
-                <th scope="col">Stop reason</th>
-                <th scope="col">Transaction</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((t) => (
-                <tr key={t.id} data-testid={`transaction-row-${t.id}`} data-active={t.active}>
-                  <td className="nowrap num">{formatDateTime(t.startedAt)}</td>
-                  <td className="mono">
-                    <Link href={`/charging/${encodeURIComponent(t.stationId)}`}>{t.stationId}</Link>
-                  </td>
-                  <td>
-                    {t.evseId ?? "—"} / {t.connectorId ?? "—"}
-                  </td>
-                  <td className="mono">{t.idTag ?? "—"}</td>
-                  <td>{t.active ? <span className="badge badge-info">Charging</span> : <span className="badge">Finished</span>}</td>
-                  <td className="num">{formatAge((t.stoppedAt ? new Date(t.stoppedAt).getTime() : now) - new Date(t.startedAt).getTime())}</td>
-                  <td className="num">{formatKwh(t.energyWh)}</td>
-                  <td>{t.stopReason ?? "—"}</td>
-                  <td className="trace">{t.id}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      <div className="table-foot">
-        <span>
-          {rows.length}
-          {total !== undefined ? ` of ${total}` : ""} transactions shown
-        </span>
-        {list.hasNextPage ? (
-          <button type="button" className="btn" onClick={() => list.fetchNextPage()} disabled={list.isFetchingNextPage} data-testid="load-more">
-            {list.isFetchingNextPage ? <span className="spinner" aria-hidden="true" /> : null}
-            Load more
-          </button>
-        ) : null}
-      </div>
+      <DataTable
+        label="Transactions"
+        columns={columns}
+        rows={validStation ? list.rows : []}
+        rowId={(t) => t.id}
+        rowAttrs={(t) => ({ "data-testid": `transaction-row-${t.id}`, "data-active": t.active })}
+        status={list.status}
+        noun="transactions"
+        empty={
+          !validStation
+            ? { title: "Check the station id", hint: "Fix the filter to see its transactions." }
+            : url.any
+              ? { title: "No transaction matches these filters", hint: "Try another station or state." }
+              : { title: "No transactions yet", hint: "Sessions appear here as soon as a car starts charging." }
+        }
+        foot={list.loaded ? countText(list.rows.length, list.total, "transaction", "transactions") : null}
+        paging={list.paging}
+        testId="transactions-table"
+        emptyTestId="transactions-empty"
+      />
     </>
   );
 };
