@@ -48,7 +48,8 @@ describe.each(variants)("site with $name", ({ mqttUrl }) => {
 
   beforeAll(async () => {
     site = await startSite({ mqttUrl, mqttPort: 0, httpPort: 0, heartbeatMs: 200 });
-    client = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0 });
+    // The console's account: it may read the site's status and heartbeat and ask for pings.
+    client = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0, ...site.credentials("console") });
   });
 
   afterAll(async () => {
@@ -135,7 +136,7 @@ describe("site shutdown", () => {
     const site = await startSite({ mqttPort: 0, httpPort: 0 });
     // The embedded broker stops with the site, but it forwards the offline status to
     // subscribers before acknowledging it, and close() waits for that acknowledgement.
-    const watcher = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0 });
+    const watcher = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0, ...site.credentials("console") });
     const online = nextMessage<SiteStatus>(watcher, SITE_TOPICS.status, (s) => s.state === "online");
     await watcher.subscribeAsync(SITE_TOPICS.status, { qos: 1 });
     await online;

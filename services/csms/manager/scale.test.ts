@@ -3,7 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/db";
-import { defaultPassword, startFleet, type Fleet } from "../../../sim/ocpp/fleet";
+import { randomPasswords, startFleet, type Fleet } from "../../../sim/ocpp/fleet";
 import { createManagerAuthenticator } from "../gateway/auth";
 import { startGateway, type Gateway } from "../gateway/gateway";
 import { csmsTopics } from "../../../contracts/csms/mqtt";
@@ -46,8 +46,9 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
     gateway = await startGateway({ port: 0, mqttUrl: MQTT_URL, topicPrefix: prefix, authenticate: createManagerAuthenticator({ managerUrl: b.url }) });
     const http = api(a.url, TOKEN);
     const ids = Array.from({ length: STATIONS }, (_, i) => `${idPrefix}${String(i + 1).padStart(5, "0")}`);
-    for (const id of ids) expect((await http.register(id, defaultPassword(id))).status).toBe(201);
-    fleet = await startFleet({ url: gateway.url, stations: STATIONS, idPrefix, behaviour: "idle", speed: 120, meterIntervalMs: 300, connectRatePerSec: 50, seed: 7 });
+    const passwordFor = randomPasswords();
+    for (const id of ids) expect((await http.register(id, passwordFor(id))).status).toBe(201);
+    fleet = await startFleet({ url: gateway.url, stations: STATIONS, idPrefix, passwordFor, behaviour: "idle", speed: 120, meterIntervalMs: 300, connectRatePerSec: 50, seed: 7 });
     await fleet.ready;
   }, 120_000);
 
