@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../lib/testing/net";
 
 /**
  * The launcher keeps the site alive: `npm start` with small settings (one idle station, a
@@ -13,16 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 
 const WAIT_MS = 90_000;
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 const alive = (pid: number) => {
   try {
