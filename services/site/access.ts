@@ -12,9 +12,13 @@ export const SITE_CORE_ACCESS: AccessTable = {
   console: { publish: [SITE_TOPICS.pingRequest], subscribe: [SITE_TOPICS.heartbeat, SITE_TOPICS.status, SITE_TOPICS.pingResponseWildcard] },
 };
 
-/** Every component of the site with the enabled modules, and what each may do on the broker. */
+/**
+ * Every component of the site and its modules, and what each may do on the broker. A
+ * disabled module's components keep their accounts: its services may run as separate
+ * processes against the site's broker (SITE_CSMS=0 plus a standalone manager and gateway).
+ */
 export const siteAccess = (modules: SiteModule[], env: Record<string, string | undefined>): AccessTable =>
-  mergeAccess(SITE_CORE_ACCESS, ...modules.filter((m) => m.enabled(env)).map((m) => m.brokerAccess?.(env) ?? {}));
+  mergeAccess(SITE_CORE_ACCESS, ...modules.map((m) => m.brokerAccess?.(env) ?? {}));
 
 /** The random secrets the enabled modules need (siteToken, csmsGatewayToken, …). */
 export const siteSecretNames = (modules: SiteModule[], env: Record<string, string | undefined>) => [

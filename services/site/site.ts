@@ -103,6 +103,7 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const env = opts.env ?? process.env;
   const modules = (opts.modules ?? []).filter((m) => m.enabled(env));
+  const access = siteAccess(opts.modules ?? [], env);
   const startedAt = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
   // On a failed start, undo whatever had already started so no port stays bound.
@@ -110,7 +111,6 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
 
-  const access = siteAccess(modules, env);
   const accounts: Record<string, MqttAccount> = Object.fromEntries(
     Object.keys(access).map((component) => [component, opts.accounts?.[component] ?? { username: component, password: generateSecret() }]),
   );
