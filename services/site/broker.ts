@@ -39,12 +39,24 @@ const NOT_AUTHORIZED = 5;
 
 const refusedError = (returnCode: number, message: string) => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
-/** Logs at most once per `intervalMs` per key, so a misbehaving client cannot flood the log. */
-const createLogThrottle = (intervalMs: number) => {
+/**
+ * Logs at most once per `intervalMs` per key, and at most `budget` lines per interval in
+ * all, so neither one misbehaving client nor a swarm of made-up usernames floods the log
+ * (the counter still counts every refusal).
+ */
+const createLogThrottle = (intervalMs: number, budget: number) => {
   const last = new Map<string, number>();
+  let windowStart = 0;
+  let used = 0;
   return (key: string) => {
     const now = Date.now();
     if (now - (last.get(key) ?? 0) < intervalMs) return false;
+    if (now - windowStart >= intervalMs) {
+      windowStart = now;
+      used = 0;
+    }
+    if (used >= budget) return false;
+    used += 1;
     last.set(key, now);
     if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
     return true;
@@ -63,7 +75,7 @@ export const startEmbeddedBroker = async ({ host, port, users, registry, log }: 
 
   const authenticators: { prefix: string; authenticate: BrokerAuthenticator }[] = [];
   const access = new WeakMap<Client, ResolvedAccess & { username: string }>();
-  const shouldLog = createLogThrottle(10_000);
+  const shouldLog = createLogThrottle(10_000, 20);
 
   const refuse = (reason: RefusalReason, details: Record<string, unknown>) => {
     refused.inc({ reason });
