@@ -1,14 +1,21 @@
-/** Starts the upstream connectors once per server process, before the first request. */
+/**
+ * Starts the upstream connectors once per server process, before the first request, then
+ * settles the commands an earlier process left open: at once, and every minute after.
+ */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.SWITCHYARD_NO_CONNECTORS === "1") return;
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // Before the first request: every client address the console records starts from this.
+  const { recordSocketPeers } = await import("./server/http/socket-peer");
+  recordSocketPeers();
+  if (process.env.SWITCHYARD_NO_CONNECTORS === "1") return;
   const { startConnectors } = await import("./server/connectors");
-  const { setCommandSnapshot } = await import("./server/commands/command-feed");
+  const { setCommandSnapshot, toCommandView } = await import("./server/commands/command-feed");
   const { db } = await import("./server/db");
-  const { toCommandView } = await import("./server/commands/command-feed");
-  const { reconcileOrphanedCommands } = await import("./server/commands/reconcile-commands");
+  const { reconcileCommands } = await import("./server/commands/reconcile-commands");
   setCommandSnapshot(async () => (await db().command.findMany({ orderBy: { createdAt: "desc" }, take: 100 })).map(toCommandView));
-  const reconcile = () => reconcileOrphanedCommands(db()).catch(() => {});
+  // Connectors first: recovering a command's outcome asks its upstream.
+  startConnectors();
+  const reconcile = () => reconcileCommands(db()).catch(() => {});
   await reconcile();
   setInterval(reconcile, 60_000).unref();
-  startConnectors();
 }

@@ -51,6 +51,8 @@ export default defineConfig({
       CSMS_MANAGER_PORT: "0",
       CSMS_GATEWAY_PORT: "0",
       SITE_SIM_STATIONS: "12",
+      // Throttled stays throttled for the length of a spec, however slow the machine (e2e/sign-in-hardening.spec.ts).
+      LOGIN_FIRST_DELAY_SECONDS: "300",
       LOG_LEVEL: "warn",
     },
   },

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { readCredentials } from "../lib/credentials";
 import { parseEnv, zBool, zDatabaseUrl, zEmbeddedMqttPort, zList, zLogLevel, zMqttUrl, zPort } from "../lib/env";
@@ -9,6 +10,19 @@ import { parseEnv, zBool, zDatabaseUrl, zEmbeddedMqttPort, zList, zLogLevel, zMq
 const port = zPort;
 const bool = zBool;
 const list = zList;
+
+/** An IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+const isAddressOrRange = (entry: string) => {
+  const [address, prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+const zAddressList = list.superRefine((entries, ctx) => {
+  const bad = entries.filter((e) => !isAddressOrRange(e));
+  if (bad.length) ctx.addIssue({ code: "custom", message: `not an IP address or CIDR range: ${bad.join(", ")}` });
+});
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -28,6 +42,16 @@ export const envSchema = z.object({
   /** Failed sign-ins per account within the window before further attempts are refused. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
   LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().positive().default(15),
+  /** Failed sign-ins from one address across all accounts before its attempts are slowed down (spraying). */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
+  /** The wait after the last failure allowed at full speed; each further failure doubles it… */
+  LOGIN_FIRST_DELAY_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  /** …up to this. */
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default. */
+  TRUSTED_PROXIES: zAddressList.default([]),
+  /** Largest request body /api/trpc and /api/auth read; bigger ones get 413 before any auth work. */
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** Optional generic OIDC single sign-on (all three must be set to enable it). */
   OIDC_ISSUER: z.url().optional(),
   OIDC_CLIENT_ID: z.string().optional(),
@@ -71,6 +95,8 @@ export const envSchema = z.object({
   /** Live feeds: coalescing window per browser and how many events a feed can replay. */
   LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
   LIVE_BUFFER_SIZE: z.coerce.number().int().min(16).default(2048),
+  /** How often a live stream re-checks its session (at most 30 s; changes on this replica end it at once). */
+  LIVE_SESSION_RECHECK_MS: z.coerce.number().int().min(100).max(30_000).default(30_000),
   /** Set to 1 to skip starting upstream connectors (unit tests). */
   SWITCHYARD_NO_CONNECTORS: bool.default(false),
 });

@@ -29,6 +29,12 @@ const create = () => {
       labelNames: ["upstream"] as const,
       registers: [registry],
     }),
+    contractViolations: new client.Counter({
+      name: "upstream_contract_violations_total",
+      help: "Upstream responses and feed events that broke their contract (dropped, never applied)",
+      labelNames: ["upstream", "what"] as const,
+      registers: [registry],
+    }),
   };
 };
 
@@ -37,3 +43,4 @@ export const metricsRegistry = () => metrics().registry;
 export const trpcCalls = { observe: (labels: { path: string; type: string; ok: string }, seconds: number) => metrics().trpcCalls.observe(labels, seconds) };
 export const liveSubscribers = () => metrics().liveSubscribers;
 export const upstreamUp = () => metrics().upstreamUp;
+export const contractViolations = () => metrics().contractViolations;

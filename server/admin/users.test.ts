@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../lib/testing/db";
+import { sessionEvents, type SessionChange } from "../auth/session-events";
 import { createTestUser, ensureParticipants, makeContext } from "../testing/context";
 import { createCallerFactory } from "../trpc/init";
 import { appRouter } from "../trpc/routers/_app";
@@ -60,6 +61,38 @@ describe("admin: users", () => {
     expect(generatedPassword).toBeTruthy();
     expect((await t.db.account.findFirstOrThrow({ where: { userId: user.id } })).password).not.toBe(before);
     expect(await t.db.session.count({ where: { userId: user.id } })).toBe(0);
+  });
+
+  it("announces every change that must end the user's live streams, and only those", async () => {
+    const seen: SessionChange[] = [];
+    const listen = (change: SessionChange) => seen.push(change);
+    sessionEvents().on("change", listen);
+    try {
+      const { user } = await as().create({ name: "Kim", email: "kim@example.test", role: "viewer", regions: [] });
+      await as().update({ id: user.id, name: "Kim K", role: "viewer", regions: [] });
+      expect(seen).toEqual([]);
+      await as().update({ id: user.id, name: "Kim K", role: "viewer", regions: ["eu-west"] });
+      await as().update({ id: user.id, name: "Kim K", role: "operator", regions: ["eu-west"] });
+      await as().setDisabled({ id: user.id, disabled: true });
+      await as().setDisabled({ id: user.id, disabled: false });
+      await as().resetPassword({ id: user.id });
+      expect(seen).toEqual([
+        { userId: user.id, reason: "role_changed" },
+        { userId: user.id, reason: "role_changed" },
+        { userId: user.id, reason: "disabled" },
+        { userId: user.id, reason: "password_reset" },
+      ]);
+    } finally {
+      sessionEvents().off("change", listen);
+    }
+  });
+
+  it("answers unknown and malformed user ids with NOT_FOUND", async () => {
+    for (const id of ["3f1e4c9a-0000-4000-8000-000000000000", "not-a-user"]) {
+      await expect(as().update({ id, name: "X", role: "viewer", regions: [] })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(as().setDisabled({ id, disabled: true })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await expect(as().resetPassword({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    }
   });
 
   it("lists with search and paging", async () => {

@@ -2,6 +2,7 @@ import "server-only";
 import { hashPassword } from "better-auth/crypto";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Role } from "../../contracts/console/permissions";
+import { announceSessionChange } from "../auth/session-events";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 
@@ -88,10 +89,16 @@ const keepAnAdmin = async (db: Db, userId: string, change: { role?: Role; disabl
   return current;
 };
 
+type Access = { role: string; participantId: string | null; regions: string[] };
+const sameAccess = (a: Access, b: Access) => a.role === b.role && a.participantId === b.participantId && a.regions.join("\n") === b.regions.join("\n");
+
 export const updateUser = async (db: Db, id: string, fields: UserFields, knownRegions: string[]) => {
-  await keepAnAdmin(db, id, { role: fields.role });
+  const current = await keepAnAdmin(db, id, { role: fields.role });
   await checkFields(db, fields, knownRegions);
-  return db.user.update({ where: { id }, data: fields, select: userSelect });
+  const user = await db.user.update({ where: { id }, data: fields, select: userSelect });
+  // What the user may see changed: their open live streams end now, not at the next request.
+  if (!sameAccess(current, fields)) announceSessionChange({ userId: id, reason: "role_changed" });
+  return user;
 };
 
 export const setUserDisabled = async (db: Db, { id, disabled, actorId }: { id: string; disabled: boolean; actorId: string }) => {
@@ -102,6 +109,7 @@ export const setUserDisabled = async (db: Db, { id, disabled, actorId }: { id: s
     // Disabling signs the user out everywhere at once.
     ...(disabled ? [db.session.deleteMany({ where: { userId: id } })] : []),
   ]);
+  if (disabled) announceSessionChange({ userId: id, reason: "disabled" });
   return user;
 };
 
@@ -117,5 +125,6 @@ export const resetPassword = async (db: Db, { id, password }: { id: string; pass
       : db.account.create({ data: { id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash } }),
     db.session.deleteMany({ where: { userId: id } }),
   ]);
+  announceSessionChange({ userId: id, reason: "password_reset" });
   return { generatedPassword: password ? null : next };
 };

@@ -4,9 +4,15 @@ import { prismaAdapter } from "better-auth/adapters/prisma";
 import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { genericOAuth } from "better-auth/plugins";
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import { writeAudit } from "../audit/write-audit";
 import type { Db } from "../db";
 import type { Env } from "../env";
+import { clientAddress, parseTrustedProxies } from "../http/client-address";
+import { CLIENT_ADDRESS_HEADER } from "../http/socket-peer";
+import { traceIdOf } from "../http/trace-id";
+import { announceSessionChange } from "./session-events";
+import { clearSignInAttempts, reserveSignInAttempt, throttleMessage } from "./sign-in-throttle";
 
 type AuthEnv = Pick<
   Env,
@@ -14,7 +20,11 @@ type AuthEnv = Pick<
   | "publicUrl"
   | "SESSION_TTL_HOURS"
   | "LOGIN_MAX_FAILURES"
+  | "LOGIN_MAX_FAILURES_PER_ADDRESS"
   | "LOGIN_FAILURE_WINDOW_MINUTES"
+  | "LOGIN_FIRST_DELAY_SECONDS"
+  | "LOGIN_MAX_DELAY_SECONDS"
+  | "TRUSTED_PROXIES"
   | "OIDC_ISSUER"
   | "OIDC_CLIENT_ID"
   | "OIDC_CLIENT_SECRET"
@@ -22,20 +32,16 @@ type AuthEnv = Pick<
   | "NODE_ENV"
 >;
 
-const requestMeta = (request: Request | undefined) => ({
-  traceId: request?.headers.get("x-trace-id") ?? randomUUID(),
-  ip: request?.headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
-});
+type Options = {
+  db: Db;
+  env: AuthEnv;
+  /** Replaces better-auth's password check (tests count how often it runs). */
+  verifyPassword?: (data: { hash: string; password: string }) => Promise<boolean>;
+};
 
-/**
- * Failed sign-ins for one email inside the window, read from the audit log itself.
- * A password reset by an admin starts the count afresh.
- */
-const recentFailures = async (db: Db, email: string, windowMinutes: number) => {
-  const account = await db.account.findFirst({ where: { providerId: "credential", user: { email } }, select: { updatedAt: true } });
-  const windowStart = Date.now() - windowMinutes * 60_000;
-  const since = new Date(Math.max(windowStart, account?.updatedAt.getTime() ?? 0));
-  return db.auditEntry.count({ where: { action: "auth.sign_in", actorEmail: email, outcome: "error", at: { gte: since } } });
+const emailOf = (body: unknown) => {
+  const parsed = z.email().safeParse(String((body as { email?: unknown } | undefined)?.email ?? "").trim().toLowerCase());
+  return parsed.success ? parsed.data : null;
 };
 
 export const oidcEnabled = (e: Pick<Env, "OIDC_ISSUER" | "OIDC_CLIENT_ID" | "OIDC_CLIENT_SECRET">) =>
@@ -43,11 +49,18 @@ export const oidcEnabled = (e: Pick<Env, "OIDC_ISSUER" | "OIDC_CLIENT_ID" | "OID
 
 /**
  * better-auth over Prisma: email + password (accounts are created by admins, so public
- * sign-up is off), per-IP rate limits, a per-account lockout after repeated failures,
- * an audit entry for every sign-in and sign-out, and optional generic OIDC.
+ * sign-up is off), per-address rate limits, throttling per account and address with
+ * growing delays (sign-in-throttle.ts), an audit entry for every sign-in and sign-out,
+ * and optional generic OIDC. The client's address is always `clientAddress`: the socket
+ * peer, or what trusted proxies forwarded (TRUSTED_PROXIES), never a header a client chose.
  */
-export const createAuth = ({ db, env }: { db: Db; env: AuthEnv }) => {
+export const createAuth = ({ db, env, verifyPassword }: Options) => {
   const secure = env.publicUrl.startsWith("https://");
+  const proxies = parseTrustedProxies(env.TRUSTED_PROXIES);
+  const requestMeta = (ctx: { request?: Request; headers?: Headers }) => {
+    const headers = ctx.request?.headers ?? ctx.headers ?? new Headers();
+    return { traceId: traceIdOf(headers), ip: clientAddress(headers, proxies) };
+  };
   return betterAuth({
     appName: "Switchyard",
     secret: env.authSecret,
@@ -55,7 +68,13 @@ export const createAuth = ({ db, env }: { db: Db; env: AuthEnv }) => {
     basePath: "/api/auth",
     trustedOrigins: [env.publicUrl],
     database: prismaAdapter(db, { provider: "postgresql" }),
-    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 10, maxPasswordLength: 128 },
+    emailAndPassword: {
+      enabled: true,
+      disableSignUp: true,
+      minPasswordLength: 10,
+      maxPasswordLength: 128,
+      ...(verifyPassword ? { password: { verify: verifyPassword } } : {}),
+    },
     session: {
       expiresIn: Math.round(env.SESSION_TTL_HOURS * 3600),
       updateAge: Math.min(3600, Math.round(env.SESSION_TTL_HOURS * 900)),
@@ -70,16 +89,24 @@ export const createAuth = ({ db, env }: { db: Db; env: AuthEnv }) => {
       },
     },
     advanced: {
+      // better-auth skips its origin check under NODE_ENV=test; tests prove the real thing.
+      disableOriginCheck: false,
       useSecureCookies: secure,
       cookiePrefix: "switchyard",
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure },
       database: { generateId: () => randomUUID() },
+      // guardRequest (server/http) writes the resolved client address here for the rate limit
+      // and the session's ipAddress; the socket-peer hook strips any copy a client sends.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
+    // A coarse flood guard per client address, in memory per replica; failed passwords are
+    // throttled precisely (per account + address, in the database) by the hooks below. It
+    // counts successful sign-ins too, so it stays loose enough for a control room behind one NAT.
     rateLimit: {
       enabled: env.NODE_ENV !== "test",
       window: 60,
       max: 300,
-      customRules: { "/sign-in/email": { window: 60, max: 20 } },
+      customRules: { "/sign-in/email": { window: 60, max: 60 } },
     },
     databaseHooks: {
       session: {
@@ -91,6 +118,12 @@ export const createAuth = ({ db, env }: { db: Db; env: AuthEnv }) => {
             return { data: session };
           },
         },
+        delete: {
+          // A sign-out (or any session better-auth ends): that session's live streams end now.
+          after: async (session) => {
+            announceSessionChange({ userId: session.userId, reason: "signed_out", sessionId: session.id });
+          },
+        },
       },
     },
     hooks: {
@@ -99,39 +132,42 @@ export const createAuth = ({ db, env }: { db: Db; env: AuthEnv }) => {
           // Read who is leaving before the session is gone.
           const session = await getSessionFromCtx(ctx).catch(() => null);
           const user = session?.user as { id: string; email: string; role?: string } | undefined;
-          const { traceId, ip } = requestMeta(ctx.request);
+          const { traceId, ip } = requestMeta(ctx);
           if (user) await writeAudit(db, { actor: { id: user.id, email: user.email, role: user.role }, action: "auth.sign_out", outcome: "ok", traceId, ip });
           return;
         }
         if (ctx.path !== "/sign-in/email") return;
-        const email = String((ctx.body as { email?: unknown } | undefined)?.email ?? "").toLowerCase();
+        // An invalid email is refused by better-auth before any password is checked.
+        const email = emailOf(ctx.body);
         if (!email) return;
-        const failures = await recentFailures(db, email, env.LOGIN_FAILURE_WINDOW_MINUTES);
-        if (failures >= env.LOGIN_MAX_FAILURES) {
-          const { traceId, ip } = requestMeta(ctx.request);
+        const { traceId, ip } = requestMeta(ctx);
+        const verdict = await reserveSignInAttempt(db, { email, ip, limits: env });
+        if (!verdict.allowed) {
+          const message = throttleMessage(verdict);
           await writeAudit(db, {
             actor: { email },
             action: "auth.sign_in",
             outcome: "denied",
-            error: "locked out after repeated failures",
+            error: `throttled (${verdict.scope}, retry in ${verdict.retryAfterSeconds} s)`,
             traceId,
             ip,
           });
-          throw new APIError("TOO_MANY_REQUESTS", {
-            message: `Too many failed sign-ins. Try again in ${env.LOGIN_FAILURE_WINDOW_MINUTES} minutes or ask an admin to reset your password.`,
+          throw new APIError("TOO_MANY_REQUESTS", { message, code: "SIGN_IN_THROTTLED", retryAfterSeconds: verdict.retryAfterSeconds }, {
+            "Retry-After": String(verdict.retryAfterSeconds),
           });
         }
         const user = await db.user.findUnique({ where: { email }, select: { disabled: true } });
         if (user?.disabled) throw new APIError("FORBIDDEN", { message: "This account is disabled." });
       }),
       after: createAuthMiddleware(async (ctx) => {
-        const { traceId, ip } = requestMeta(ctx.request);
+        const { traceId, ip } = requestMeta(ctx);
         if (ctx.path === "/sign-in/email") {
-          const email = String((ctx.body as { email?: unknown } | undefined)?.email ?? "").toLowerCase();
+          const email = emailOf(ctx.body) ?? String((ctx.body as { email?: unknown } | undefined)?.email ?? "").slice(0, 200).toLowerCase();
           const returned = ctx.context.returned;
           const failed = returned instanceof APIError;
           if (failed && (returned.status === "TOO_MANY_REQUESTS" || returned.statusCode === 429)) return;
           const user = ctx.context.newSession?.user as { id: string; email: string; role?: string } | undefined;
+          if (user) await clearSignInAttempts(db, { email, ip });
           await writeAudit(db, {
             actor: user ? { id: user.id, email: user.email, role: user.role } : { email },
             action: "auth.sign_in",

@@ -1,11 +1,12 @@
 import "server-only";
-import { CommandTimeoutError, submitCommand, type CommandActor, type CommandReply } from "../commands/submit-command";
-import { CsmsApiError, CsmsUnreachableError, type CsmsClient, type CsmsLiveView } from "../connectors/csms";
+import { isDestructive, type CommandSpec } from "../../contracts/csms/commands";
+import { submitCommand, type CommandActor, type CommandReply } from "../commands/submit-command";
+import { toCommandReply, type ChargingConnector, type CsmsClient } from "../connectors/csms";
+import { UpstreamContractError, UpstreamHttpError, UpstreamUnreachableError } from "../connectors/kit/upstream-errors";
+import { requireConnector } from "../connectors/kit/registry";
 import type { Db } from "../db";
-import { AppError } from "../errors";
-import type { CommandSpec } from "../../contracts/csms/commands";
-import { isDestructive } from "../../contracts/csms/commands";
-import { toAppError } from "./csms-access";
+import { env } from "../env";
+import { AppError, viaUpstream } from "../errors";
 
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 const unlimited: Limiter = (task) => task();
@@ -34,50 +35,25 @@ export const requireConfirmation = (spec: CommandSpec, confirm: boolean | undefi
 };
 
 /** Unknown stations are refused up front (NOT_FOUND), so no command row points at nothing. */
-export const ensureStation = async (link: CsmsLiveView, stationId: string) => {
-  if (link.store.stations.has(stationId) && link.status().connected) return;
-  try {
-    await link.client.getStation(stationId);
-  } catch (error) {
-    throw toAppError(error, `Station ${stationId}`);
-  }
+export const ensureStation = async (charging: ChargingConnector, stationId: string) => {
+  if (charging.store.stations.has(stationId) && charging.view.status().connected) return;
+  await viaUpstream(charging.client.getStation(stationId), `Station ${stationId}`);
 };
 
 /**
- * Delivers one command through the manager and turns its answer into the command's
- * outcome: accepted/rejected as the station said; offline is a clear refusal (nothing was
- * sent); a CALLERROR fails it with the station's code; the manager's timeout is a timeout.
+ * Delivers one command through the manager (under the console's Command id, so its outcome
+ * can be asked for after a console restart) and turns the answer into the command's outcome.
  */
-export const deliverCommand = async (client: CsmsClient, stationId: string, spec: CommandSpec, signal: AbortSignal): Promise<CommandReply> => {
-  let answer;
+export const deliverCommand = async ({ client, commandId, stationId, spec, signal }: { client: CsmsClient; commandId: string; stationId: string; spec: CommandSpec; signal: AbortSignal }): Promise<CommandReply> => {
   try {
-    answer = await client.sendCommand(stationId, { action: spec.action, params: spec.params }, signal);
+    const answer = await client.sendCommand(stationId, { action: spec.action, params: spec.params, commandId }, signal);
+    return toCommandReply(answer, { stationId, action: spec.action });
   } catch (error) {
-    if (error instanceof CsmsUnreachableError) throw new Error(`CSMS manager unreachable (${error.reason}); nothing was sent.`);
-    if (error instanceof CsmsApiError && error.status === 404) throw new Error(`Station ${stationId} is not known to the CSMS.`);
-    if (error instanceof CsmsApiError) throw new Error(`The CSMS refused the command (HTTP ${error.status}): ${error.message}`);
+    if (error instanceof UpstreamHttpError && error.status === 404) throw new Error(`Station ${stationId} is not known to the CSMS.`);
+    if (error instanceof UpstreamHttpError) throw new Error(`The CSMS refused the command (HTTP ${error.status}): ${error.message}`);
+    if (error instanceof UpstreamUnreachableError) throw new Error(`CSMS manager unreachable (${error.reason}); nothing was sent.`);
+    if (error instanceof UpstreamContractError) throw new Error(`The CSMS manager's answer broke its contract (${error.issues[0] ?? "unreadable"}); check the station before retrying.`);
     throw error;
-  }
-  const ocppAction = answer.ocppAction ?? spec.action;
-  const result = { ocppAction, request: answer.request ?? null, response: answer.response ?? null };
-  switch (answer.status) {
-    case "accepted":
-      return { status: "accepted", result };
-    case "rejected": {
-      const said = (answer.response as { status?: unknown } | undefined)?.status;
-      return { status: "rejected", result, error: `The station rejected ${ocppAction}${typeof said === "string" ? ` (${said})` : ""}.` };
-    }
-    case "offline":
-      return { status: "rejected", result: { ...result, offline: true }, error: `Station ${stationId} is offline; nothing was sent.` };
-    case "failed":
-      throw new Error(`${answer.errorCode ?? "CallError"}: ${answer.errorDescription || `the station could not process ${ocppAction}`}`);
-    case "timed_out": {
-      const timeout = new CommandTimeoutError(0);
-      timeout.message = `Station ${stationId} did not answer ${ocppAction} in time.`;
-      throw timeout;
-    }
-    default:
-      throw new Error(`Unexpected answer from the CSMS manager: ${JSON.stringify(answer).slice(0, 200)}`);
   }
 };
 
@@ -85,7 +61,7 @@ export type SendChargingCommandOptions = {
   db: Db;
   actor: CommandActor;
   traceId: string;
-  link: CsmsLiveView;
+  charging: ChargingConnector;
   stationId: string;
   spec: CommandSpec;
   idempotencyKey: string;
@@ -96,7 +72,7 @@ export type SendChargingCommandOptions = {
 };
 
 /** One charging command on the foundation's command path (persisted, streamed, audited). */
-export const sendChargingCommand = ({ db, actor, traceId, link, stationId, spec, idempotencyKey, timeoutMs, bulkId, limiter = unlimited, waitForOutcome }: SendChargingCommandOptions) =>
+export const sendChargingCommand = ({ db, actor, traceId, charging, stationId, spec, idempotencyKey, timeoutMs, bulkId, limiter = unlimited, waitForOutcome }: SendChargingCommandOptions) =>
   submitCommand({
     db,
     actor,
@@ -108,5 +84,27 @@ export const sendChargingCommand = ({ db, actor, traceId, link, stationId, spec,
     payload: { params: spec.params as Record<string, unknown>, ...(bulkId ? { bulkId } : {}) },
     timeoutMs,
     waitForOutcome,
-    send: (_command, signal) => limiter(() => (signal.aborted ? Promise.reject(new Error("gave up before sending")) : deliverCommand(link.client, stationId, spec, signal))),
+    send: (command, signal) =>
+      limiter(async () => {
+        if (signal.aborted) throw new Error("gave up before sending");
+        // A queued command may have been closed meanwhile (by recovery on another replica);
+        // sending it now would act on a command the console already called finished.
+        const row = await db.command.findUnique({ where: { id: command.id }, select: { status: true } });
+        if (row?.status !== "sent") throw new Error("closed before it was sent; nothing was sent");
+        return deliverCommand({ client: charging.client, commandId: command.id, stationId, spec, signal });
+      }),
   });
+
+export type SendCommandOptions = { db: Db; actor: CommandActor; traceId: string; stationId: string; spec: CommandSpec; idempotencyKey: string; confirm?: boolean };
+
+/**
+ * One command to one station, as the browser asks for it: a hard reset needs `confirm`, an
+ * unknown station is NOT_FOUND (nothing stored); answers once the command is sent, and the
+ * outcome arrives on the command feed.
+ */
+export const sendCommand = async ({ db, actor, traceId, stationId, spec, idempotencyKey, confirm }: SendCommandOptions) => {
+  requireConfirmation(spec, confirm);
+  const charging = requireConnector("charging");
+  await ensureStation(charging, stationId);
+  return sendChargingCommand({ db, actor, traceId, charging, stationId, spec, idempotencyKey, timeoutMs: env().CSMS_COMMAND_TIMEOUT_MS });
+};

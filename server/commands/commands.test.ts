@@ -89,6 +89,10 @@ describe("commands", () => {
     expect([...page1.items, ...page2.items].map((c) => c.id)).toEqual(all.items.slice(0, 6).map((c) => c.id));
     const someone = all.items.find((c) => c.actorId !== trader.id)!;
     await expect(createCaller(makeContext(t.db, trader)).commands.get({ id: someone.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // Unknown and malformed ids alike: NOT_FOUND, which the browser does not retry.
+    for (const id of ["3f1e4c9a-0000-4000-8000-000000000000", "not-a-uuid", ""]) {
+      await expect(createCaller(makeContext(t.db, admin)).commands.get({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    }
   });
 });
 
@@ -100,10 +104,10 @@ describe("commands orphaned by a restart", () => {
       const base = { actorId: user.id, actorEmail: user.email, domain: "charging", target: "CS1", action: "reset", payload: {}, traceId: "t" };
       const sent = await t.db.command.create({ data: { ...base, idempotencyKey: "orphan-1", status: "sent" } });
       const done = await t.db.command.create({ data: { ...base, idempotencyKey: "done-1", status: "accepted" } });
-      const { reconcileOrphanedCommands } = await import("./reconcile-commands");
+      const { reconcileCommands } = await import("./reconcile-commands");
       // Young enough to still be in flight on another replica: left alone.
-      expect(await reconcileOrphanedCommands(t.db)).toBe(0);
-      expect(await reconcileOrphanedCommands(t.db, { now: Date.now() + 11 * 60_000 })).toBe(1);
+      expect((await reconcileCommands(t.db)).orphaned).toBe(0);
+      expect((await reconcileCommands(t.db, { now: Date.now() + 11 * 60_000 })).orphaned).toBe(1);
       expect(await t.db.command.findUniqueOrThrow({ where: { id: sent.id } })).toMatchObject({ status: "timed_out", error: expect.stringMatching(/restarted/) });
       expect((await t.db.command.findUniqueOrThrow({ where: { id: done.id } })).status).toBe("accepted");
       expect(await t.db.auditEntry.count({ where: { action: "command.charging.reset.outcome", outcome: "error" } })).toBe(1);

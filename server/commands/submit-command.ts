@@ -5,10 +5,10 @@ import type { Db } from "../db";
 import { logger } from "../../lib/log";
 import { commandFeed, toCommandView, type CommandView } from "./command-feed";
 
-export type CommandActor = { id: string; email: string; role: string };
+export type CommandActor = { id: string; email: string; role?: string | null };
 
-/** What an upstream said about a command it received. */
-export type CommandReply = { status: "accepted" | "rejected"; result?: unknown; error?: string };
+/** What an upstream said about a command it received: its outcome, with the upstream's reason when not accepted. */
+export type CommandReply = { status: "accepted" | "rejected" | "failed" | "timed_out"; result?: unknown; error?: string };
 
 export class CommandTimeoutError extends Error {
   constructor(ms: number) {
@@ -105,29 +105,48 @@ const runToOutcome = async ({
       controller.abort();
     }, timeoutMs);
   });
-  let data: Prisma.CommandUpdateInput;
+  let reply: CommandReply;
+  inFlight().add(view.id);
   try {
-    const reply = await Promise.race([send(view, controller.signal), timeout]);
-    data = {
-      status: reply.status,
-      result: (reply.result ?? null) as Prisma.InputJsonValue,
-      error: reply.status === "rejected" ? (reply.error ?? "rejected") : null,
-    };
+    reply = await Promise.race([send(view, controller.signal), timeout]);
   } catch (error) {
-    const timedOut = error instanceof CommandTimeoutError;
-    data = { status: timedOut ? "timed_out" : "failed", error: (error as Error).message };
+    reply = { status: error instanceof CommandTimeoutError ? "timed_out" : "failed", error: (error as Error).message };
   } finally {
     clearTimeout(timer);
+    inFlight().delete(view.id);
   }
-  const done = await db.command.update({ where: { id: view.id }, data: { ...data, completedAt: new Date() } });
-  const doneView = publish(done);
+  return (await closeCommand(db, { command: view, reply, actor, traceId })) ?? toCommandView(await db.command.findUniqueOrThrow({ where: { id: view.id } }));
+};
+
+const g = globalThis as unknown as { __switchyardCommandsInFlight?: Set<string> };
+const inFlight = () => (g.__switchyardCommandsInFlight ??= new Set());
+
+/** Whether this process is still waiting for the command's outcome (recovery leaves those alone). */
+export const isInFlight = (commandId: string) => inFlight().has(commandId);
+
+/**
+ * Records a command's outcome, publishes it and audits it — once: only a command still
+ * pending or sent is closed, so a live answer and a recovery racing for the same command
+ * leave one outcome and one audit entry. Returns null when it was already closed.
+ */
+export const closeCommand = async (
+  db: Db,
+  { command, reply, actor, traceId }: { command: Pick<CommandView, "id" | "domain" | "action" | "target">; reply: CommandReply; actor: CommandActor; traceId: string },
+): Promise<CommandView | null> => {
+  const error = reply.status === "accepted" ? null : (reply.error ?? reply.status);
+  const { count } = await db.command.updateMany({
+    where: { id: command.id, status: { in: ["pending", "sent"] } },
+    data: { status: reply.status, result: (reply.result ?? null) as Prisma.InputJsonValue, error, completedAt: new Date() },
+  });
+  if (count === 0) return null;
+  const doneView = publish(await db.command.findUniqueOrThrow({ where: { id: command.id } }));
   await writeAudit(db, {
     actor,
-    action: `command.${view.domain}.${view.action}.outcome`,
-    target: view.target,
-    input: { commandId: view.id, status: done.status },
-    outcome: done.status === "accepted" ? "ok" : "error",
-    error: done.error,
+    action: `command.${command.domain}.${command.action}.outcome`,
+    target: command.target,
+    input: { commandId: command.id, status: reply.status },
+    outcome: reply.status === "accepted" ? "ok" : "error",
+    error,
     traceId,
   });
   return doneView;

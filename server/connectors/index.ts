@@ -1,38 +1,43 @@
 import "server-only";
 import { env } from "../env";
+import { mqttLoginFor } from "../../lib/credentials";
 import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
+import { connectCharging } from "./csms";
 import { upstreamHealth } from "./health";
-import { connectCsms, type CsmsLiveView } from "./csms";
+import { registerConnector } from "./kit/registry";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
 
-export type Connectors = {
-  broker?: BrokerLink;
-  /** The CSMS manager's live view and client; absent when CSMS_MANAGER_URL=off. */
-  csms?: CsmsLiveView;
-};
-const g = globalThis as unknown as { __switchyardConnectors?: Connectors };
+export { getConnector, listConnectors, registerConnector, requireConnector, unregisterConnector, type Connector, type Domain } from "./kit/registry";
+
+const g = globalThis as unknown as { __switchyardBrokerLink?: BrokerLink; __switchyardConnectorsStarted?: boolean };
 
 /**
- * Starts every upstream connector once per process (called from instrumentation.ts).
- * Each keeps its own reconnect loop and reports to the upstream health registry.
+ * Starts every upstream connector once per process (called from instrumentation.ts): the
+ * console's own MQTT link, then one connector per domain whose upstream is configured,
+ * each registered by domain for `requireConnector`. Each keeps its own reconnect loop and
+ * reports to the upstream health registry. A new domain adds one line here.
  */
-export const startConnectors = (): Connectors => {
-  if (g.__switchyardConnectors) return g.__switchyardConnectors;
+export const startConnectors = () => {
+  if (g.__switchyardConnectorsStarted) return;
+  g.__switchyardConnectorsStarted = true;
   const e = env();
   const health = upstreamHealth();
   health.feed.listen(() => {
     for (const s of health.list()) upstreamUp().set({ upstream: s.id }, s.state === "connected" ? 1 : 0);
   });
-  const broker = connectBrokerLink({ url: e.mqttUrl, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, health });
-  const csms = connectCsms(health, e) ?? undefined;
+  // MQTT_USERNAME / MQTT_PASSWORD (npm start passes them), else the console's read-only
+  // account the site generated into credentials.json: the broker refuses anonymous clients.
+  const login = mqttLoginFor({ username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, dataDir: e.SWITCHYARD_DATA_DIR, component: "console" });
+  g.__switchyardBrokerLink = connectBrokerLink({ url: e.mqttUrl, username: login.mqttUsername, password: login.mqttPassword, health });
+  const charging = connectCharging(health, e);
+  if (charging) registerConnector(charging);
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
-  g.__switchyardConnectors = { broker, csms };
-  return g.__switchyardConnectors;
 };
 
-export const connectors = (): Connectors | undefined => g.__switchyardConnectors;
-/** Tests plug in connectors they started themselves. */
-export const setConnectors = (c: Connectors | undefined) => {
-  g.__switchyardConnectors = c;
+/** The console's MQTT connection, once connectors run. */
+export const brokerLink = (): BrokerLink | undefined => g.__switchyardBrokerLink;
+/** Tests plug in a link they started themselves. */
+export const setBrokerLink = (link: BrokerLink | undefined) => {
+  g.__switchyardBrokerLink = link;
 };

@@ -4,9 +4,10 @@ import type { Role } from "../../contracts/console/permissions";
 import type { Context, SessionUser } from "../trpc/init";
 
 /** A handler context built by hand, as cal.com's handler tests do: no HTTP, real database. */
-export const makeContext = (db: PrismaClient, user: SessionUser | null = null): Context => ({
+export const makeContext = (db: PrismaClient, user: SessionUser | null = null, sessionId: string | null = null): Context => ({
   db,
   user,
+  sessionId,
   requestId: randomUUID(),
   traceId: randomUUID(),
   ip: "127.0.0.1",

@@ -4,8 +4,10 @@ import "server-only";
  *
  * Every procedure is built with `procedure(permission)`, which records the permission in
  * the procedure's meta (a test walks the router and fails on any procedure without one)
- * and enforces it: no session → UNAUTHORIZED, a role without it → FORBIDDEN. Every
- * mutation, allowed or not, leaves an audit entry.
+ * and enforces it: no session → UNAUTHORIZED, a role without it → FORBIDDEN. Handlers of
+ * every procedure but `public` ones get a non-null `ctx.user`. Every mutation, allowed or
+ * not, leaves an audit entry. Live subscriptions are built with `liveProcedure`
+ * (./live-procedure.ts), on top of this.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { randomUUID } from "node:crypto";
@@ -16,6 +18,7 @@ import { AppError } from "../errors";
 import type { Auth } from "../auth/auth";
 import { can, isRole, type ProcedurePermission, type Role } from "../../contracts/console/permissions";
 import type { Db } from "../db";
+import { clientAddress } from "../http/client-address";
 import { logger } from "../../lib/log";
 import { trpcCalls } from "../metrics";
 
@@ -31,6 +34,8 @@ export type SessionUser = {
 export type Context = {
   db: Db;
   user: SessionUser | null;
+  /** The better-auth session the request came with, so a sign-out ends only that session's streams. */
+  sessionId: string | null;
   /** One per HTTP request (a batch shares it); the trace id may span services. */
   requestId: string;
   traceId: string;
@@ -47,17 +52,19 @@ export type Meta = {
 /** Reads the session (if any) from the request's cookies. */
 export const createContext = async ({ db, auth, headers }: { db: Db; auth: Auth; headers: Headers }): Promise<Context> => {
   const traceId = headers.get("x-trace-id") ?? traceIdFrom(headers.get("traceparent")) ?? randomUUID();
-  const ip = headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? null;
+  const ip = clientAddress(headers);
   const session = await auth.api.getSession({ headers }).catch(() => null);
   let user: SessionUser | null = null;
+  let sessionId: string | null = null;
   if (session?.user) {
     // Read the row itself: role changes and disabling take effect on the next request.
     const row = await db.user.findUnique({ where: { id: session.user.id } });
     if (row && !row.disabled && isRole(row.role)) {
       user = { id: row.id, email: row.email, name: row.name, role: row.role, participantId: row.participantId, regions: row.regions };
+      sessionId = session.session.id;
     }
   }
-  return { db, user, requestId: randomUUID(), traceId, ip, headers };
+  return { db, user, sessionId, requestId: randomUUID(), traceId, ip, headers };
 };
 
 const traceIdFrom = (traceparent: string | null) => traceparent?.split("-")[1] ?? null;
@@ -67,10 +74,17 @@ const t = initTRPC
   .meta<Meta>()
   .create({
     transformer: superjson,
+    sse: {
+      // A comment every 10 s keeps proxies from closing a quiet stream; the browser treats
+      // 25 s without even that as a dead connection and reconnects (resuming by event id).
+      ping: { enabled: true, intervalMs: 10_000 },
+      client: { reconnectAfterInactivityMs: 25_000 },
+    },
     errorFormatter: ({ shape, error }) => ({
       ...shape,
       data: {
         ...shape.data,
+        appCode: error instanceof AppError ? error.appCode : null,
         // A typed list of invalid fields, so forms can show each message where it belongs.
         fields:
           error.cause instanceof ZodError
@@ -126,12 +140,25 @@ const enforce = t.middleware(async ({ ctx, meta, path, type, next, getRawInput }
   return result;
 });
 
-/** A procedure that requires `permission` (or `public` / `session`). */
-export const procedure = (permission: ProcedurePermission, extra: Omit<Meta, "permission"> = {}) =>
-  t.procedure.meta({ permission, ...extra }).use(enforce);
+type Extra = Omit<Meta, "permission">;
+/** Every permission but `public`: the caller is signed in. */
+export type SignedInPermission = Exclude<ProcedurePermission, "public">;
 
-/** Narrows the context for handlers of non-public procedures. */
-export const requireUser = (ctx: Context): SessionUser => {
+// Only ever reached after `enforce`; it narrows the context's type for the handlers.
+const signedIn = t.middleware(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  return ctx.user;
-};
+  return next({ ctx: { user: ctx.user } });
+});
+
+const publicProcedure = (extra: Extra) => t.procedure.meta({ permission: "public", ...extra }).use(enforce);
+const signedInProcedure = (permission: SignedInPermission, extra: Extra) => t.procedure.meta({ permission, ...extra }).use(enforce).use(signedIn);
+
+/** The context a signed-in procedure's handler gets. */
+export type SignedInContext = Context & { user: SessionUser };
+
+/** A procedure that requires `permission` (or `public` / `session`); all but `public` get a non-null `ctx.user`. */
+export function procedure(permission: "public", extra?: Extra): ReturnType<typeof publicProcedure>;
+export function procedure(permission: SignedInPermission, extra?: Extra): ReturnType<typeof signedInProcedure>;
+export function procedure(permission: ProcedurePermission, extra: Extra = {}) {
+  return permission === "public" ? publicProcedure(extra) : signedInProcedure(permission, extra);
+}

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { can, ROLES, type ProcedurePermission } from "../../contracts/console/permissions";
 import { createTestDb, type TestDb } from "../../lib/testing/db";
+import { writeAudit } from "../audit/write-audit";
 import { createTestUser, makeContext } from "../testing/context";
 import { createCallerFactory, type Meta } from "./init";
 import { appRouter } from "./routers/_app";
@@ -65,6 +66,22 @@ describe("every tRPC procedure declares and enforces a permission", () => {
       }
     }
     expect(checked).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
+  });
+
+  it("answers every query in the shape its output schema declares (no output validation failure)", async () => {
+    const admin = await createTestUser(t.db, "admin");
+    await writeAudit(t.db, { actor: admin, action: "test.entry", input: { nested: { ok: true } }, outcome: "ok", traceId: "t" });
+    const caller = createCaller(makeContext(t.db, admin));
+    const failures: string[] = [];
+    for (const [path] of procedures.filter(([, p]) => p._def.type === "query")) {
+      // `{}` fills every defaulted input; queries that need more answer BAD_REQUEST, and
+      // charging ones PRECONDITION_FAILED without a connector — never a 500.
+      const fn = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (input?: unknown) => Promise<unknown>;
+      let code = await errorCode(fn({}));
+      if (code === "BAD_REQUEST") code = await errorCode(fn(undefined));
+      if (code === "INTERNAL_SERVER_ERROR" || code.startsWith("not a TRPCError")) failures.push(`${path}: ${code}`);
+    }
     expect(failures).toEqual([]);
   });
 

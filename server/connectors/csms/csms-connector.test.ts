@@ -10,10 +10,13 @@ import { createTestDb, type TestDb } from "../../../lib/testing/db";
 import { createTestUser, makeContext } from "../../testing/context";
 import { createCallerFactory, type SessionUser } from "../../trpc/init";
 import { appRouter } from "../../trpc/routers/_app";
-import { setConnectors } from "..";
 import { UpstreamHealth } from "../health";
+import type { LiveView } from "../kit/live-view";
+import { registerConnector, unregisterConnector } from "../kit/registry";
 import { createCsmsClient } from "./client";
-import { startCsmsLiveView, type CsmsLiveView } from "./live-view";
+import { createChargingConnector, NEVER_RECEIVED, type ChargingConnector } from ".";
+import { reconcileCommands } from "../../commands/reconcile-commands";
+import { startCsmsLiveView } from "./live-view";
 import { createChargingStore } from "./store";
 
 /**
@@ -31,7 +34,8 @@ let manager: Manager;
 let managerPort: number;
 let gateway: Gateway;
 let fleet: Fleet;
-let view: CsmsLiveView;
+let charging: ChargingConnector;
+let view: LiveView;
 const health = new UpstreamHealth();
 const store = createChargingStore(4096);
 let support: SessionUser;
@@ -68,9 +72,10 @@ beforeAll(async () => {
   gateway = await startGateway({ port: 0, mqttUrl: broker.url, authenticate: createManagerAuthenticator({ managerUrl: manager.url }) });
   // The view starts before any station exists: the first snapshot is empty, and every
   // station arrives through the feed.
-  view = startCsmsLiveView({ client: createCsmsClient({ baseUrl: manager.url, token: TOKEN }), health, store, downAfterMs: 1500, minBackoffMs: 100, maxBackoffMs: 400 });
+  charging = createChargingConnector({ client: createCsmsClient({ baseUrl: manager.url, token: TOKEN }), health, store, downAfterMs: 1500, minBackoffMs: 100, maxBackoffMs: 400 });
+  view = charging.view;
   await view.ready;
-  setConnectors({ csms: view });
+  registerConnector(charging);
   commandFeed().listen((c) => c.data && outcomes.set(c.key, c.data as CommandView));
   fleet = await startFleet({ url: gateway.url, managerUrl: manager.url, stations: STATIONS, behaviour: "idle", rebootDelayMs: [100, 200], seed: 7, idPrefix: "CT" });
   await fleet.ready;
@@ -79,9 +84,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  setConnectors(undefined);
+  unregisterConnector("charging");
   await fleet?.close();
-  await view?.close();
+  await charging?.close();
   await gateway?.close();
   await manager?.close();
   await broker?.close();
@@ -144,6 +149,17 @@ describe("charging queries through the manager", () => {
     expect(await caller.charging.transactions.list({})).toMatchObject({ items: expect.any(Array) });
     expect(await codeOf(caller.charging.stations.get({ stationId: "NO-SUCH-STATION" }))).toBe("NOT_FOUND");
     expect(await codeOf(caller.charging.transactions.get({ id: "999999999" }))).toBe("NOT_FOUND");
+  });
+
+  it("answers unknown and malformed ids with NOT_FOUND, never a server error the browser would retry", async () => {
+    const caller = as(viewer);
+    for (const stationId of ["NO-SUCH-STATION", "not a station id!", "%E0%A4%A", "x".repeat(300)]) {
+      expect(await codeOf(caller.charging.stations.get({ stationId }))).toBe("NOT_FOUND");
+      expect(await codeOf(caller.charging.stations.messages({ stationId }))).toBe("NOT_FOUND");
+      expect(await codeOf(caller.charging.stations.messagesCsv({ stationId }))).toBe("NOT_FOUND");
+    }
+    for (const id of ["999999999", "no/such/tx", "..", "y".repeat(300)]) expect(await codeOf(caller.charging.transactions.get({ id }))).toBe("NOT_FOUND");
+    expect(await codeOf(as(support).charging.tokens.update({ idTag: "NO-SUCH-CARD", status: "Blocked" }))).toBe("NOT_FOUND");
   });
 
   it("lets support manage tokens; viewers only read", async () => {
@@ -226,6 +242,31 @@ describe("charging commands end to end", () => {
   });
 });
 
+// The manager keeps every outcome under the console's commandId (GET /api/v0/commands/{id}).
+describe("a command's outcome survives a console restart", () => {
+  /** What a console had stored when it died mid-command: the Command row, `sent`. */
+  const leftOpen = async (stationId: string) =>
+    consoleDb.db.command.create({
+      data: { idempotencyKey: `left-open-${stationId}-${Date.now()}`, actorId: support.id, actorEmail: support.email, domain: "charging", target: stationId, action: "clearCache", payload: { params: {} }, traceId: "dead-console", status: "sent", sentAt: new Date() },
+    });
+
+  it("closes a command the dead console had sent with the station's answer, audited once", async () => {
+    const row = await leftOpen(ids()[0]!);
+    // The manager got it and the station answered; the answer never reached the dead console.
+    expect((await charging.client.sendCommand(ids()[0]!, { action: "clearCache", params: {}, commandId: row.id })).status).toBe("accepted");
+    expect((await reconcileCommands(consoleDb.db)).recovered).toBe(1);
+    expect(await consoleDb.db.command.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "accepted", result: { ocppAction: "ClearCache" } });
+    await reconcileCommands(consoleDb.db);
+    expect(await consoleDb.db.auditEntry.count({ where: { action: "command.charging.clearCache.outcome", input: { path: ["commandId"], equals: row.id } } })).toBe(1);
+  });
+
+  it("fails a command the manager never received, saying nothing was sent", async () => {
+    const row = await leftOpen(ids()[1]!);
+    expect((await reconcileCommands(consoleDb.db, { notReceivedAfterMs: 0 })).notReceived).toBe(1);
+    expect(await consoleDb.db.command.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: "failed", error: NEVER_RECEIVED });
+  });
+});
+
 describe("manager restarts", () => {
   it("reports the link reconnecting, then resyncs from a fresh snapshot when the manager is back", async () => {
     const snapshots = view.status().snapshots;
@@ -252,14 +293,14 @@ describe("manager restarts", () => {
 describe("without a manager", () => {
   it("says the CSMS manager is unreachable", async () => {
     const h = new UpstreamHealth();
-    const dead = startCsmsLiveView({ client: createCsmsClient({ baseUrl: "http://127.0.0.1:1", token: TOKEN }), health: h, store: createChargingStore(), downAfterMs: 300, minBackoffMs: 50, maxBackoffMs: 100 });
-    setConnectors({ csms: dead });
+    const dead = createChargingConnector({ client: createCsmsClient({ baseUrl: "http://127.0.0.1:1", token: TOKEN }), health: h, store: createChargingStore(), downAfterMs: 300, minBackoffMs: 50, maxBackoffMs: 100 });
+    registerConnector(dead);
     try {
       await eventually(() => h.get("charging")?.state === "down", "down", WAIT);
       const error = await as(viewer).charging.stations.get({ stationId: "X1" }).catch((e: TRPCError) => e);
       expect(error).toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringMatching(/CSMS manager unreachable/) });
     } finally {
-      setConnectors({ csms: view });
+      registerConnector(charging);
       await dead.close();
     }
   });

@@ -8,7 +8,7 @@ import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/d
 import { createTestUser, makeContext } from "../../testing/context";
 import { createCallerFactory } from "../../trpc/init";
 import { appRouter } from "../../trpc/routers/_app";
-import { setConnectors } from "..";
+import { setBrokerLink } from "..";
 import { UpstreamHealth, type LinkState } from "../health";
 import { connectBrokerLink, type BrokerLink } from "./broker-link";
 
@@ -35,10 +35,10 @@ describe.each(usingServices() ? ["embedded", "system"] : ["embedded"])("console 
     t = await createTestDb();
     site = await startSite({ mqttPort: 0, httpPort: 0, heartbeatMs: 200, accounts, ...(mode === "system" ? { mqttUrl: SYSTEM_BROKER } : {}) });
     link = connectBrokerLink({ url: site.mqttUrl, ...accounts.console, health, downAfterMs: 1500, siteStaleMs: 1500 });
-    setConnectors({ broker: link });
+    setBrokerLink(link);
   });
   afterAll(async () => {
-    setConnectors(undefined);
+    setBrokerLink(undefined);
     await link?.close();
     await site?.close();
     await t?.close();

@@ -2,17 +2,19 @@ import "server-only";
 import { oidcEnabled } from "../../../auth/auth";
 import { permissionsOf } from "../../../../contracts/console/permissions";
 import { env } from "../../../env";
-import { procedure, requireUser, router } from "../../init";
+import { procedure, router } from "../../init";
+import { ZGetMeResponseSchema, ZGetSignInOptionsResponseSchema } from "./me.types";
 
 export const meRouter = router({
   /** The signed-in user and what their role allows (drives the navigation). */
-  get: procedure("session").query(({ ctx }) => {
-    const user = requireUser(ctx);
-    return { ...user, permissions: permissionsOf(user.role) };
-  }),
+  get: procedure("session")
+    .output(ZGetMeResponseSchema)
+    .query(({ ctx }) => ({ ...ctx.user, permissions: permissionsOf(ctx.user.role) })),
   /** What the sign-in page offers. */
-  signInOptions: procedure("public").query(() => {
-    const e = env();
-    return { oidc: oidcEnabled(e) ? { name: e.OIDC_DISPLAY_NAME } : null };
-  }),
+  signInOptions: procedure("public")
+    .output(ZGetSignInOptionsResponseSchema)
+    .query(() => {
+      const e = env();
+      return { oidc: oidcEnabled(e) ? { name: e.OIDC_DISPLAY_NAME } : null };
+    }),
 });

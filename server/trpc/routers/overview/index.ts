@@ -1,28 +1,10 @@
 import "server-only";
-import { upstreamHealth } from "../../../connectors/health";
+import { getOverview } from "../../../overview/get-overview";
 import { procedure, router } from "../../init";
-
-/** The domains Switchyard will aggregate; each lands here when its connector exists. */
-const DOMAINS = [
-  { id: "charging", label: "Charging", description: "OCPP 1.6J / 2.0.1 charge stations via the CSMS" },
-  { id: "robots", label: "Robots", description: "Open-RMF fleets, tasks, doors and lifts" },
-  { id: "flex", label: "Flex market", description: "TSO/DSO flexibility requests, offers, activations" },
-  { id: "monitoring", label: "Monitoring", description: "Device telemetry, rollups and alarms" },
-] as const;
+import { ZGetOverviewResponseSchema } from "./overview.types";
 
 export const overviewRouter = router({
-  summary: procedure("overview.read").query(async ({ ctx }) => {
-    const since = new Date(Date.now() - 24 * 3600_000);
-    const [commands24h, failed24h] = await Promise.all([
-      ctx.db.command.count({ where: { createdAt: { gte: since } } }),
-      ctx.db.command.count({ where: { createdAt: { gte: since }, status: { in: ["failed", "timed_out", "rejected"] } } }),
-    ]);
-    const links = upstreamHealth().list();
-    return {
-      domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => l.id === d.id && l.state === "connected") })),
-      links,
-      commands24h,
-      failed24h,
-    };
-  }),
+  summary: procedure("overview.read")
+    .output(ZGetOverviewResponseSchema)
+    .query(({ ctx }) => getOverview(ctx.db)),
 });

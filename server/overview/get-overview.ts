@@ -1,0 +1,27 @@
+import "server-only";
+import { upstreamHealth } from "../connectors/health";
+import type { Db } from "../db";
+
+/** The domains Switchyard will aggregate; each lands here when its connector exists. */
+export const DOMAINS = [
+  { id: "charging", label: "Charging", description: "OCPP 1.6J / 2.0.1 charge stations via the CSMS" },
+  { id: "robots", label: "Robots", description: "Open-RMF fleets, tasks, doors and lifts" },
+  { id: "flex", label: "Flex market", description: "TSO/DSO flexibility requests, offers, activations" },
+  { id: "monitoring", label: "Monitoring", description: "Device telemetry, rollups and alarms" },
+] as const;
+
+/** The overview page: each domain and whether its link is up, every link, commands in the last 24 h. */
+export const getOverview = async (db: Db) => {
+  const since = new Date(Date.now() - 24 * 3600_000);
+  const [commands24h, failed24h] = await Promise.all([
+    db.command.count({ where: { createdAt: { gte: since } } }),
+    db.command.count({ where: { createdAt: { gte: since }, status: { in: ["failed", "timed_out", "rejected"] } } }),
+  ]);
+  const links = upstreamHealth().list();
+  return {
+    domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => l.id === d.id && l.state === "connected") })),
+    links,
+    commands24h,
+    failed24h,
+  };
+};

@@ -1,0 +1,25 @@
+import "server-only";
+import { z } from "zod";
+import type { ChargingKpis } from "../../../../contracts/csms/kpis";
+import { ZUpstreamStatus } from "../health/health.types";
+
+const count = z.number().int().min(0);
+
+export const ZChargingKpis = z.object({
+  totalStations: count,
+  online: count,
+  offline: count,
+  connectorStatus: z.record(z.string(), count),
+  totalConnectors: count,
+  activeSessions: count,
+  energyTodayWh: z.number(),
+  powerW: z.number(),
+  byProtocol: z.record(z.string(), count),
+}) satisfies z.ZodType<ChargingKpis>;
+
+export const ZGetKpisResponseSchema = ZChargingKpis.extend({
+  /** The link to the CSMS as the health bar shows it; null when the connector is off. */
+  link: ZUpstreamStatus.nullable(),
+  /** Whether the figures come from a snapshot at all. */
+  synced: z.boolean(),
+});

@@ -1,0 +1,62 @@
+import "server-only";
+import { isValidStationId } from "../../../../contracts/csms/mqtt";
+import { exportMessagesCsv } from "../../../charging/export-messages-csv";
+import { currentStore } from "../../../charging/get-kpis";
+import type { CsmsClient } from "../../../connectors/csms";
+import { requireConnector } from "../../../connectors/kit/registry";
+import { AppError, viaUpstream } from "../../../errors";
+import { procedure, router } from "../../init";
+import { liveProcedure } from "../../live-procedure";
+import {
+  ZExportMessagesRequestSchema,
+  ZExportMessagesResponseSchema,
+  ZGetStationRequestSchema,
+  ZGetStationResponseSchema,
+  ZListMessagesRequestSchema,
+  ZListMessagesResponseSchema,
+  ZOnMeterRequestSchema,
+  ZOnStationsChangeRequestSchema,
+} from "./stations.types";
+
+/** Asks the manager about one station; a malformed or unknown id is NOT_FOUND either way. */
+const aboutStation = <T>(stationId: string, call: (client: CsmsClient) => Promise<T>) => {
+  const { client } = requireConnector("charging");
+  if (!isValidStationId(stationId)) throw new AppError("NOT_FOUND", `Station ${stationId.slice(0, 60)} does not exist.`);
+  return viaUpstream(call(client), `Station ${stationId}`);
+};
+
+export const stationsRouter = router({
+  /**
+   * Every station, live: a snapshot, then coalesced changes. The browser filters (50k rows
+   * fit in memory); with `stationId` only that station is streamed (the station page).
+   */
+  onChange: liveProcedure("charging.read", () => currentStore().stations.feed, {
+    input: ZOnStationsChangeRequestSchema,
+    filter: ({ input }) => {
+      const id = input?.stationId;
+      return id ? (s) => s.id === id : undefined;
+    },
+  }),
+
+  /** The latest meter reading per connector of one station, live (for the station page's charts). */
+  onMeter: liveProcedure("charging.read", () => currentStore().meters.feed, {
+    input: ZOnMeterRequestSchema,
+    filter: ({ input }) => (m) => m.stationId === input.stationId,
+  }),
+
+  get: procedure("charging.read")
+    .input(ZGetStationRequestSchema)
+    .output(ZGetStationResponseSchema)
+    .query(({ input }) => aboutStation(input.stationId, (c) => c.getStation(input.stationId))),
+
+  messages: procedure("charging.read")
+    .input(ZListMessagesRequestSchema)
+    .output(ZListMessagesResponseSchema)
+    .query(({ input }) => aboutStation(input.stationId, (c) => c.messages(input.stationId, { cursor: input.cursor, limit: input.limit }))),
+
+  /** The message log (newest first, up to `limit` rows) as CSV text, for the browser to download. */
+  messagesCsv: procedure("charging.read")
+    .input(ZExportMessagesRequestSchema)
+    .output(ZExportMessagesResponseSchema)
+    .query(({ input }) => aboutStation(input.stationId, (c) => exportMessagesCsv(c, input.stationId, input.limit))),
+});
