@@ -7,9 +7,13 @@ import path from "node:path";
  * once (0600, write-then-rename) and read by every process the launcher starts. Services,
  * simulators and the console all read it here, so none of them imports another's code.
  */
+export type MqttAccount = { username: string; password: string };
+
 export type Credentials = {
   secrets?: { betterAuthSecret?: string; siteToken?: string } & Record<string, string | undefined>;
   logins?: { role: string; email: string; password: string; participantId?: string }[];
+  /** One broker account per component (site, console, csms-gateway, …); username = component. */
+  mqtt?: Record<string, MqttAccount>;
 } & Record<string, unknown>;
 
 export const credentialsPath = (dataDir: string) => path.resolve(dataDir, "credentials.json");
@@ -59,4 +63,42 @@ export const updateCredentials = (dataDir: string, update: (current: Credentials
   if (JSON.stringify(next) !== JSON.stringify(current)) writeCredentials(dataDir, next);
   else if (fs.existsSync(credentialsPath(dataDir))) fs.chmodSync(credentialsPath(dataDir), 0o600);
   return next;
+};
+
+/**
+ * Makes sure every named secret exists (random, never derived from anything) and returns
+ * them all. Existing values are kept, so the file stays the one source of truth.
+ */
+export const ensureSecretsNamed = (dataDir: string, names: string[]): Record<string, string> => {
+  const stored = updateCredentials(dataDir, (c) => ({
+    ...c,
+    secrets: { ...c.secrets, ...Object.fromEntries(names.filter((n) => !c.secrets?.[n]).map((n) => [n, generateSecret()])) },
+  }));
+  return Object.fromEntries(Object.entries(stored.secrets ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
+};
+
+/**
+ * One broker account per component, generated on first use and kept: the embedded broker
+ * checks them, `npm run mqtt:mosquitto-config` writes them into a Mosquitto password file,
+ * and the launcher hands each process its own.
+ */
+export const ensureMqttAccounts = (dataDir: string, components: string[]): Record<string, MqttAccount> => {
+  const stored = updateCredentials(dataDir, (c) => ({
+    ...c,
+    mqtt: { ...c.mqtt, ...Object.fromEntries(components.filter((n) => !c.mqtt?.[n]).map((n) => [n, { username: n, password: generateSecret() }])) },
+  }));
+  return stored.mqtt ?? {};
+};
+
+/** A component's stored broker account, if the site generated one (standalone services fall back to it). */
+export const readMqttAccount = (dataDir: string, component: string): MqttAccount | undefined => readCredentials(dataDir).mqtt?.[component];
+
+/**
+ * The broker login of a standalone service: MQTT_USERNAME / MQTT_PASSWORD when set, else the
+ * component's account in credentials.json (the site generated it), else none (anonymous).
+ */
+export const mqttLoginFor = ({ username, password, dataDir, component }: { username?: string; password?: string; dataDir: string; component: string }) => {
+  if (username) return { mqttUsername: username, mqttPassword: password };
+  const account = readMqttAccount(dataDir, component);
+  return { mqttUsername: account?.username, mqttPassword: account?.password };
 };

@@ -35,6 +35,16 @@ export const csmsTopics = (prefix = DEFAULT_TOPIC_PREFIX) => ({
   /** Retained gateway liveness; the broker publishes the offline will if a gateway dies. */
   gateway: (gatewayId: string) => `${prefix}/gateway/${gatewayId}`,
   gatewayWildcard: `${prefix}/gateway/+`,
+  /** A manager's live changes for the other managers (`ZManagerFeedMessage`), keyed by its id. */
+  feed: (managerId: string) => `${prefix}/feed/${managerId}`,
+  feedWildcard: `${prefix}/feed/+`,
+  /** Results of a manager's CALLs that another manager received, forwarded to it. */
+  reply: (managerId: string) => `${prefix}/reply/${managerId}`,
+  replyWildcard: `${prefix}/reply/+`,
+  /** A manager's self-test of shared subscriptions at start. */
+  probe: (managerId: string) => `${prefix}/probe/${managerId}`,
+  /** Everything of the charging domain on the broker. */
+  all: `${prefix}/#`,
 });
 export type CsmsTopics = ReturnType<typeof csmsTopics>;
 
@@ -134,6 +144,14 @@ export const stationPresenceSchema = z.looseObject({
 });
 
 export type GatewayStatus = { online: boolean; gateway: string; at: number; url?: string; reason?: string };
+
+export const gatewayStatusSchema = z.looseObject({
+  online: z.boolean(),
+  gateway: z.string().min(1).max(128),
+  at: z.number(),
+  url: z.string().max(500).optional(),
+  reason: z.string().max(200).optional(),
+});
 
 // ---------- actions ----------
 

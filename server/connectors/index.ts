@@ -1,5 +1,6 @@
 import "server-only";
 import { env } from "../env";
+import { mqttLoginFor } from "../../lib/credentials";
 import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
 import { connectCharging } from "./csms";
@@ -25,7 +26,10 @@ export const startConnectors = () => {
   health.feed.listen(() => {
     for (const s of health.list()) upstreamUp().set({ upstream: s.id }, s.state === "connected" ? 1 : 0);
   });
-  g.__switchyardBrokerLink = connectBrokerLink({ url: e.mqttUrl, username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, health });
+  // MQTT_USERNAME / MQTT_PASSWORD (npm start passes them), else the console's read-only
+  // account the site generated into credentials.json: the broker refuses anonymous clients.
+  const login = mqttLoginFor({ username: e.MQTT_USERNAME, password: e.MQTT_PASSWORD, dataDir: e.SWITCHYARD_DATA_DIR, component: "console" });
+  g.__switchyardBrokerLink = connectBrokerLink({ url: e.mqttUrl, username: login.mqttUsername, password: login.mqttPassword, health });
   const charging = connectCharging(health, e);
   if (charging) registerConnector(charging);
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");

@@ -1,4 +1,5 @@
 import type pino from "pino";
+import type { AccessTable } from "./acl";
 
 /**
  * A domain as the embedded site runs it (charging, robots, flex, monitoring). The site
@@ -9,7 +10,8 @@ export type MqttCredentials = { username?: string; password?: string };
 
 /**
  * What one authenticated broker client may do: MQTT topic filters (`+`, `#`) it may
- * publish to and subscribe to. Anything else is refused and counted.
+ * publish to and subscribe to. Anything else is refused and counted. A level `%c` is the
+ * client's own id, `%u` its username (e.g. `flex/device/%u/#`).
  */
 export type BrokerIdentity = { username: string; publish: string[]; subscribe: string[] };
 
@@ -17,6 +19,8 @@ export type BrokerIdentity = { username: string; publish: string[]; subscribe: s
 export type BrokerAuthenticator = (username: string, password: Buffer) => Promise<BrokerIdentity | null> | BrokerIdentity | null;
 
 export type SiteContext = {
+  /** The site's environment, for the module's own settings (parse it with its own schema). */
+  env: Record<string, string | undefined>;
   host: string;
   dataDir: string;
   databaseUrl?: string;
@@ -30,6 +34,8 @@ export type SiteContext = {
   broker?: { registerAuthenticator: (usernamePrefix: string, authenticate: BrokerAuthenticator) => void };
   /** Secrets generated into .data/credentials.json (siteToken, …). */
   secrets: Record<string, string>;
+  /** When set, every /metrics the module serves needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   log: pino.Logger;
 };
 
@@ -48,5 +54,13 @@ export type SiteModule = {
   name: string;
   /** Read from the module's own settings (e.g. SITE_CSMS=0 disables charging). */
   enabled: (env: Record<string, string | undefined>) => boolean;
+  /**
+   * The module's broker components (their username is the component name) and what each
+   * may publish and subscribe to; a `console` entry adds to what the console may read.
+   * The embedded broker enforces it, `npm run mqtt:mosquitto-config` writes it for Mosquitto.
+   */
+  brokerAccess?: (env: Record<string, string | undefined>) => AccessTable;
+  /** Names of random secrets the module needs in credentials.json (generated once, kept). */
+  secrets?: string[];
   start: (ctx: SiteContext) => Promise<StartedSiteModule>;
 };

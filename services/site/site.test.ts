@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "../../contracts/site";
+import type { SiteModule } from "./module";
 import { startSite, type Site } from "./site";
 
 const WAIT_MS = 10_000;
@@ -48,7 +49,8 @@ describe.each(variants)("site with $name", ({ mqttUrl }) => {
 
   beforeAll(async () => {
     site = await startSite({ mqttUrl, mqttPort: 0, httpPort: 0, heartbeatMs: 200 });
-    client = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0 });
+    // The console's account: it may read the site's status and heartbeat and ask for pings.
+    client = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0, ...site.credentials("console") });
   });
 
   afterAll(async () => {
@@ -135,7 +137,7 @@ describe("site shutdown", () => {
     const site = await startSite({ mqttPort: 0, httpPort: 0 });
     // The embedded broker stops with the site, but it forwards the offline status to
     // subscribers before acknowledging it, and close() waits for that acknowledgement.
-    const watcher = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0 });
+    const watcher = await connectAsync(site.mqttUrl, { clientId: `switchyard-test-${randomBytes(6).toString("hex")}`, reconnectPeriod: 0, ...site.credentials("console") });
     const online = nextMessage<SiteStatus>(watcher, SITE_TOPICS.status, (s) => s.state === "online");
     await watcher.subscribeAsync(SITE_TOPICS.status, { qos: 1 });
     await online;
@@ -149,5 +151,61 @@ describe("site shutdown", () => {
 
   it("never binds the system broker's port", async () => {
     await expect(startSite({ mqttPort: 1883, httpPort: 0 })).rejects.toThrow(/1883/);
+  });
+});
+
+describe("site modules", () => {
+  it("starts the enabled modules on the closed broker, merges what they report and stops them in reverse", async () => {
+    const events: string[] = [];
+    const fakeModule = (name: string, enabled = true): SiteModule => ({
+      name,
+      enabled: (env) => enabled && env[`SITE_${name.toUpperCase()}`] !== "0",
+      brokerAccess: () => ({ [`${name}-service`]: { publish: [`${name}/#`], subscribe: [`${name}/#`] }, console: { publish: [], subscribe: [`${name}/#`] } }),
+      secrets: [`${name}Token`],
+      start: async (ctx) => {
+        events.push(`start ${name}`);
+        expect(ctx.secrets[`${name}Token`]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        // The module's component logs in with its own account and may use its own topics only.
+        const client = await connectAsync(ctx.mqtt.url, { reconnectPeriod: 0, ...ctx.mqtt.credentials(`${name}-service`) });
+        await client.publishAsync(`${name}/hello`, "hi", { qos: 1 });
+        return {
+          services: [`${name}-service`],
+          consoleEnv: { [`${name.toUpperCase()}_URL`]: `http://${name}` },
+          close: async () => {
+            events.push(`stop ${name}`);
+            await client.endAsync(true);
+          },
+        };
+      },
+    });
+    const site = await startSite({ mqttPort: 0, httpPort: 0, modules: [fakeModule("alpha"), fakeModule("beta"), fakeModule("gamma", false), fakeModule("delta")], env: { SITE_DELTA: "0" } });
+    try {
+      expect(site.services).toEqual(["alpha-service", "beta-service"]);
+      expect(site.consoleEnv).toEqual({ ALPHA_URL: "http://alpha", BETA_URL: "http://beta" });
+      // A disabled module keeps its accounts (its services may run as separate processes).
+      expect(site.credentials("gamma-service").username).toBe("gamma-service");
+      expect(() => site.credentials("nobody")).toThrow(/no broker account/);
+      // The console's account reads what the modules granted it.
+      const consoleClient = await connectAsync(site.mqttUrl, { reconnectPeriod: 0, ...site.credentials("console") });
+      expect((await consoleClient.subscribeAsync("beta/#"))[0].qos).toBe(0);
+      await consoleClient.endAsync(true);
+    } finally {
+      await site.close();
+    }
+    expect(events).toEqual(["start alpha", "start beta", "stop beta", "stop alpha"]);
+  });
+
+  it("guards /metrics with a bearer token when one is set", async () => {
+    const site = await startSite({ mqttPort: 0, httpPort: 0, metricsToken: "metrics-token-0123456789" });
+    try {
+      expect((await fetch(`${site.httpUrl}/metrics`)).status).toBe(401);
+      expect((await fetch(`${site.httpUrl}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789" } })).status).toBe(401);
+      const ok = await fetch(`${site.httpUrl}/metrics`, { headers: { authorization: "Bearer metrics-token-0123456789" } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain("site_mqtt_refused_total");
+      expect((await fetch(`${site.httpUrl}/health`)).status).toBe(200);
+    } finally {
+      await site.close();
+    }
   });
 });

@@ -1,23 +1,25 @@
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import net from "node:net";
-import { Aedes } from "aedes";
 import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import { logger as defaultLogger } from "../../lib/log";
-import { startSiteCsms, type SiteCsmsOptions } from "./csms";
+import { Counter, Gauge } from "prom-client";
 import { pingRequestSchema, SITE_TOPICS, type PingResponse, type SiteHeartbeat, type SiteStatus } from "../../contracts/site";
-import { closeServer, listen, urlHost, withTimeout } from "../../lib/net";
+import { generateSecret, type MqttAccount } from "../../lib/credentials";
+import { logger as defaultLogger } from "../../lib/log";
+import { withTimeout } from "../../lib/net";
+import { createRegistry, startOpsServer } from "../lib/ops";
+import { siteAccess, siteSecretNames } from "./access";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./broker";
+import type { MqttCredentials, SiteContext, SiteModule, StartedSiteModule } from "./module";
 
 export type SiteOptions = {
   /** An external broker (mqtt://, mqtts://, ws://, wss://). Unset → start the embedded aedes broker. */
   mqttUrl?: string;
+  /** One account for every component on an external broker (overrides the per-component accounts). */
   mqttUsername?: string;
   mqttPassword?: string;
   /** Port of the embedded broker; 0 picks a free one. Ignored when `mqttUrl` is set. */
   mqttPort?: number;
-  /** Interface for the embedded broker and the HTTP server. */
+  /** Interface for the embedded broker, the HTTP server and the modules' servers. */
   host?: string;
   /** Health and metrics port; 0 picks a free one. */
   httpPort?: number;
@@ -26,34 +28,36 @@ export type SiteOptions = {
   connectTimeoutMs?: number;
   clientId?: string;
   log?: pino.Logger;
-  /** Run the charging domain (CSMS manager, gateway, simulated stations) inside the site. */
-  csms?: Omit<SiteCsmsOptions, "mqttUrl" | "mqttUsername" | "mqttPassword" | "host" | "log">;
+  /** The domains to run (services/site/modules.ts in production; none by default). */
+  modules?: SiteModule[];
+  /** Where the modules read their settings (default: process.env). */
+  env?: Record<string, string | undefined>;
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Secrets from credentials.json; those the modules need but are missing are generated in memory. */
+  secrets?: Record<string, string>;
+  /** Broker accounts per component (credentials.json); missing ones are generated in memory. */
+  accounts?: Record<string, MqttAccount>;
+  /** When set, /metrics (the site's and its modules') needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 };
 
 export type Site = {
   mqttUrl: string;
   httpUrl: string;
-  /** Present when the site runs the charging domain. */
-  csms?: { managerUrl: string; gatewayUrl: string };
-  /** Publishes the offline status, then stops the client, HTTP server and broker. Idempotent. */
+  /** What the modules run (csms-manager, sim-ocpp, …). */
+  services: string[];
+  /** The settings the console needs to reach the modules, merged (e.g. CSMS_MANAGER_URL). */
+  consoleEnv: Record<string, string>;
+  /** A component's broker credentials (the console's, for the launcher and tests). */
+  credentials: (component: string) => MqttCredentials;
+  /** Publishes the offline status, then stops the modules, client, HTTP server and broker. Idempotent. */
   close: () => Promise<void>;
 };
 
 type MqttState = "connected" | "connecting" | "reconnecting" | "disconnected";
 
-// A system Mosquitto may own 1883; binding there would either fail or, worse, make the
-// site look healthy while talking to a different broker than the one it reports.
-const FORBIDDEN_EMBEDDED_PORT = 1883;
-
-
-
-
-
-const createMetrics = (getBrokerClients: () => number, isConnected: () => boolean) => {
-  // A registry of its own: tests start several sites in one process, and the global
-  // registry would refuse the second registration of the same metric name.
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+const createMetrics = (registry: ReturnType<typeof createRegistry>, getBrokerClients: () => number, isConnected: () => boolean) => {
   const messages = new Counter({
     name: "site_mqtt_messages_total",
     help: "MQTT messages handled by the site's client",
@@ -85,36 +89,21 @@ const createMetrics = (getBrokerClients: () => number, isConnected: () => boolea
       this.set(isConnected() ? 1 : 0);
     },
   });
-  return { registry, messages, badPayloads };
+  return { messages, badPayloads };
 };
 
-const startEmbeddedBroker = async ({ host, port, log }: { host: string; port: number; log: pino.Logger }) => {
-  if (port === FORBIDDEN_EMBEDDED_PORT) throw new Error("the embedded broker must not use port 1883 (reserved for a system broker)");
-  const broker = await Aedes.createBroker();
-  const server = net.createServer(broker.handle);
-  // Client errors (resets, protocol violations) are per connection; log them instead of
-  // letting them surface as unhandled 'error' events.
-  broker.on("clientError", (client, error) => log.debug({ clientId: client.id, err: error.message }, "mqtt client error"));
-  broker.on("connectionError", (_client, error) => log.debug({ err: error.message }, "mqtt connection error"));
-  let actualPort: number;
-  try {
-    actualPort = await listen(server, port, host);
-  } catch (error) {
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-    throw new Error(`embedded MQTT broker could not listen on ${host}:${port}: ${(error as Error).message}`);
-  }
-  const close = async () => {
-    // Closing the broker first ends every client connection, which lets server.close finish.
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-    await closeServer(server);
-  };
-  return { broker, url: `mqtt://${urlHost(host)}:${actualPort}`, close };
-};
-
+/**
+ * The site process: the embedded broker (closed: every component has its own account and
+ * ACL) unless an external one is given, the site's status, heartbeat and ping answers,
+ * /health and /metrics, and every enabled module on that broker.
+ */
 export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
   const log = opts.log ?? defaultLogger();
   const host = opts.host ?? "127.0.0.1";
   const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const env = opts.env ?? process.env;
+  const modules = (opts.modules ?? []).filter((m) => m.enabled(env));
+  const access = siteAccess(opts.modules ?? [], env);
   const startedAt = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
   // On a failed start, undo whatever had already started so no port stays bound.
@@ -122,18 +111,36 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
 
+  const accounts: Record<string, MqttAccount> = Object.fromEntries(
+    Object.keys(access).map((component) => [component, opts.accounts?.[component] ?? { username: component, password: generateSecret() }]),
+  );
+  const credentials = (component: string): MqttCredentials => {
+    if (opts.mqttUrl && opts.mqttUsername) return { username: opts.mqttUsername, password: opts.mqttPassword };
+    const account = accounts[component];
+    if (!account) throw new Error(`no broker account for component ${component}: add it to its module's brokerAccess`);
+    return account;
+  };
+  const secrets = { ...opts.secrets };
+  for (const name of siteSecretNames(modules, env)) secrets[name] ??= generateSecret();
+
   try {
-    const embedded = opts.mqttUrl ? undefined : await startEmbeddedBroker({ host, port: opts.mqttPort ?? 1884, log });
-    if (embedded) cleanups.push(embedded.close);
+    const registry = createRegistry();
+    let embedded: EmbeddedBroker | undefined;
+    if (!opts.mqttUrl) {
+      const users = Object.fromEntries(Object.entries(access).map(([component, a]) => [accounts[component].username, { ...a, password: accounts[component].password }]));
+      embedded = await startEmbeddedBroker({ host, port: opts.mqttPort ?? 1884, users, registry, log });
+      cleanups.push(embedded.close);
+    }
     const mqttUrl = opts.mqttUrl ?? embedded!.url;
 
     const statusOffline = (extra: Partial<SiteStatus> = {}) =>
       JSON.stringify({ state: "offline", startedAt, pid: process.pid, ...extra } satisfies SiteStatus);
 
+    const own = credentials("site");
     const client: MqttClient = connect(mqttUrl, {
       clientId: opts.clientId ?? `switchyard-site-${randomBytes(6).toString("hex")}`,
-      username: opts.mqttUsername,
-      password: opts.mqttPassword,
+      username: own.username,
+      password: own.password,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       // A stale heartbeat replayed after a reconnect would lie about liveness.
@@ -143,7 +150,8 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     cleanups.push(() => client.endAsync(true));
 
     const metrics = createMetrics(
-      () => embedded?.broker.connectedClients ?? 0,
+      registry,
+      () => embedded?.clients() ?? 0,
       () => client.connected,
     );
 
@@ -195,20 +203,35 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     // Wait for the first connection so a caller that gets `ready` can rely on the site
     // being reachable; later outages are handled by mqtt.js reconnecting.
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`could not connect to MQTT broker ${mqttUrl} within ${opts.connectTimeoutMs ?? 15_000} ms`)),
-        opts.connectTimeoutMs ?? 15_000,
-      );
+      const ms = opts.connectTimeoutMs ?? 15_000;
+      const timer = setTimeout(() => reject(new Error(`could not connect to MQTT broker ${mqttUrl} within ${ms} ms`)), ms);
       client.once("connect", () => (clearTimeout(timer), resolve()));
     });
     // QoS 1 so the subscription is confirmed; mqtt.js re-subscribes after reconnects.
     await client.subscribeAsync(SITE_TOPICS.pingRequest, { qos: 1 });
 
-    const csms = opts.csms
-      ? await startSiteCsms({ ...opts.csms, mqttUrl, mqttUsername: opts.mqttUsername, mqttPassword: opts.mqttPassword, host, log: log.child({ domain: "charging" }) })
-      : undefined;
-    if (csms) cleanups.push(csms.close);
-    const services = csms ? ["csms-manager", "csms-gateway", ...(opts.csms!.simStations > 0 ? ["sim-ocpp"] : [])] : [];
+    // The modules, in order, on the same broker; each stops before the broker does.
+    const ctx: SiteContext = {
+      env,
+      host,
+      dataDir: opts.dataDir ?? ".data",
+      databaseUrl: opts.databaseUrl,
+      mqtt: { url: mqttUrl, credentials },
+      broker: embedded ? { registerAuthenticator: embedded.registerAuthenticator } : undefined,
+      secrets,
+      metricsToken: opts.metricsToken,
+      log,
+    };
+    const started: StartedSiteModule[] = [];
+    for (const m of modules) {
+      const s = await m.start({ ...ctx, log: log.child({ module: m.name }) }).catch((error: Error) => {
+        throw new Error(`site module ${m.name} failed to start: ${error.message}`);
+      });
+      started.push(s);
+      cleanups.push(() => withTimeout(s.close(), 3000).then(() => undefined));
+    }
+    const services = started.flatMap((s) => s.services);
+    const consoleEnv: Record<string, string> = Object.assign({}, ...started.map((s) => s.consoleEnv));
 
     const heartbeat = setInterval(() => {
       if (!client.connected) return;
@@ -218,46 +241,26 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
     heartbeat.unref();
     cleanups.push(async () => clearInterval(heartbeat));
 
-    const sendJson = (res: http.ServerResponse, status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-      res.end(JSON.stringify(body));
-    };
-
-    const server = http.createServer((req, res) => {
-      const pathname = new URL(req.url ?? "/", "http://site").pathname;
-      if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
-      if (pathname === "/health") {
+    const ops = await startOpsServer({
+      host,
+      port: opts.httpPort ?? 8090,
+      registry,
+      metricsToken: opts.metricsToken,
+      check: () => {
         const state = mqttState();
-        return sendJson(res, state === "connected" ? 200 : 503, {
-          status: state === "connected" ? "ok" : "unavailable",
-          broker: { embedded: Boolean(embedded), url: mqttUrl, clients: embedded?.broker.connectedClients ?? 0 },
+        return {
+          ok: state === "connected",
+          broker: { embedded: Boolean(embedded), url: mqttUrl, clients: embedded?.clients() ?? 0 },
           mqtt: state,
           services,
           uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-        });
-      }
-      if (pathname === "/metrics") {
-        metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { "content-type": metrics.registry.contentType });
-            res.end(text);
-          },
-          (error: unknown) => sendJson(res, 500, { error: (error as Error).message }),
-        );
-        return;
-      }
-      sendJson(res, 404, { error: "not found" });
-    });
-    const httpPort = await listen(server, opts.httpPort ?? 8090, host).catch((error: Error) => {
+        };
+      },
+    }).catch((error: Error) => {
       throw new Error(`site HTTP server could not listen on ${host}:${opts.httpPort ?? 8090}: ${error.message}`);
     });
-    cleanups.push(async () => {
-      // Idle keep-alive sockets would otherwise hold server.close open.
-      server.closeAllConnections();
-      await closeServer(server);
-    });
-    const httpUrl = `http://${urlHost(host)}:${httpPort}`;
-    log.info({ mqttUrl, httpUrl, embeddedBroker: Boolean(embedded) }, "site started");
+    cleanups.push(ops.close);
+    log.info({ mqttUrl, httpUrl: ops.url, embeddedBroker: Boolean(embedded), modules: modules.map((m) => m.name) }, "site started");
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -270,19 +273,20 @@ export const startSite = async (opts: SiteOptions = {}): Promise<Site> => {
             400,
           ).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not publish offline status"));
         }
+        // The modules go first, while the broker is still there to hear them: the gateway
+        // announces its stations offline, the manager flushes its batches.
+        for (const s of [...started].reverse()) {
+          await withTimeout(s.close(), 3000).catch((error: unknown) => log.warn({ err: (error as Error).message }, "a site module did not stop cleanly"));
+        }
         // A graceful end waits for in-flight QoS 1 acks; if the broker is gone, force it.
-        // The services go first: the gateway announces its stations offline, the manager
-        // flushes its batches, while the broker is still there to hear them.
-        if (csms) await withTimeout(csms.close(), 3000);
         const ended = await withTimeout(client.endAsync().then(() => true), 300).catch(() => false);
         if (!ended) await client.endAsync(true).catch(() => {});
-        server.closeAllConnections();
-        await withTimeout(closeServer(server), 200);
+        await withTimeout(ops.close(), 200);
         if (embedded) await withTimeout(embedded.close(), 300);
         log.info("site stopped");
       })());
 
-    return { mqttUrl, httpUrl, csms: csms ? { managerUrl: csms.managerUrl, gatewayUrl: csms.gatewayUrl } : undefined, close };
+    return { mqttUrl, httpUrl: ops.url, services, consoleEnv, credentials, close };
   } catch (error) {
     await unwind();
     throw error;

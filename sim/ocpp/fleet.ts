@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type pino from "pino";
 import { logger } from "../../lib/log";
 import { base64Sha256 } from "../../services/csms/gateway/auth";
@@ -13,6 +13,7 @@ export type FleetOptions = {
   stations: number;
   /** Share of OCPP 1.6 stations; the rest speak 2.0.1. Spread evenly over the ids. */
   ratio16?: number;
+  /** Each station's password; default: random per station and fleet start (registered with the manager). */
   passwordFor?: (id: string) => string;
   idPrefix?: string;
   behaviour?: Behaviour;
@@ -34,8 +35,21 @@ export type Fleet = {
   close: () => Promise<void>;
 };
 
-/** A stable per-station password, so registration and connection agree across restarts. */
-export const defaultPassword = (id: string) => createHash("sha256").update(`switchyard-sim:${id}`).digest("base64url").slice(0, 24);
+/**
+ * A fresh random password. Never derived from the station id: anyone who knows an id could
+ * then connect as that station. The fleet registers what it generated before connecting.
+ */
+export const randomPassword = () => randomBytes(18).toString("base64url");
+
+/** Random passwords per station id, generated on first use and kept for the fleet's life. */
+export const randomPasswords = () => {
+  const passwords = new Map<string, string>();
+  return (id: string) => {
+    let password = passwords.get(id);
+    if (!password) passwords.set(id, (password = randomPassword()));
+    return password;
+  };
+};
 
 export const stationId = (prefix: string, i: number) => `${prefix}${String(i + 1).padStart(5, "0")}`;
 
@@ -100,7 +114,7 @@ export const startFleet = async (opts: FleetOptions): Promise<Fleet> => {
   const log = opts.log ?? logger();
   const prefix = opts.idPrefix ?? "SIM";
   const ratio16 = opts.ratio16 ?? 0.5;
-  const passwordFor = opts.passwordFor ?? defaultPassword;
+  const passwordFor = opts.passwordFor ?? randomPasswords();
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const rate = opts.connectRatePerSec ?? 200;
   const ids = Array.from({ length: opts.stations }, (_, i) => stationId(prefix, i));

@@ -242,10 +242,8 @@ describe("charging commands end to end", () => {
   });
 });
 
-// Skipped until the manager serves GET /api/v0/commands/{commandId} (P-services' half of
-// issue 6 part 10). Today that path is the manager's "no such route" 404, which reads as
-// "never received": the first case would fail and the second would pass for the wrong reason.
-describe.skip("a command's outcome survives a console restart", () => {
+// The manager keeps every outcome under the console's commandId (GET /api/v0/commands/{id}).
+describe("a command's outcome survives a console restart", () => {
   /** What a console had stored when it died mid-command: the Command row, `sent`. */
   const leftOpen = async (stationId: string) =>
     consoleDb.db.command.create({

@@ -1,6 +1,8 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
+import type { z } from "zod";
+import { SITE_TOPICS, siteHeartbeatSchema, siteStatusSchema } from "../../../contracts/site";
 import { logger } from "../../../lib/log";
 import type { UpstreamHealth } from "../health";
 
@@ -17,17 +19,18 @@ export type BrokerLinkOptions = {
 
 export type BrokerLink = {
   client: MqttClient;
+  /** Site messages dropped because they broke contracts/site. */
+  dropped: () => number;
   close: () => Promise<void>;
 };
-
-const SITE_HEARTBEAT = "switchyard/site/heartbeat";
-const SITE_STATUS = "switchyard/site/status";
 
 /**
  * The console's own connection to the MQTT broker (embedded aedes or an external one).
  * It reports two links on the health bar: the broker itself, and the site process,
  * whose heartbeat arrives through the broker. A unique client id and plain (non-shared)
- * subscriptions keep it an observer that never steals another consumer's messages.
+ * subscriptions keep it an observer that never steals another consumer's messages; its
+ * broker account may only read (the site's ACL), and every message it reads is checked
+ * against contracts/site before it counts.
  */
 export const connectBrokerLink = ({ url, username, password, health, downAfterMs = 10_000, siteStaleMs = 6_000 }: BrokerLinkOptions): BrokerLink => {
   const log = logger().child({ connector: "mqtt" });
@@ -35,6 +38,26 @@ export const connectBrokerLink = ({ url, username, password, health, downAfterMs
   const site = health.register("site", "Site", null);
   let downTimer: NodeJS.Timeout | null = null;
   let lastHeartbeat = 0;
+  let lastBadLog = 0;
+  let dropped = 0;
+
+  /** The parsed message, or undefined (counted as dropped, logged at most every 10 s). */
+  const parse = <T extends z.ZodType>(schema: T, topic: string, payload: Buffer): z.infer<T> | undefined => {
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString("utf8"));
+    } catch {
+      body = undefined;
+    }
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    dropped += 1;
+    if (Date.now() - lastBadLog > 10_000) {
+      lastBadLog = Date.now();
+      log.warn({ topic, dropped }, "site message dropped: it breaks contracts/site");
+    }
+    return undefined;
+  };
 
   const client = mqtt.connect(url, {
     clientId: `switchyard-console-${randomBytes(6).toString("hex")}`,
@@ -60,8 +83,9 @@ export const connectBrokerLink = ({ url, username, password, health, downAfterMs
     broker.setState("connected", null);
     broker.messageReceived();
     // Resubscribe on every connect: a clean session forgets subscriptions.
-    client.subscribe([SITE_HEARTBEAT, SITE_STATUS, "$SYS/#"], { qos: 0 }, (error) => {
-      if (error) log.warn({ err: error }, "subscribe failed");
+    client.subscribe([SITE_TOPICS.heartbeat, SITE_TOPICS.status], { qos: 0 }, (error) => {
+      // A refused subscription (0x80) lands here too: the console's broker account is wrong.
+      if (error) log.warn({ err: error.message }, "subscribe failed");
     });
   });
   client.on("reconnect", () => markBroken("reconnecting"));
@@ -73,17 +97,16 @@ export const connectBrokerLink = ({ url, username, password, health, downAfterMs
   client.on("message", (topic, payload) => {
     const now = Date.now();
     broker.messageReceived(now);
-    if (topic === SITE_HEARTBEAT) {
+    if (topic === SITE_TOPICS.heartbeat) {
+      if (!parse(siteHeartbeatSchema, topic, payload)) return;
       lastHeartbeat = now;
       site.messageReceived(now);
       site.setState("connected", null);
-    } else if (topic === SITE_STATUS) {
-      try {
-        const status = JSON.parse(payload.toString()) as { state?: string };
-        if (status.state === "offline") site.setState("down", "site reported offline");
-      } catch {
-        log.warn({ topic }, "unreadable site status");
-      }
+    } else if (topic === SITE_TOPICS.status) {
+      // An empty retained payload clears the status; it says nothing about the site.
+      if (payload.length === 0) return;
+      const status = parse(siteStatusSchema, topic, payload);
+      if (status?.state === "offline") site.setState("down", "site reported offline");
     }
   });
 
@@ -96,6 +119,7 @@ export const connectBrokerLink = ({ url, username, password, health, downAfterMs
 
   return {
     client,
+    dropped: () => dropped,
     close: async () => {
       clearInterval(staleCheck);
       if (downTimer) clearTimeout(downTimer);

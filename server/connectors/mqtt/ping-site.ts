@@ -1,5 +1,6 @@
 import "server-only";
 import type { MqttClient } from "mqtt";
+import { pingResponseSchema, SITE_TOPICS } from "../../../contracts/site";
 import type { CommandReply } from "../../commands/submit-command";
 
 /**
@@ -9,7 +10,7 @@ import type { CommandReply } from "../../commands/submit-command";
 export const pingSite = (client: MqttClient, id: string, signal: AbortSignal): Promise<CommandReply> =>
   new Promise((resolve, reject) => {
     if (!client.connected) return reject(new Error("the console is not connected to the MQTT broker"));
-    const topic = `switchyard/site/ping/response/${id}`;
+    const topic = SITE_TOPICS.pingResponse(id);
     const sentAt = Date.now();
     const cleanup = () => {
       client.removeListener("message", onMessage);
@@ -18,12 +19,15 @@ export const pingSite = (client: MqttClient, id: string, signal: AbortSignal): P
     const onMessage = (t: string, payload: Buffer) => {
       if (t !== topic) return;
       cleanup();
+      let body: unknown;
       try {
-        const body = JSON.parse(payload.toString()) as { answeredAt?: number };
-        resolve({ status: "accepted", result: { roundTripMs: Date.now() - sentAt, answeredAt: body.answeredAt ?? null } });
+        body = JSON.parse(payload.toString());
       } catch {
-        resolve({ status: "rejected", error: "unreadable answer from the site" });
+        body = undefined;
       }
+      const answer = pingResponseSchema.safeParse(body);
+      if (answer.success && answer.data.id === id) resolve({ status: "accepted", result: { roundTripMs: Date.now() - sentAt, answeredAt: answer.data.answeredAt } });
+      else resolve({ status: "rejected", error: "unreadable answer from the site" });
     };
     signal.addEventListener("abort", cleanup, { once: true });
     client.on("message", onMessage);
@@ -32,6 +36,6 @@ export const pingSite = (client: MqttClient, id: string, signal: AbortSignal): P
         cleanup();
         return reject(error);
       }
-      client.publish("switchyard/site/ping/request", JSON.stringify({ id, sentAt }), { qos: 0 });
+      client.publish(SITE_TOPICS.pingRequest, JSON.stringify({ id, sentAt }), { qos: 0 });
     });
   });

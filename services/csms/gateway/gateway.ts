@@ -7,7 +7,8 @@ import { connect, type IPublishPacket, type MqttClient } from "mqtt";
 import { createRPCError, RPCServer } from "ocpp-rpc";
 import type RPCServerClient from "ocpp-rpc/lib/server-client";
 import type pino from "pino";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import { createOpsHandler, createRegistry } from "../../lib/ops";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
@@ -30,6 +31,7 @@ import {
 import type { Authenticate } from "./auth";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
 import { urlHost, withTimeout } from "../../../lib/net";
+import { sendJson } from "../../lib/http";
 
 export type GatewayOptions = {
   host?: string;
@@ -62,6 +64,8 @@ export type GatewayOptions = {
   /** Unique per process; appears in presence messages. */
   gatewayId?: string;
   connectTimeoutMs?: number;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   /** Websocket keep-alive ping interval (dead TCP connections are dropped after one missed pong). */
   pingIntervalMs?: number;
   log?: pino.Logger;
@@ -158,8 +162,7 @@ const actionLabel = (action: unknown) => (typeof action === "string" && knownAct
 
 const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttConnected: () => boolean) => {
   // A registry per gateway: tests run several gateways in one process.
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createRegistry();
   new Gauge({
     name: "csms_gateway_connected_stations",
     help: "Stations with an open websocket on this gateway",
@@ -263,7 +266,9 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
   const qos = opts.qos ?? 0;
-  const gatewayId = opts.gatewayId ?? `gw-${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  // It becomes a topic level and the MQTT client id.
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(gatewayId)) throw new Error("gatewayId must be 1–64 letters, digits, '.', '_' or '-'");
   const stations = new Map<string, Entry>();
   const shouldLog = createLogThrottle(10_000);
   let closing = false;
@@ -282,7 +287,9 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const gatewayStatus = (online: boolean, reason?: string): string =>
     JSON.stringify({ online, gateway: gatewayId, at: Date.now(), ...(reason ? { reason } : {}) } satisfies GatewayStatus);
   const mqtt: MqttClient = connect(opts.mqttUrl, {
-    clientId: `switchyard-gateway-${gatewayId}`.slice(0, 128),
+    // The client id is the gateway id: a closed broker lets a gateway publish only its own
+    // status topic (`<prefix>/gateway/%c`), and client ids are unique on a broker.
+    clientId: gatewayId,
     username: opts.mqttUsername,
     password: opts.mqttPassword,
     reconnectPeriod: 1000,
@@ -676,37 +683,27 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     attachClient(client).catch((error: unknown) => log.error({ err: (error as Error).message }, "attaching a station failed"));
   });
 
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-    res.end(JSON.stringify(body));
-  };
   const startedAt = Date.now();
-  const server = http.createServer((req, res) => {
-    const pathname = new URL(req.url ?? "/", "http://gateway").pathname;
-    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
-    if (pathname === "/health") {
-      const ok = mqtt.connected && !closing;
+  const ops = createOpsHandler({
+    registry: metrics.registry,
+    metricsToken: opts.metricsToken,
+    check: () => {
       const counts = countByProtocol();
-      return sendJson(res, ok ? 200 : 503, {
-        status: ok ? "ok" : "unavailable",
+      return {
+        ok: mqtt.connected && !closing,
         gateway: gatewayId,
         mqtt: mqtt.connected ? "connected" : mqtt.reconnecting ? "reconnecting" : "disconnected",
         stations: counts["ocpp1.6"] + counts["ocpp2.0.1"],
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-      });
-    }
-    if (pathname === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(text);
-        },
-        (error: unknown) => sendJson(res, 500, { error: (error as Error).message }),
-      );
-      return;
-    }
-    if (pathname.startsWith("/ws/")) return sendJson(res, 426, { error: "websocket upgrade required" });
-    sendJson(res, 404, { error: "not found" });
+      };
+    },
+  });
+  const server = http.createServer((req, res) => {
+    if (ops(req, res)) return;
+    const pathname = new URL(req.url ?? "/", "http://gateway").pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method_not_allowed", message: `${req.method} not allowed here` });
+    if (pathname.startsWith("/ws/")) return sendJson(res, 426, { error: "upgrade_required", message: "websocket upgrade required" });
+    sendJson(res, 404, { error: "not_found", message: "stations connect to /ws/<stationId>" });
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => {}); // resets during a refused upgrade are not our problem

@@ -3,13 +3,16 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import type pino from "pino";
 import type { Registry } from "prom-client";
 import { z } from "zod";
+import { createOpsHandler } from "../../lib/ops";
 import { bearerToken, createRouter, HttpError, parseInput as parse, readJsonBody as readBody, sameSecret, sendJson } from "../../lib/http";
 import { chargeStationAuthSchema, isValidStationId, OCPP_VERSIONS } from "../../../contracts/csms/mqtt";
 import { isUniqueViolation } from "./db";
-import { ZCommandBody as commandBodySchema, type CommandAction } from "../../../contracts/csms/commands";
+import { ZCommandBody as commandBodySchema } from "../../../contracts/csms/commands";
+import type { CommandRecord, ManagerCommandResult } from "../../../contracts/csms/api";
+import { CommandConflictError, type CommandBody } from "./command-records";
 import { CommandInputError } from "./commands";
 import type { Feed } from "./feed";
-import type { CommandResult, StationView, TransactionView } from "./manager";
+import type { StationView, TransactionView } from "./manager";
 
 /** The HTTP API of API.md on node:http: a tiny router, zod on every input, JSON errors. */
 
@@ -21,11 +24,14 @@ export type ApiContext = {
   gatewayToken?: string;
   openRegistration: boolean;
   registry: Registry;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   mqttConnected: () => boolean;
   flush: () => Promise<void>;
   loadViews: (filter?: { ids?: string[]; where?: Prisma.CsmsStationWhereInput }) => Promise<{ view: StationView }[]>;
   getStation: (id: string) => Promise<{ view: StationView; registeredAt: Date | null } | undefined>;
-  sendCommand: (id: string, body: { action: CommandAction; params: unknown; timeoutMs?: number }) => Promise<CommandResult | undefined>;
+  sendCommand: (id: string, body: CommandBody) => Promise<ManagerCommandResult | undefined>;
+  getCommand: (commandId: string) => Promise<CommandRecord | undefined>;
   onRegistered: (id: string) => void;
 };
 
@@ -87,13 +93,11 @@ const csvCell = (v: unknown) => {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-type Auth = "api" | "gateway" | "registration" | "none";
+type Auth = "api" | "gateway" | "registration";
 
 export const createApi = (c: ApiContext) => {
   const authorized = (req: http.IncomingMessage, auth: Auth) => {
     switch (auth) {
-      case "none":
-        return true;
       case "api":
         return sameSecret(bearerToken(req), c.apiToken);
       case "registration":
@@ -215,15 +219,22 @@ export const createApi = (c: ApiContext) => {
   route("POST", "/api/v0/stations/:id/commands", "api", async ({ req, res, params }) => {
     const id = stationId(params[0]);
     const body = parse(commandBodySchema, await readBody(req), "body");
-    let result: CommandResult | undefined;
+    let result: ManagerCommandResult | undefined;
     try {
       result = await c.sendCommand(id, body);
     } catch (error) {
       if (error instanceof CommandInputError) throw new HttpError(400, "invalid_input", error.message, error.fields);
+      if (error instanceof CommandConflictError) throw new HttpError(409, "conflict", error.message);
       throw error;
     }
     if (!result) throw new HttpError(404, "not_found", `station ${id} not found`);
     sendJson(res, 200, result);
+  });
+  route("GET", "/api/v0/commands/:commandId", "api", async ({ res, params }) => {
+    const commandId = parse(z.uuid("must be a UUID"), params[0], "commandId");
+    const record = await c.getCommand(commandId);
+    if (!record) throw new HttpError(404, "not_found", `no command ${commandId} is known here`);
+    sendJson(res, 200, record);
   });
 
   // ---------- transactions ----------
@@ -318,21 +329,22 @@ export const createApi = (c: ApiContext) => {
     c.feed.serve(req, res, (Array.isArray(header) ? header[0] : header) ?? query.lastEventId);
   });
 
-  // ---------- operations ----------
+  // ---------- operations: /health (database and MQTT) and /metrics ----------
 
-  route("GET", "/health", "none", async ({ res }) => {
-    const dbOk = await c.db.$queryRawUnsafe("SELECT 1").then(
-      () => true,
-      () => false,
-    );
-    const mqttOk = c.mqttConnected();
-    sendJson(res, dbOk && mqttOk ? 200 : 503, { status: dbOk && mqttOk ? "ok" : "unavailable", db: dbOk ? "up" : "down", mqtt: mqttOk ? "connected" : "disconnected" });
-  });
-  route("GET", "/metrics", "none", async ({ res }) => {
-    const text = await c.registry.metrics();
-    res.writeHead(200, { "content-type": c.registry.contentType });
-    res.end(text);
+  const ops = createOpsHandler({
+    registry: c.registry,
+    metricsToken: c.metricsToken,
+    check: async () => {
+      const dbOk = await c.db.$queryRawUnsafe("SELECT 1").then(
+        () => true,
+        () => false,
+      );
+      const mqttOk = c.mqttConnected();
+      return { ok: dbOk && mqttOk, db: dbOk ? "up" : "down", mqtt: mqttOk ? "connected" : "disconnected" };
+    },
   });
 
-  return handle;
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!ops(req, res)) handle(req, res);
+  };
 };

@@ -104,5 +104,4 @@ export const metricValue = (text: string, name: string, labels: Record<string, s
     .filter((line) => Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export { WAIT_MS };

@@ -1,14 +1,15 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { RPCClient } from "ocpp-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../lib/testing/db";
 import { startStationSim, type StationSim } from "../../../sim/ocpp/station";
 import { createManagerAuthenticator } from "../gateway/auth";
 import { startGateway, type Gateway } from "../gateway/gateway";
+import { ZCommandRecord } from "../../../contracts/csms/api";
 import { csmsTopics, type OcppVersion } from "../../../contracts/csms/mqtt";
 import { eventually, startTestBroker } from "../testkit";
 import { mapCommand } from "./commands";
-import { api, metricValue, observe, openSse, sleep } from "./harness";
+import { api, metricValue, observe, openSse } from "./harness";
 import { startManager, type Manager } from "./manager";
 
 const TOKEN = "test-api-token-0123456789";
@@ -35,7 +36,17 @@ const waitStation = (id: string, accept: (s: Record<string, any>) => boolean, wh
     const s = await http.get(`/api/v0/stations/${id}`);
     return s.status === 200 && accept(s.json);
   }, `${id}: ${what}`);
-const outCalls = () => observer.seen.filter((m) => m.direction === "out" && m.envelope.type === 2).length;
+const outCallsFor = (stationId: string, from = 0) => observer.seen.slice(from).filter((m) => m.direction === "out" && m.envelope.type === 2 && m.stationId === stationId);
+/**
+ * Sends a command to a live station and waits until its CALL shows up on the out topics.
+ * The manager publishes on one connection in order, so every CALL it published before the
+ * barrier has been seen by then: "nothing was sent" is proven without sleeping.
+ */
+const barrier = async (stationId = "S16") => {
+  const from = observer.seen.length;
+  expect((await http.command(stationId, "clearCache")).json.status).toBe("accepted");
+  await eventually(() => outCallsFor(stationId, from).some((m) => m.envelope.type === 2 && m.envelope.action === "ClearCache"), "the barrier call on the out topic");
+};
 
 beforeAll(async () => {
   broker = await startTestBroker();
@@ -308,8 +319,7 @@ describe.each([
   });
 
   it("refuses bad input with 400 and sends nothing", async () => {
-    await sleep(200);
-    const before = outCalls();
+    const before = observer.seen.length;
     const bad = [
       { action: "explode", params: {} },
       { action: "reset", params: { type: "sideways" } },
@@ -326,19 +336,18 @@ describe.each([
     }
     expect((await http.post(`/api/v0/stations/${id}/commands`, "{not json")).status).toBe(400);
     expect((await http.command("NO-SUCH-STATION", "clearCache")).status).toBe(404);
-    await sleep(300);
-    expect(outCalls()).toBe(before);
+    await barrier(id);
+    expect(outCallsFor(id, before).map((m) => m.envelope.type === 2 && m.envelope.action)).toEqual(["ClearCache"]);
   });
 });
 
 describe("offline stations", () => {
   it("answers offline at once, without publishing, for a station that never connected", async () => {
     expect((await http.register("OFF1", "pw-OFF1")).status).toBe(201);
-    const before = outCalls();
     const r = await http.command("OFF1", "reset", { type: "soft" });
     expect(r.json).toMatchObject({ status: "offline" });
-    await sleep(300);
-    expect(outCalls()).toBe(before);
+    await barrier();
+    expect(outCallsFor("OFF1")).toEqual([]);
   });
 
   it("marks a station offline when its socket closes, and commands get offline", async () => {
@@ -351,11 +360,82 @@ describe("offline stations", () => {
     await waitStation("OFF2", (s) => !s.online, "offline");
     await eventually(() => sse.events.some((e) => e.event === "station" && e.data.id === "OFF2" && !e.data.online), "offline event");
     sse.close();
-    const before = outCalls();
+    const before = observer.seen.length;
     expect((await http.command("OFF2", "clearCache")).json.status).toBe("offline");
-    await sleep(300);
-    expect(outCalls()).toBe(before);
+    await barrier();
+    expect(outCallsFor("OFF2", before)).toEqual([]);
     expect((await http.get("/api/v0/stations?online=false")).json.items.map((s: { id: string }) => s.id)).toContain("OFF2");
+  });
+});
+
+describe("command records", () => {
+  const send = (id: string, commandId: string, action = "clearCache", params: unknown = {}) => http.post(`/api/v0/stations/${id}/commands`, { action, params, commandId });
+
+  it("keeps the outcome under the console's commandId, and a repeat returns it without sending again", async () => {
+    const commandId = randomUUID();
+    const from = observer.seen.length;
+    const first = await send("S16", commandId);
+    expect(first.json).toMatchObject({ status: "accepted", ocppAction: "ClearCache" });
+    const record = await http.get(`/api/v0/commands/${commandId}`);
+    expect(record.status).toBe(200);
+    expect(ZCommandRecord.parse(record.json)).toMatchObject({ commandId, stationId: "S16", status: "accepted", ocppAction: "ClearCache", completedAt: expect.any(String) });
+
+    // Twice more, one of them while a third copy runs in parallel: the same answer, no new CALL.
+    const [again, parallel] = await Promise.all([send("S16", commandId), send("S16", commandId)]);
+    expect(again.json).toEqual(first.json);
+    expect(parallel.json).toEqual(first.json);
+    await barrier();
+    expect(outCallsFor("S16", from).filter((m) => m.envelope.type === 2 && m.envelope.action === "ClearCache")).toHaveLength(2); // the command and the barrier
+  });
+
+  it("sends once for parallel first requests with the same commandId", async () => {
+    const commandId = randomUUID();
+    const from = observer.seen.length;
+    const answers = await Promise.all([1, 2, 3].map(() => send("S201", commandId, "triggerMessage", { message: "Heartbeat" })));
+    expect(answers.map((a) => a.json.status)).toEqual(["accepted", "accepted", "accepted"]);
+    await barrier("S201");
+    expect(outCallsFor("S201", from).filter((m) => m.envelope.type === 2 && m.envelope.action === "TriggerMessage")).toHaveLength(1);
+  });
+
+  it("refuses a commandId reused for another command, and knows nothing of unknown ones", async () => {
+    const commandId = randomUUID();
+    expect((await send("S16", commandId)).json.status).toBe("accepted");
+    expect((await send("S16", commandId, "reset", { type: "soft" })).status).toBe(409);
+    expect((await send("S201", commandId)).status).toBe(409);
+    expect((await http.get(`/api/v0/commands/${randomUUID()}`)).status).toBe(404);
+    expect((await http.get("/api/v0/commands/not-a-uuid")).status).toBe(400);
+    const unknownStation = randomUUID();
+    expect((await send("NO-SUCH-STATION", unknownStation)).status).toBe(404);
+    expect((await http.get(`/api/v0/commands/${unknownStation}`)).status).toBe(404);
+    const invalid = randomUUID();
+    expect((await send("S16", invalid, "reset", { type: "sideways" })).status).toBe(400);
+    expect((await http.get(`/api/v0/commands/${invalid}`)).status).toBe(404);
+  });
+
+  it("writes records behind to the database, where another manager finds them", async () => {
+    const commandId = randomUUID();
+    expect((await send("S16", commandId)).json.status).toBe("accepted");
+    await manager.flush();
+    expect(await testDb.db.csmsCommandResult.findUnique({ where: { commandId } })).toMatchObject({ stationId: "S16", action: "clearCache", status: "accepted" });
+    // A record whose manager died while waiting reads as timed out once its deadline passed.
+    const orphan = randomUUID();
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await testDb.db.csmsCommandResult.create({ data: { commandId: orphan, stationId: "S16", action: "reset", status: "pending", receivedAt: longAgo, deadlineAt: longAgo } });
+
+    // Its own topics: it must answer from the table, not from the station traffic.
+    const other = await startManager({ port: 0, mqttUrl: broker.url, topicPrefix: `${prefix}-other`, db: testDb.db, apiToken: TOKEN, managerId: "other" });
+    try {
+      const otherHttp = api(other.url, TOKEN);
+      expect((await otherHttp.get(`/api/v0/commands/${commandId}`)).json).toMatchObject({ commandId, status: "accepted" });
+      expect((await otherHttp.get(`/api/v0/commands/${orphan}`)).json).toMatchObject({ commandId: orphan, status: "timed_out", errorDescription: expect.stringMatching(/stopped/) });
+      // Repeating it through the other manager returns the stored outcome instead of sending again.
+      const from = observer.seen.length;
+      expect((await otherHttp.post("/api/v0/stations/S16/commands", { action: "clearCache", params: {}, commandId })).json).toMatchObject({ status: "accepted" });
+      await barrier();
+      expect(outCallsFor("S16", from).filter((m) => m.envelope.type === 2 && m.envelope.action === "ClearCache")).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -4,14 +4,17 @@ import type { AddressInfo } from "node:net";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type pino from "pino";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { z } from "zod";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
   CSMS_ACTIONS,
   envelopeSchema,
   GATEWAY_ERROR,
+  gatewayStatusSchema,
   isOcppVersion,
+  isValidStationId,
   parseStationTopic,
   STATION_ACTIONS,
   stationPresenceSchema,
@@ -21,15 +24,17 @@ import {
   type ResultEnvelope,
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
+import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
-import { formatComponent, formatVariable, type CommandAction, type Component201, type Variable201 } from "../../../contracts/csms/commands";
+import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf } from "./commands";
+import { createCommandRecords, type CommandBody } from "./command-records";
 import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
 import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
 import { urlHost, withTimeout } from "../../../lib/net";
-import type { MeterEvent, StationView, TransactionView } from "../../../contracts/csms/api";
+import { ZManagerFeedMessage, type MeterEvent, type StationView, type TransactionView } from "../../../contracts/csms/api";
 
 export type ManagerOptions = {
   host?: string;
@@ -57,6 +62,8 @@ export type ManagerOptions = {
   heartbeatIntervalSec?: number;
   commandTimeoutMs?: number;
   messageLogDays?: number;
+  /** How long command outcomes are kept under their commandId (at least 24). */
+  commandResultHours?: number;
   /** Unique per process; prefixes the ids of this manager's CALLs (≤ 8 characters). */
   managerId?: string;
   feedBufferSize?: number;
@@ -64,6 +71,8 @@ export type ManagerOptions = {
   sweepIntervalMs?: number;
   /** How long `startManager` waits for the first MQTT connection. */
   connectTimeoutMs?: number;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   log?: pino.Logger;
 };
 
@@ -153,6 +162,22 @@ const createLogThrottle = (intervalMs: number) => {
   };
 };
 
+const BAD_PAYLOAD_KINDS = ["envelope", "presence", "gateway", "feed"] as const;
+type BadPayloadKind = (typeof BAD_PAYLOAD_KINDS)[number];
+
+/** JSON-parses and checks a payload against its contract; the issue text on failure. */
+const parsePayload = <T extends z.ZodType>(schema: T, payload: Buffer): { ok: true; data: z.infer<T> } | { ok: false; reason: "json" | "schema"; detail: string } => {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString("utf8"));
+  } catch (error) {
+    return { ok: false, reason: "json", detail: (error as Error).message };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return { ok: false, reason: "schema", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ") };
+  return { ok: true, data: parsed.data };
+};
+
 const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
 const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
 
@@ -163,8 +188,7 @@ const jsonSafe = (value: unknown): Prisma.InputJsonValue => {
 };
 
 const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () => number; cachedStations: () => number }) => {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createRegistry();
   new Gauge({
     name: "csms_manager_mqtt_connected",
     help: "1 while the manager's MQTT connection is up",
@@ -192,8 +216,8 @@ const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () =
   const mqttMessages = new Counter({ name: "csms_manager_mqtt_messages_total", help: "MQTT messages by direction", labelNames: ["direction"] as const, registers: [registry] });
   const badPayloads = new Counter({
     name: "csms_manager_bad_payloads_total",
-    help: "MQTT payloads ignored because they are not valid JSON or not a valid envelope",
-    labelNames: ["reason"] as const,
+    help: "MQTT messages dropped because they broke contracts/csms: by kind (envelope, presence, gateway, feed) and reason (json, schema, topic)",
+    labelNames: ["kind", "reason"] as const,
     registers: [registry],
   });
   const calls = new Counter({
@@ -219,7 +243,8 @@ const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () =
   const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
   const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
   const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
-  for (const reason of ["json", "schema", "topic"]) badPayloads.inc({ reason }, 0);
+  for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
+  badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
   return { registry, mqttMessages, badPayloads, calls, callDuration, commands, forwarded, batchRows, batchErrors, feedEvents };
 };
 
@@ -235,8 +260,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const messageLogDays = opts.messageLogDays ?? 7;
   const managerId = opts.managerId ?? randomBytes(4).toString("hex");
   if (!/^[A-Za-z0-9_-]{1,8}$/.test(managerId)) throw new Error("managerId must be 1–8 letters, digits, _ or -");
-  const replyTopic = (id: string) => `${prefix}/reply/${id}`;
-  const feedTopic = (id: string) => `${prefix}/feed/${id}`;
+  const replyTopic = topics.reply;
+  const feedTopic = topics.feed;
   const shouldLog = createLogThrottle(10_000);
 
   const cache = new Map<string, StationState>();
@@ -306,7 +331,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const stateTimer = setInterval(() => void flushStateSerial(), 1000);
   stateTimer.unref();
   const flush = async () => {
-    await Promise.all([messageLog.flush(), samples.flush(), flushStateSerial()]);
+    await Promise.all([messageLog.flush(), samples.flush(), flushStateSerial(), commandRecords.flush()]);
   };
 
   const logFrame = (stationId: string, direction: "in" | "out", envelope: Envelope) =>
@@ -523,19 +548,25 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   }, 200);
   meterTimer.unref();
 
-  /** Another manager's change: into our feed, and into our cache so our next view is current. */
-  const onForeignEvent = (payload: Buffer) => {
-    let msg: { t?: unknown; d?: unknown };
-    try {
-      msg = JSON.parse(payload.toString("utf8")) as { t?: unknown; d?: unknown };
-    } catch {
-      return;
-    }
-    if ((msg.t !== "station" && msg.t !== "transaction" && msg.t !== "meter") || !msg.d || typeof msg.d !== "object") return;
+  /** Counts and logs (throttled) a message that broke its contract; nothing else happens with it. */
+  const dropBad = (kind: BadPayloadKind, reason: "json" | "schema" | "topic", topic: string, detail = "") => {
+    metrics.badPayloads.inc({ kind, reason });
+    if (shouldLog(`bad:${kind}:${topic}`)) log.warn({ topic, kind, reason, detail: detail.slice(0, 300) }, "MQTT message dropped: it breaks contracts/csms");
+  };
+
+  /**
+   * Another manager's change (`ZManagerFeedMessage`): into our feed, and into our cache so
+   * our next view is current. Anything that fails the contract is dropped before it can
+   * reach either, so a malformed or forged event never changes a view or a KPI.
+   */
+  const onForeignEvent = (topic: string, payload: Buffer) => {
+    const parsed = parsePayload(ZManagerFeedMessage, payload);
+    if (!parsed.ok) return dropBad("feed", parsed.reason, topic, parsed.detail);
+    const msg = parsed.data;
     feed.publish(msg.t, msg.d);
     metrics.feedEvents.inc({ type: msg.t, origin: "foreign" });
     if (msg.t === "station") {
-      const v = msg.d as StationView;
+      const v = msg.d;
       const st = cache.get(v.id);
       if (!st) return;
       const activeIds = [...st.txs.values()].filter((t) => t.active).map((t) => t.id).sort();
@@ -943,7 +974,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   };
 
   /** undefined → unknown station (404). Throws CommandInputError on bad params (400). */
-  const sendCommand = async (stationId: string, body: { action: CommandAction; params: unknown; timeoutMs?: number }): Promise<CommandResult | undefined> => {
+  const runCommand = async (stationId: string, body: CommandBody, accepted: () => void): Promise<CommandResult | undefined> => {
     const st = await getStation(stationId);
     if (!st.exists) {
       // The cache may predate a registration made through another manager.
@@ -957,6 +988,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     if (!version) {
       // Never booted and not connected: validate against 2.0.1's richer catalogue, then report offline.
       mapped = mapCommand("ocpp2.0.1", body.action, body.params);
+      accepted();
       metrics.commands.inc({ action: body.action, status: "offline" });
       return { status: "offline", ocppAction: mapped.action, request: mapped.request };
     }
@@ -968,6 +1000,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     const p = body.params as Record<string, unknown> | undefined;
     if (p && (typeof p.transactionId === "string" || typeof p.transactionId === "number")) await lookupWire(String(p.transactionId));
     mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? apiId);
+    accepted();
     const base = { ocppAction: mapped.action, request: mapped.request };
     const finish = (result: CommandResult) => {
       metrics.commands.inc({ action: body.action, status: result.status });
@@ -1012,6 +1045,16 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     });
     return finish(await mine);
   };
+
+  const commandRecords = createCommandRecords({
+    db,
+    log,
+    retentionHours: opts.commandResultHours ?? 24,
+    onBatchError: () => metrics.batchErrors.inc({ table: "command_result" }),
+  });
+  /** undefined → unknown station (404). Throws CommandInputError (400) or CommandConflictError (409). */
+  const sendCommand = (stationId: string, body: CommandBody) =>
+    commandRecords.submit(stationId, body, (accepted) => runCommand(stationId, body, accepted), { timeoutMs: body.timeoutMs ?? commandTimeoutMs });
 
   // ---------- MQTT ----------
 
@@ -1069,18 +1112,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       }
     });
 
-  const onPresence = (stationId: string, payload: Buffer, retained: boolean) => {
-    let parsed;
-    try {
-      parsed = stationPresenceSchema.safeParse(JSON.parse(payload.toString("utf8")));
-    } catch {
-      metrics.badPayloads.inc({ reason: "json" });
-      return;
-    }
-    if (!parsed.success) {
-      metrics.badPayloads.inc({ reason: "schema" });
-      return;
-    }
+  const onPresence = (topic: string, stationId: string, payload: Buffer, retained: boolean) => {
+    // An empty retained payload is how a presence is cleared, not a message.
+    if (payload.length === 0) return;
+    if (!isValidStationId(stationId)) return dropBad("presence", "topic", topic);
+    const parsed = parsePayload(stationPresenceSchema, payload);
+    if (!parsed.ok) return dropBad("presence", parsed.reason, topic, parsed.detail);
     let p = parsed.data as StationPresence;
     const prev = presence.get(stationId);
     if (prev && prev.at > p.at) return;
@@ -1095,15 +1132,14 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   /** Retained gateway liveness: when a gateway dies (its will fires), its stations are offline. */
   const deadGateways = new Map<string, number>();
-  const onGatewayStatus = (payload: Buffer) => {
-    let status: { online?: unknown; gateway?: unknown; at?: unknown };
-    try {
-      status = JSON.parse(payload.toString("utf8")) as typeof status;
-    } catch {
-      return; // empty payloads clear retained state
-    }
-    if (typeof status.gateway !== "string" || typeof status.online !== "boolean") return;
-    const at = typeof status.at === "number" ? status.at : Date.now();
+  const onGatewayStatus = (topic: string, payload: Buffer) => {
+    if (payload.length === 0) return; // empty payloads clear retained state
+    const parsed = parsePayload(gatewayStatusSchema, payload);
+    if (!parsed.ok) return dropBad("gateway", parsed.reason, topic, parsed.detail);
+    const status = parsed.data;
+    // The topic names the gateway; a status about another one is forged or misrouted.
+    if (topic !== topics.gateway(status.gateway)) return dropBad("gateway", "topic", topic);
+    const at = status.at;
     if (status.online) {
       deadGateways.delete(status.gateway);
       return;
@@ -1134,31 +1170,18 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     metrics.mqttMessages.inc({ direction: "received" });
-    if (topic.startsWith(`${prefix}/presence/`)) return onPresence(topic.slice(prefix.length + "/presence/".length), payload, packet.retain);
-    if (topic.startsWith(`${prefix}/gateway/`)) return onGatewayStatus(payload);
+    if (topic.startsWith(`${prefix}/presence/`)) return onPresence(topic, topic.slice(prefix.length + "/presence/".length), payload, packet.retain);
+    if (topic.startsWith(`${prefix}/gateway/`)) return onGatewayStatus(topic, payload);
     if (topic.startsWith(`${prefix}/feed/`)) {
-      if (topic !== feedTopic(managerId)) onForeignEvent(payload);
+      if (topic !== feedTopic(managerId)) onForeignEvent(topic, payload);
       return;
     }
-    if (topic === `${prefix}/probe/${managerId}`) return probeReceived?.();
+    if (topic === topics.probe(managerId)) return probeReceived?.();
     const isReply = topic === replyTopic(managerId);
     const where = isReply ? undefined : parseStationTopic(prefix, topic);
-    if (!isReply && (!where || where.direction !== "in")) {
-      metrics.badPayloads.inc({ reason: "topic" });
-      return;
-    }
-    const bad = (reason: "json" | "schema", detail: string) => {
-      metrics.badPayloads.inc({ reason });
-      if (shouldLog(`bad:${where?.stationId ?? topic}`)) log.warn({ topic, reason, detail: detail.slice(0, 300) }, "malformed MQTT payload ignored");
-    };
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString("utf8"));
-    } catch (error) {
-      return bad("json", (error as Error).message);
-    }
-    const parsed = envelopeSchema.safeParse(body);
-    if (!parsed.success) return bad("schema", parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; "));
+    if (!isReply && (!where || where.direction !== "in")) return dropBad("envelope", "topic", topic);
+    const parsed = parsePayload(envelopeSchema, payload);
+    if (!parsed.ok) return dropBad("envelope", parsed.reason, topic, parsed.detail);
     const env = parsed.data as Envelope;
     if (isReply) {
       if (env.type !== 2) resolvePending(env);
@@ -1173,7 +1196,9 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const connectMqtt = (protocolVersion: 4 | 5) =>
     new Promise<MqttClient>((resolve, reject) => {
       const options: IClientOptions = {
-        clientId: `switchyard-manager-${managerId}-${randomBytes(3).toString("hex")}`,
+        // The client id is the manager id: a closed broker lets a manager publish only its
+        // own feed (`<prefix>/feed/%c`), and a broker keeps client ids unique.
+        clientId: managerId,
         username: opts.mqttUsername,
         password: opts.mqttPassword,
         protocolVersion,
@@ -1207,7 +1232,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   /** Shared subscriptions are only trusted after a probe message actually arrives through one. */
   const probeShared = async (client: MqttClient) => {
-    const probeTopic = `${prefix}/probe/${managerId}`;
+    const probeTopic = topics.probe(managerId);
     const granted = await client.subscribeAsync(`$share/probe-${managerId}/${probeTopic}`, { qos: 0 });
     if (granted.some((g) => g.qos >= 128)) return false;
     const got = new Promise<boolean>((resolve) => {
@@ -1244,7 +1269,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   shared = await probeShared(mqtt).catch(() => false);
   const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
   if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
-  await mqtt.subscribeAsync({ [inTopic]: { qos: 0 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [`${prefix}/feed/+`]: { qos: 0 } });
+  await mqtt.subscribeAsync({ [inTopic]: { qos: 0 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   // ---------- offline sweep ----------
 
@@ -1275,6 +1300,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     gatewayToken: opts.gatewayToken,
     openRegistration: opts.openRegistration ?? false,
     registry: metrics.registry,
+    metricsToken: opts.metricsToken,
     mqttConnected: () => !!mqtt?.connected && !closing,
     flush,
     loadViews,
@@ -1283,6 +1309,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
     },
     sendCommand,
+    getCommand: (commandId) => commandRecords.get(commandId),
     onRegistered: (id) => cache.delete(id),
   });
   const server = http.createServer(api);
@@ -1324,7 +1351,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       const ended = await withTimeout(mqtt!.endAsync().then(() => true), 1000).catch(() => false);
       if (!ended) await mqtt!.endAsync(true).catch(() => {});
       await withTimeout(Promise.allSettled([...stationQueues.values()]), 2000);
-      await Promise.allSettled([messageLog.close(), samples.close(), flushStateSerial()]);
+      await Promise.allSettled([messageLog.close(), samples.close(), flushStateSerial(), commandRecords.close()]);
       feed.close();
       server.closeAllConnections();
       await withTimeout(new Promise<void>((resolve) => server.close(() => resolve())), 1000);

@@ -3,12 +3,12 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/db";
-import { defaultPassword, startFleet, type Fleet } from "../../../sim/ocpp/fleet";
+import { randomPasswords, startFleet, type Fleet } from "../../../sim/ocpp/fleet";
 import { createManagerAuthenticator } from "../gateway/auth";
 import { startGateway, type Gateway } from "../gateway/gateway";
 import { csmsTopics } from "../../../contracts/csms/mqtt";
 import { eventually } from "../testkit";
-import { api, metricValue, observe, openSse, sleep } from "./harness";
+import { api, metricValue, observe, openSse } from "./harness";
 import { startManager, type Manager } from "./manager";
 
 /**
@@ -39,15 +39,17 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
     // Each manager has its own connection pool, as separate processes would.
     db2 = new PrismaClient({ adapter: new PrismaPg({ connectionString: testDb.url! }) });
     const common = { port: 0, mqttUrl: MQTT_URL, topicPrefix: prefix, apiToken: TOKEN, acceptUnknownTokens: true, heartbeatIntervalSec: 5, commandTimeoutMs: 10_000 };
-    a = await startManager({ ...common, db: testDb.db, managerId: "mgrA" });
-    b = await startManager({ ...common, db: db2, managerId: "mgrB" });
+    // A manager id is its MQTT client id: unique on the machine's shared broker.
+    a = await startManager({ ...common, db: testDb.db, managerId: `a${randomBytes(3).toString("hex")}` });
+    b = await startManager({ ...common, db: db2, managerId: `b${randomBytes(3).toString("hex")}` });
     observer = await observe(MQTT_URL, prefix);
     feedB = await openSse(`${b.url}/api/v0/events`, TOKEN);
     gateway = await startGateway({ port: 0, mqttUrl: MQTT_URL, topicPrefix: prefix, authenticate: createManagerAuthenticator({ managerUrl: b.url }) });
     const http = api(a.url, TOKEN);
     const ids = Array.from({ length: STATIONS }, (_, i) => `${idPrefix}${String(i + 1).padStart(5, "0")}`);
-    for (const id of ids) expect((await http.register(id, defaultPassword(id))).status).toBe(201);
-    fleet = await startFleet({ url: gateway.url, stations: STATIONS, idPrefix, behaviour: "idle", speed: 120, meterIntervalMs: 300, connectRatePerSec: 50, seed: 7 });
+    const passwordFor = randomPasswords();
+    for (const id of ids) expect((await http.register(id, passwordFor(id))).status).toBe(201);
+    fleet = await startFleet({ url: gateway.url, stations: STATIONS, idPrefix, passwordFor, behaviour: "idle", speed: 120, meterIntervalMs: 300, connectRatePerSec: 50, seed: 7 });
     await fleet.ready;
   }, 120_000);
 
@@ -74,10 +76,15 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
   });
 
   it("handles every station message exactly once, shared between both managers", async () => {
-    // Some charging, so there are transactions and meter values too.
-    await Promise.all(fleet.stations.slice(0, 6).map((s) => s.plugIn(1)));
-    await sleep(2000);
-    await Promise.all(fleet.stations.slice(0, 6).map((s) => s.stopTransaction(1)));
+    // Some charging, so there are transactions and meter values too: each session runs
+    // until the managers have stored energy for it.
+    const charging = fleet.stations.slice(0, 6);
+    await Promise.all(charging.map((s) => s.plugIn(1)));
+    await eventually(async () => {
+      const txs = (await api(a.url, TOKEN).get(`/api/v0/transactions?active=true&limit=1000`)).json.items as { stationId: string; energyWh: number }[];
+      return charging.every((s) => txs.some((t) => t.stationId === s.id && t.energyWh > 0));
+    }, "energy metered on every session", WAIT);
+    await Promise.all(charging.map((s) => s.stopTransaction(1)));
 
     const calls = () => observer.seen.filter((m) => m.direction === "in" && m.envelope.type === 2);
     const answered = () => {
@@ -86,7 +93,11 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
       return answers;
     };
     await eventually(() => calls().every((c) => answered().has(c.envelope.id)), "every station call answered", WAIT);
-    await sleep(1500); // room for a duplicate answer to show up
+    // Exactly once, on a counter instead of a pause: the managers' own count of handled calls
+    // catches up with the calls the observer saw. A call delivered to both managers would be
+    // counted twice, and the count would stay ahead for good.
+    const handled = async (m: Manager) => metricValue(await (await fetch(`${m.url}/metrics`)).text(), "csms_manager_station_calls_total");
+    await eventually(async () => (await handled(a)) + (await handled(b)) === calls().length, "the managers' count of handled calls equals the calls seen", WAIT);
     const answers = answered();
     const callIds = calls().map((c) => c.envelope.id);
     expect(callIds.length).toBeGreaterThan(STATIONS * 4);
@@ -103,7 +114,6 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
     expect(outRows.length).toBe(new Set(outRows.map((r) => r.messageId)).size);
 
     // Both managers took part.
-    const handled = async (m: Manager) => metricValue(await (await fetch(`${m.url}/metrics`)).text(), "csms_manager_station_calls_total");
     expect(await handled(a)).toBeGreaterThan(0);
     expect(await handled(b)).toBeGreaterThan(0);
 
