@@ -14,3 +14,4 @@ export const monitoringTopic = (dataset: string) => `monitoring.${dataset}`;
 export const consumerGroup = (dataset: string) => `group.monitoring.${dataset}`;
 /** Where the Producer republishes transformed records when the `publish` flag is on. */
 export const transformedTopic = (dataset: string) => `monitoring.${dataset}.dataset`;
+export * from "./messages";
