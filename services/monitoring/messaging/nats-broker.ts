@@ -145,19 +145,32 @@ export const createNatsBroker = async (opts: NatsBrokerOptions): Promise<Broker>
       await js.publish(`${subjectPrefix}.${topic}`, jc.encode(value));
     },
     subscribeLatest: async (topic, onValue) => {
-      const consumer = await js.consumers.get(systemStream, { filterSubjects: [`${subjectPrefix}.${topic}`], deliver_policy: DeliverPolicy.LastPerSubject });
-      const iter = await consumer.consume();
+      // The stored last message first (direct get), then live publishes on the plain subject;
+      // after a reconnect the stored one is read again so nothing missed meanwhile is lost.
+      const subject = `${subjectPrefix}.${topic}`;
+      const deliver = (data: Uint8Array) => {
+        try {
+          onValue(jc.decode(data), false);
+        } catch (error) {
+          log.warn({ err: (error as Error).message, topic }, "undecodable latest-value message ignored");
+        }
+      };
+      const readStored = async () => {
+        const m = await jsm.streams.getMessage(systemStream, { last_by_subj: subject }).catch(() => undefined);
+        if (m) deliver(m.data);
+      };
+      const sub = nc.subscribe(subject, { callback: (error, m) => !error && deliver(m.data) });
+      await readStored();
+      let watching = true;
       void (async () => {
-        for await (const m of iter) {
-          try {
-            onValue(jc.decode(m.data), false);
-          } catch (error) {
-            log.warn({ err: (error as Error).message, topic }, "undecodable latest-value message ignored");
-          }
+        for await (const s of nc.status()) {
+          if (!watching) break;
+          if (s.type === "reconnect") await readStored();
         }
       })().catch(() => {});
       const stop = async () => {
-        await iter.close();
+        watching = false;
+        sub.unsubscribe();
       };
       closers.push(stop);
       return () => void stop();
