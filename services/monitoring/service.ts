@@ -269,7 +269,7 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
         ok: !o.mqtt || !building || building.connected(),
         role,
         broker: brokerConfig.kind,
-        regions: Object.fromEntries([...regions].map(([r, rt]) => [r, { store: rt.store.where, devices: [...rt.latest.all()].length, ...(rt.pipeline?.stats() ?? {}), broker: rt.broker.stats() }])),
+        regions: Object.fromEntries([...regions].map(([r, rt]) => [r, { store: rt.store.where, devices: [...rt.latest.all()].length, ...(rt.pipeline?.stats() ?? {}), rollupWatermarks: rt.rollups.watermarks(), broker: rt.broker.stats() }])),
         mqtt: o.mqtt ? (building?.connected() ? "connected" : "down") : "off",
       }),
     });

@@ -41,7 +41,7 @@ export type RegionPipeline = {
   region: string;
   start: () => Promise<void>;
   stop: () => Promise<void>;
-  stats: () => { consumed: number; stored: number; duplicates: number; invalid: number; misrouted: number };
+  stats: () => { consumed: number; stored: number; duplicates: number; invalid: number; misrouted: number; lastSeq: number };
 };
 
 type Metrics = { consumed: (dataset: string, n: number) => void; stored: (dataset: string, n: number) => void; invalid: (reason: string) => void };
@@ -71,7 +71,7 @@ export const createRegionPipeline = ({
   metrics?: Metrics;
   maxBatch?: number;
 }): RegionPipeline => {
-  const counts = { consumed: 0, stored: 0, duplicates: 0, invalid: 0, misrouted: 0 };
+  const counts = { consumed: 0, stored: 0, duplicates: 0, invalid: 0, misrouted: 0, lastSeq: 0 };
   const subscriptions: { close: () => Promise<void> }[] = [];
   let lastInvalidLog = 0;
 
@@ -118,6 +118,7 @@ export const createRegionPipeline = ({
   const write = async (dataset: MessageDataset, records: StoredRecord[]) => {
     const inserted = await insertSamples(store.write, records);
     counts.stored += inserted.length;
+    for (const i of inserted) if (i.seq > counts.lastSeq) counts.lastSeq = i.seq;
     counts.duplicates += records.length - inserted.length;
     metrics?.stored(dataset, inserted.length);
     // Synchronously after the insert: rollup watermarks rely on folding in commit order.
