@@ -194,6 +194,21 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
       regions.set(region, rt);
     }
     const core: MonitoringCore = { regions, registry, flags, feed, audit };
+    // Consumers run before anything can publish: an in-process topic drops what nobody consumes.
+    for (const rt of regions.values()) {
+      if (!rt.pipeline) continue;
+      await rt.pipeline.start();
+      cleanups.push(() => rt.pipeline!.stop());
+      rt.rollups.start();
+      cleanups.push(rt.rollups.close);
+      rt.latest.start();
+      cleanups.push(rt.latest.close);
+      cleanups.push(rt.alarms.flush);
+    }
+    // On shutdown (reverse order): stop taking requests, handle what is queued, then flush.
+    cleanups.push(async () => {
+      for (const b of brokers.values()) await b.drain();
+    });
 
     // ---- HTTP: ops, ingest, summary, raw, admin ----
     type Auth = "none" | "console" | "admin";
@@ -277,17 +292,6 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
       if (!ops(req, res)) router.handle(req, res);
     });
 
-    // ---- start consuming, then background work ----
-    for (const rt of regions.values()) {
-      if (!rt.pipeline) continue;
-      await rt.pipeline.start();
-      cleanups.push(() => rt.pipeline!.stop());
-      rt.rollups.start();
-      cleanups.push(rt.rollups.close);
-      rt.latest.start();
-      cleanups.push(rt.latest.close);
-      cleanups.push(rt.alarms.flush);
-    }
     if (ingests && o.mqtt) {
       building = await startBuildingIngest({
         mqttUrl: o.mqtt.url,

@@ -39,7 +39,9 @@ export type Broker = {
   publishLatest: (topic: string, value: unknown) => Promise<void>;
   subscribeLatest: (topic: string, onValue: (value: unknown, trusted: boolean) => void) => Promise<() => void>;
   stats: () => BrokerStats;
-  /** Stops consuming after the batches in hand; in-process queues are drained first. */
+  /** Refuses new messages and waits until those queued here are handled (no-op for NATS: it keeps them). */
+  drain: () => Promise<void>;
+  /** Stops consuming after the batches in hand. */
   close: () => Promise<void>;
 };
 

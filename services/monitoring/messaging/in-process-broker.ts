@@ -6,14 +6,13 @@ import { BrokerBusyError } from "./broker";
  * persisted, so a crash (kill -9) loses every message queued and not yet stored — at most
  * `maxQueued` of them. That is why an ingest answer of 200 ("queued") over this broker is a
  * promise only while the process lives; 201 (synchronous) means stored. A full queue refuses
- * new messages (BrokerBusyError → 503 to the sender) instead of growing without bound.
+ * new messages (BrokerBusyError → 503 to the sender) instead of growing without bound. A topic
+ * no group consumes in this process keeps nothing (the service starts its consumers first).
  */
 type Group = { queue: OutMessage[]; options: ConsumeOptions; running: boolean; closed: boolean; retryTimer?: NodeJS.Timeout; failures: number };
 
 export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: number } = {}): Broker => {
   const topics = new Map<string, Map<string, Group>>();
-  /** Messages published before any group subscribed, handed to the first one. */
-  const backlog = new Map<string, OutMessage[]>();
   const latest = new Map<string, unknown>();
   const latestListeners = new Map<string, Set<(value: unknown, trusted: boolean) => void>>();
   const idle = new Set<() => void>();
@@ -23,7 +22,6 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
   const queued = () => {
     let n = 0;
     for (const groups of topics.values()) for (const g of groups.values()) n += g.queue.length;
-    for (const b of backlog.values()) n += b.length;
     return n;
   };
 
@@ -71,13 +69,9 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
       if (closing) throw new BrokerBusyError("the broker is shutting down");
       if (queued() + messages.length > maxQueued) throw new BrokerBusyError(`in-process queue full (${maxQueued} messages)`);
       counters.published += messages.length;
+      // Like a pub/sub topic without subscriptions: nobody consumes it here, nothing is kept.
       const groups = topics.get(topic);
-      if (!groups || groups.size === 0) {
-        const b = backlog.get(topic) ?? [];
-        b.push(...messages);
-        backlog.set(topic, b);
-        return;
-      }
+      if (!groups || groups.size === 0) return;
       for (const g of groups.values()) {
         g.queue.push(...messages);
         void run(g);
@@ -87,8 +81,7 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
       let groups = topics.get(options.topic);
       if (!groups) topics.set(options.topic, (groups = new Map()));
       if (groups.has(options.group)) throw new Error(`group ${options.group} already consumes ${options.topic} in this process`);
-      const group: Group = { queue: backlog.get(options.topic) ?? [], options, running: false, closed: false, failures: 0 };
-      backlog.delete(options.topic);
+      const group: Group = { queue: [], options, running: false, closed: false, failures: 0 };
       groups.set(options.group, group);
       void run(group);
       return {
@@ -111,11 +104,14 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
       return () => set.delete(onValue);
     },
     stats,
-    close: async () => {
+    drain: async () => {
       closing = true;
-      // Drain what was promised to senders, unless every group is failing.
+      // Handle what was promised to senders, unless every group is failing.
       const anyHealthy = [...topics.values()].some((gs) => [...gs.values()].some((g) => g.failures === 0));
       if (queued() > 0 && anyHealthy) await new Promise<void>((resolve) => idle.add(resolve));
+    },
+    close: async () => {
+      closing = true;
       for (const gs of topics.values()) {
         for (const g of gs.values()) {
           g.closed = true;

@@ -176,6 +176,7 @@ export const createNatsBroker = async (opts: NatsBrokerOptions): Promise<Broker>
       return () => void stop();
     },
     stats,
+    drain: async () => {},
     close: async () => {
       for (const fn of closers.reverse()) await fn().catch(() => {});
       await nc.drain().catch(() => nc.close());
