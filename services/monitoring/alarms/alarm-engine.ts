@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SqlRunner } from "../../../lib/db/migrate";
 import { HttpError } from "../../lib/http";
 import { ALARM_SEVERITIES, type AlarmSeverity, type AlarmType, type AlarmView } from "../../../contracts/monitoring";
-import { metricsOf, statusOf, type StoredRecord } from "../transform/derive-records";
+import { metricsFor, statusOf, type StoredRecord } from "../transform/derive-records";
 import type { DeviceState } from "../storage/latest-values";
 import { DEFAULT_THRESHOLDS, evaluateRecord, RULE_TYPES, type AlarmThresholds, type Condition } from "./rules";
 
@@ -107,7 +107,7 @@ export const createAlarmEngine = ({ region, db, thresholds = DEFAULT_THRESHOLDS,
   /** Evaluates current (not late) records. */
   const evaluate = (records: StoredRecord[]) => {
     for (const r of records) {
-      const found = evaluateRecord({ dataset: r.dataset, part: r.part, metrics: metricsOf(r.dataset, r.record), status: statusOf(r.record) }, thresholds);
+      const found = evaluateRecord({ dataset: r.dataset, part: r.part, metrics: metricsFor(r), status: statusOf(r.record) }, thresholds);
       for (const type of RULE_TYPES[r.dataset]) {
         const k = key(r.device, type);
         let parts = conditions.get(k);

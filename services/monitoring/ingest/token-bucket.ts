@@ -6,7 +6,9 @@ export const createBucket = ({ perSecond, burst }: { perSecond: number; burst: n
   let tokens = burst;
   let last = now();
   return {
-    take: (n = 1) => {
+    /** A cost above the burst needs a full bucket (and empties it), so a big batch is slow, never impossible. */
+    take: (cost = 1) => {
+      const n = Math.min(cost, burst);
       const t = now();
       tokens = Math.min(burst, tokens + ((t - last) / 1000) * perSecond);
       last = t;
@@ -15,7 +17,7 @@ export const createBucket = ({ perSecond, burst }: { perSecond: number; burst: n
       return true;
     },
     /** Seconds until `n` tokens are there (for Retry-After). */
-    waitFor: (n = 1) => Math.max(1, Math.ceil((n - tokens) / perSecond)),
+    waitFor: (cost = 1) => Math.max(1, Math.ceil((Math.min(cost, burst) - tokens) / perSecond)),
   };
 };
 export type Bucket = ReturnType<typeof createBucket>;

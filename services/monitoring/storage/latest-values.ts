@@ -1,5 +1,5 @@
 import type { SqlRunner } from "../../../lib/db/migrate";
-import { metricsOf, statusOf, type RecordDataset, type StoredRecord } from "../transform/derive-records";
+import { metricsFor, statusOf, type RecordDataset, type StoredRecord } from "../transform/derive-records";
 
 /**
  * The latest values of every device of a region, answered from memory (the summary API's
@@ -42,7 +42,7 @@ export const createLatestValues = ({ db, flushMs = 5000, onError = () => {} }: {
       if (r.timeEvent < previous) continue;
       d.lastEvent[r.part] = r.timeEvent;
       d.site = r.site;
-      Object.assign(d.values, metricsOf(r.dataset, r.record));
+      Object.assign(d.values, metricsFor(r));
       const status = statusOf(r.record);
       if (status) d.status = status;
       current.push(r);

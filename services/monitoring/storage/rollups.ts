@@ -1,6 +1,6 @@
 import type { SqlRunner } from "../../../lib/db/migrate";
 import { GRANULARITIES, type Granularity, type SeriesPoint } from "../../../contracts/monitoring";
-import { metricsOf, type StoredRecord } from "../transform/derive-records";
+import { metricsFor, type StoredRecord } from "../transform/derive-records";
 import { samplesAfter } from "./landing-zone";
 
 /**
@@ -68,7 +68,9 @@ export type RollupOptions = {
 };
 
 export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOptions) => {
-  const intervals: Record<Granularity, number> = { "1m": flushMs["1m"] ?? 2000, "1h": flushMs["1h"] ?? 10_000, "1d": flushMs["1d"] ?? 30_000 };
+  // Longer intervals write each bucket fewer times (a 1-minute bucket of a 10 s device is
+  // touched 6 times); queries add the pending deltas, so nothing is stale to a reader.
+  const intervals: Record<Granularity, number> = { "1m": flushMs["1m"] ?? 10_000, "1h": flushMs["1h"] ?? 60_000, "1d": flushMs["1d"] ?? 300_000 };
   const pending: Record<Granularity, PendingTable> = { "1m": new PendingTable(), "1h": new PendingTable(), "1d": new PendingTable() };
   const watermark: Record<Granularity, number> = { "1m": 0, "1h": 0, "1d": 0 };
   const flushing: Partial<Record<Granularity, Promise<void>>> = {};
@@ -77,7 +79,7 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
   const timers: NodeJS.Timeout[] = [];
 
   const foldInto = (granularities: Granularity[], record: StoredRecord, seq: number) => {
-    const metrics = metricsOf(record.dataset, record.record);
+    const metrics = metricsFor(record);
     const t = record.timeEvent;
     for (const g of granularities) {
       const size = GRANULARITIES[g];

@@ -32,6 +32,8 @@ export type StoredRecord = {
   timeZone: string;
   timeProcessing: number;
   record: PmsRecord | MpptRecord | InverterRecord | BuildingRecord;
+  /** Computed once by metricsFor (rollups, latest values and alarms all read it). */
+  metrics?: Record<string, number>;
 };
 
 export const recordKey = (r: { dataset: string; device: string; part: string; timeEvent: number }) => `${r.dataset}|${r.device}|${r.part}|${r.timeEvent}`;
@@ -169,6 +171,8 @@ export const metricsOf = (dataset: RecordDataset, record: StoredRecord["record"]
   }
   return out;
 };
+
+export const metricsFor = (r: StoredRecord) => (r.metrics ??= metricsOf(r.dataset, r.record));
 
 /** The decoded status of a record (for the device view), without metadata. */
 export const statusOf = (record: StoredRecord["record"]) => ("status" in record ? (record.status as Record<string, unknown>) : null);
