@@ -36,6 +36,11 @@ export const insertSamples = async (db: SqlRunner, records: StoredRecord[]): Pro
       rows.map((r) => JSON.stringify(r.record)),
     ],
   );
+  // Usually nothing was a duplicate: every input row is new, whatever order RETURNING used.
+  if (inserted.length === rows.length) {
+    const seqs = inserted.map((row) => Number(row.seq)).sort((a, b) => a - b);
+    return rows.map((record, i) => ({ record, seq: seqs[i] }));
+  }
   return inserted
     .map((row) => ({ record: unique.get(recordKey({ dataset: row.dataset, device: row.device, part: row.part, timeEvent: Math.round(row.t) }))!, seq: Number(row.seq) }))
     .filter((x) => x.record !== undefined);

@@ -31,31 +31,57 @@ const mergeInto = (into: Delta, d: Delta) => {
   }
 };
 
-/** Pending deltas of one table, indexed by device so a query finds its own quickly. */
+/** Pending deltas of one table: device → metric → bucket, so the hot path builds no strings. */
 class PendingTable {
-  devices = new Map<string, Map<string, Delta>>();
+  devices = new Map<string, Map<string, Map<number, Delta>>>();
   maxSeq = 0;
   size = 0;
 
-  add(device: string, metric: string, bucket: number, d: Delta) {
-    let byKey = this.devices.get(device);
-    if (!byKey) this.devices.set(device, (byKey = new Map()));
-    const key = `${metric}\u0000${bucket}`;
-    const existing = byKey.get(key);
-    if (existing) mergeInto(existing, d);
+  /** One reading; updates in place, allocating only for a new bucket. */
+  addValue(device: string, metric: string, bucket: number, site: string, v: number, t: number) {
+    let byMetric = this.devices.get(device);
+    if (!byMetric) this.devices.set(device, (byMetric = new Map()));
+    let byBucket = byMetric.get(metric);
+    if (!byBucket) byMetric.set(metric, (byBucket = new Map()));
+    const d = byBucket.get(bucket);
+    if (!d) {
+      byBucket.set(bucket, { site, count: 1, sum: v, min: v, max: v, first: v, firstAt: t, last: v, lastAt: t });
+      this.size += 1;
+      return;
+    }
+    d.count += 1;
+    d.sum += v;
+    if (v < d.min) d.min = v;
+    if (v > d.max) d.max = v;
+    if (t < d.firstAt) {
+      d.first = v;
+      d.firstAt = t;
+    }
+    if (t >= d.lastAt) {
+      d.last = v;
+      d.lastAt = t;
+    }
+  }
+
+  add(device: string, metric: string, bucket: number, delta: Delta) {
+    let byMetric = this.devices.get(device);
+    if (!byMetric) this.devices.set(device, (byMetric = new Map()));
+    let byBucket = byMetric.get(metric);
+    if (!byBucket) byMetric.set(metric, (byBucket = new Map()));
+    const existing = byBucket.get(bucket);
+    if (existing) mergeInto(existing, delta);
     else {
-      byKey.set(key, { ...d });
+      byBucket.set(bucket, { ...delta });
       this.size += 1;
     }
   }
 
+  *entries(): Generator<[string, string, number, Delta]> {
+    for (const [device, byMetric] of this.devices) for (const [metric, byBucket] of byMetric) for (const [bucket, d] of byBucket) yield [device, metric, bucket, d];
+  }
+
   absorb(other: PendingTable) {
-    for (const [device, byKey] of other.devices) {
-      for (const [key, d] of byKey) {
-        const i = key.indexOf("\u0000");
-        this.add(device, key.slice(0, i), Number(key.slice(i + 1)), d);
-      }
-    }
+    for (const [device, metric, bucket, d] of other.entries()) this.add(device, metric, bucket, d);
     this.maxSeq = Math.max(this.maxSeq, other.maxSeq);
   }
 }
@@ -85,10 +111,7 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
       const size = GRANULARITIES[g];
       const bucket = Math.floor(t / size) * size;
       const table = pending[g];
-      for (const metric in metrics) {
-        const v = metrics[metric];
-        table.add(record.device, metric, bucket, { site: record.site, count: 1, sum: v, min: v, max: v, first: v, firstAt: t, last: v, lastAt: t });
-      }
+      for (const metric in metrics) table.addValue(record.device, metric, bucket, record.site, metrics[metric], t);
       if (seq > table.maxSeq) table.maxSeq = seq;
     }
   };
@@ -105,12 +128,9 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
       pending[g] = new PendingTable();
       inFlight[g] = batch;
       const cols: unknown[][] = Array.from({ length: 12 }, () => []);
-      for (const [device, byKey] of batch.devices) {
-        for (const [key, d] of byKey) {
-          const i = key.indexOf("\u0000");
-          const row = [device, key.slice(0, i), Number(key.slice(i + 1)), d.site, d.count, d.sum, d.min, d.max, d.first, d.firstAt, d.last, d.lastAt];
-          row.forEach((v, c) => cols[c].push(v));
-        }
+      for (const [device, metric, bucket, d] of batch.entries()) {
+        const row = [device, metric, bucket, d.site, d.count, d.sum, d.min, d.max, d.first, d.firstAt, d.last, d.lastAt];
+        row.forEach((v, c) => cols[c].push(v));
       }
       const seq = Math.max(batch.maxSeq, watermark[g]);
       try {
@@ -186,19 +206,17 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
     );
     const out = new Map<string, Map<number, Delta>>(metrics.map((m) => [m, new Map()]));
     for (const r of rows) out.get(r.metric)!.set(Math.round(r.t), { site: "", count: r.count, sum: r.sum, min: r.min, max: r.max, first: r.first, firstAt: r.fa, last: r.last, lastAt: r.la });
-    const wanted = new Set(metrics);
     for (const table of [pending[g], inFlight[g]]) {
-      const byKey = table?.devices.get(device);
-      if (!byKey) continue;
-      for (const [key, d] of byKey) {
-        const i = key.indexOf("\u0000");
-        const metric = key.slice(0, i);
-        const bucket = Number(key.slice(i + 1));
-        if (!wanted.has(metric) || bucket < from || bucket >= to) continue;
+      const byMetric = table?.devices.get(device);
+      if (!byMetric) continue;
+      for (const metric of metrics) {
         const points = out.get(metric)!;
-        const existing = points.get(bucket);
-        if (existing) mergeInto(existing, d);
-        else points.set(bucket, { ...d });
+        for (const [bucket, d] of byMetric.get(metric) ?? []) {
+          if (bucket < from || bucket >= to) continue;
+          const existing = points.get(bucket);
+          if (existing) mergeInto(existing, d);
+          else points.set(bucket, { ...d });
+        }
       }
     }
     return out;
