@@ -18,7 +18,7 @@ export const createFlags = async ({ brokers, home, log, onChange = () => {} }: {
   const accept = (value: unknown, trusted: boolean) => {
     const parsed = trusted ? { success: true as const, data: value as FeatureMessage } : featureMessageSchema.safeParse(value);
     if (!parsed.success) return log.warn("invalid system.feature message ignored");
-    if (parsed.data.version <= current.version && parsed.data !== current) return;
+    if (parsed.data.version <= current.version) return;
     current = parsed.data;
     onChange(current);
   };
