@@ -132,3 +132,29 @@ describe("POST /devices/dataset/:dataset", () => {
     expect(quietStatuses.every((s) => s === 200)).toBe(true);
   });
 });
+
+describe("raw-data API", () => {
+  it("pages, answers CSV, and keeps a key to its regions", async () => {
+    const t = recent() + 7000;
+    const datasets = Array.from({ length: 5 }, (_, i) => mpptDataset("MPPT-PAGE", t + i * 1000));
+    expect((await m.post("mppt", key, { datasets }, { query: "?sync=true" })).status).toBe(201);
+    const hour = new Date(t).toISOString().slice(0, 13).replace(/-/g, "").replace(/(\d{8})(\d{2})/, "$1T$2");
+    const path = `/device/MPPT-PAGE/dataset/mppt/period/hour/${hour}Z/1`;
+    const first = await m.call("GET", `${path}?limit=2`, { headers: { "x-api-key": rawKey } });
+    expect(first.json.items).toHaveLength(2);
+    const second = await m.call("GET", `${path}?limit=2&cursor=${first.json.nextCursor}`, { headers: { "x-api-key": rawKey } });
+    expect(second.json.items[0].time_event > first.json.items[1].time_event).toBe(true);
+    const csv = await m.call("GET", `${path}?format=csv`, { headers: { "x-api-key": rawKey } });
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const [header, ...lines] = csv.text.trim().split("\n");
+    expect(header.split(",")).toEqual(expect.arrayContaining(["mppt_id", "pv.1.volts", "battery.watts", "status.charging", "time_event"]));
+    expect(lines).toHaveLength(5);
+    // The key reads eu-north only.
+    expect((await m.call("GET", `${path}?region=eu-west`, { headers: { "x-api-key": rawKey } })).status).toBe(403);
+    expect((await m.call("GET", path, { headers: { "x-api-key": key } })).status).toBe(401);
+    expect((await m.call("GET", `/device/MPPT-PAGE/dataset/mppt/period/day/${hour}Z/99`, { headers: { "x-api-key": rawKey } })).json.fields[0]).toMatchObject({ path: "duration" });
+    const energy = await m.call("GET", `/energy/hsy/period/hour/${hour}Z/1?site=site-a`, { headers: { "x-api-key": rawKey } });
+    expect(energy.status).toBe(200);
+    expect(Object.keys(energy.json.items[0].values)).toEqual(["harvest", "store.in", "store.out", "yield", "sell", "buy"]);
+  });
+});
