@@ -130,4 +130,21 @@ describe("site module: monitoring", () => {
     expect(other.error).toBe("not_found");
     await gw.endAsync(true);
   });
+
+  it("counts and drops malformed building telemetry without storing any of it", async () => {
+    const password = createHmac("sha256", "a-site-token-of-enough-length").update("monitoring:site:eu-north-bldg-1").digest("base64url");
+    const gw = await connectAsync(broker.url, { username: buildingGatewayUsername("eu-north", "eu-north-bldg-1"), password, reconnectPeriod: 0 });
+    const metric = async (outcome: string) => {
+      const text = await fetch(`${started.consoleEnv.MONITORING_URL}/metrics`).then((r) => r.text());
+      const line = text.split("\n").find((l) => l.startsWith(`monitoring_building_messages_total{outcome="${outcome}"}`));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const topic = buildingTelemetryTopic("eu-north", "eu-north-bldg-1", "probe-bad");
+    await gw.publishAsync(topic, "{not json", { qos: 1 });
+    await gw.publishAsync(topic, JSON.stringify({ time: "2026-12-01T09:00:00", type: "sensor", metrics: { temperature: 20 } }), { qos: 1 });
+    await gw.publishAsync(topic, JSON.stringify({ time: new Date(Date.now() + 86_400_000).toISOString(), type: "sensor", metrics: { temperature: 20 } }), { qos: 1 });
+    await eventually(async () => (await metric("invalid_json")) >= 1 && (await metric("invalid")) >= 1 && (await metric("bad_time")) >= 1, "refusals counted");
+    expect((await summary("/api/v1/regions/eu-north/devices/eu-north-bldg-1:probe-bad")).error).toBe("not_found");
+    await gw.endAsync(true);
+  });
 });
