@@ -19,9 +19,15 @@ import { eventually, mpptDataset } from "./testkit";
 const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const children = new Set<ChildProcess>();
 const dbs: TestDb[] = [];
+const streams: string[] = [];
 afterAll(async () => {
   for (const c of children) c.kill("SIGKILL");
   for (const db of dbs) await db.close();
+  if (!streams.length) return;
+  const nc = await import("nats").then((n) => n.connect({ servers: NATS_URL }));
+  const jsm = await nc.jetstreamManager();
+  for (const s of streams) await jsm.streams.delete(s).catch(() => {});
+  await nc.close();
 });
 
 const startProcess = (env: Record<string, string>) =>
@@ -69,12 +75,13 @@ describe.skipIf(!usingServices())("kill -9 under load", () => {
   it("NATS: loses no acknowledged sample when the consumer is killed", async () => {
     const db = await createTestDb();
     dbs.push(db);
-    const id = randomBytes(4).toString("hex");
+    const id = randomBytes(4).toString("hex").toUpperCase();
+    streams.push(`T${id}_EU_NORTH`, `T${id}_EU_NORTH_SYSTEM`);
     const admin = randomBytes(16).toString("hex");
     const common = {
       MONITORING_BROKER: "nats",
       MONITORING_NATS_URL: NATS_URL,
-      MONITORING_NATS_PREFIX: `t${id}`,
+      MONITORING_NATS_PREFIX: `t${id.toLowerCase()}`,
       MONITORING_NATS_STREAM: `T${id}`,
       MONITORING_NATS_ACK_WAIT_MS: "2000",
       MONITORING_REGIONS: "eu-north",
@@ -114,10 +121,6 @@ describe.skipIf(!usingServices())("kill -9 under load", () => {
     expect(final.rollup).toBe(final.samples);
     await kill9(restarted.proc);
     await kill9(ingest.proc);
-    const nc = await import("nats").then((n) => n.connect({ servers: NATS_URL }));
-    const jsm = await nc.jetstreamManager();
-    for (const s of [`T${id}_EU_NORTH`, `T${id}_EU_NORTH_SYSTEM`]) await jsm.streams.delete(s).catch(() => {});
-    await nc.close();
   }, 240_000);
 
   it("in-process: a kill -9 loses at most what was queued (200), never what was stored (201)", async () => {
