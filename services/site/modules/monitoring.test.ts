@@ -68,6 +68,7 @@ let started: StartedSiteModule;
 beforeAll(async () => {
   broker = await startClosedBroker();
   const ctx: SiteContext = {
+    env: process.env,
     host: "127.0.0.1",
     dataDir: `/tmp/switchyard-monitoring-module-${process.pid}`,
     mqtt: { url: broker.url, credentials: () => ({ username: "monitoring", password: "component-secret" }) },

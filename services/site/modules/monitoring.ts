@@ -120,5 +120,9 @@ export const startMonitoringModule = async (ctx: SiteContext, source: Record<str
 export const monitoringModule: SiteModule = {
   name: "monitoring",
   enabled: (env) => env.SITE_MONITORING !== "0" && env.SITE_MONITORING !== "false",
-  start: (ctx) => startMonitoringModule(ctx),
+  // The service reads every building's telemetry and may send building commands; each
+  // gateway itself is confined to its own building by the authenticator above.
+  brokerAccess: () => ({ monitoring: { publish: ["buildings/+/+/+/command"], subscribe: ["buildings/+/+/+/telemetry"] } }),
+  secrets: ["siteToken"],
+  start: (ctx) => startMonitoringModule(ctx, ctx.env),
 };
