@@ -53,6 +53,8 @@ export type RmfSimOptions = {
   /** Simulated seconds per second. */
   speed?: number;
   publishHz?: number;
+  /** false: no timer; the caller advances the simulation with `step()` (deterministic tests). */
+  autoStart?: boolean;
   log: pino.Logger;
 };
 
@@ -523,7 +525,7 @@ export const startRmfSim = async (opts: RmfSimOptions) => {
     if (lift.changed && publishBridge("lift_states", lift.state(t))) lift.changed = false;
     for (const w of workcells.values()) if (w.changed && publishBridge(w.kind === "dispenser" ? "dispenser_states" : "ingestor_states", w.state(t))) w.changed = false;
   };
-  const timer = setInterval(tick, tickMs);
+  const timer = opts.autoStart === false ? undefined : setInterval(tick, tickMs);
 
   return {
     building,
@@ -534,6 +536,10 @@ export const startRmfSim = async (opts: RmfSimOptions) => {
     taskApi,
     connected: () => internal.connected() && bridge.connected(),
     ticks: () => tickCount,
+    /** Advances `n` ticks at once (with `autoStart: false`). */
+    step: (n = 1) => {
+      for (let i = 0; i < n; i++) tick();
+    },
     close: async () => {
       clearInterval(timer);
       await Promise.all([internal.close(), bridge.close()]);
