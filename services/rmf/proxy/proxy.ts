@@ -51,6 +51,7 @@ export const startProxy = async (opts: ProxyOptions) => {
   const registry = createRegistry();
   const verify = createVerifier({ secret: opts.jwtSecret, issuer: opts.jwtIssuer });
   const entries = new Map<string, Entry>();
+  let closing = false;
 
   const upstreamEvents = new Counter({ name: "rmf_proxy_upstream_events_total", help: "Room events received from main by outcome", labelNames: ["outcome"] as const, registers: [registry] });
   const resyncs = new Counter({ name: "rmf_proxy_resyncs_total", help: "Reconnects to main after which every room was re-subscribed", registers: [registry] });
@@ -118,6 +119,8 @@ export const startProxy = async (opts: ProxyOptions) => {
   upstream.on("disconnect", (reason) => {
     log.warn({ reason }, "rmf proxy lost main");
     for (const entry of entries.values()) if (entry.status === "live") entry.status = "stale";
+    // socket.io-client does not come back by itself after the server closed the socket (main shutting down).
+    if (reason === "io server disconnect" && !closing) upstream.connect();
   });
   upstream.on("connect_error", (error) => log.debug({ err: error.message }, "rmf proxy cannot reach main"));
   upstream.onAny((event: string, payload: unknown) => {
@@ -237,6 +240,7 @@ export const startProxy = async (opts: ProxyOptions) => {
       return e ? { refs: e.refs.size, status: e.status } : undefined;
     },
     close: async () => {
+      closing = true;
       upstream.close();
       await rooms.close();
       httpServer.closeAllConnections();
