@@ -22,6 +22,8 @@ const rmfSiteEnvSchema = z.object({
   SITE_RMF_SEED: z.coerce.number().int().min(0).default(1),
   SITE_RMF_EVENTS: zBool.default(true),
   SITE_RMF_AUTO_TASKS_SEC: z.coerce.number().min(0).max(86_400).default(45),
+  /** Simulated seconds per second (an e2e test can watch a whole delivery in seconds). */
+  SITE_RMF_SPEED: z.coerce.number().min(0.1).max(100).default(1),
 });
 
 export const rmfSiteModule: SiteModule = {
@@ -57,6 +59,7 @@ export const rmfSiteModule: SiteModule = {
           seed: e.SITE_RMF_SEED,
           randomEvents: e.SITE_RMF_EVENTS,
           autoTaskEverySec: e.SITE_RMF_AUTO_TASKS_SEC,
+          speed: e.SITE_RMF_SPEED,
           log: log.child({ component: "sim-rmf" }),
         });
         cleanups.push(sim.close);
