@@ -184,6 +184,21 @@ describe("RMF main: /_internal", () => {
   });
 });
 
+describe("RMF main: the RMF bridge", () => {
+  it("refuses a bridge without the token and answers malformed frames without storing them", async () => {
+    await expect(openFeed(main.url, "/_bridge", "wrong-token-0123456789")).rejects.toThrow("401");
+    const b = await openFeed(main.url, "/_bridge");
+    b.send("nope");
+    b.send({ op: "publish", topic: "no_such_topic", msg: {} });
+    b.send({ op: "publish", topic: "door_states", msg: { door_name: "half" } });
+    b.send({ op: "publish", topic: "door_states", msg: { ...fixture("rooms/door_state.json"), door_name: "a/b" } });
+    await eventually(() => b.received.length === 4, "four status frames");
+    expect(b.received.every((f) => f.op === "status" && f.level === "error")).toBe(true);
+    expect(main.state.stickyOf("door_state", "half")).toBeUndefined();
+    b.close();
+  });
+});
+
 describe("RMF main: REST", () => {
   it("answers 401 without a token, 403 without the permission, and serves /time publicly", async () => {
     expect((await http(main.url).get("/fleets")).status).toBe(401);
