@@ -1,6 +1,6 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     "client-procs": { type: "string" },
     "connect-per-sec": { type: "string", default: "400" },
     path: { type: "string", default: "both" },
+    "quiet-wait": { type: "string", default: "120" },
     "json-out": { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -49,6 +50,7 @@ const USAGE = `usage: npm run bench:rmf -- --robots R --clients C --proxies P [o
   --client-procs L      client processes (default ceil(C / 500); ≤ 5,000 sockets each)
   --connect-per-sec N   client connects per second per process (default 400)
   --path both|proxies|direct   which paths to measure (default both)
+  --quiet-wait S        first wait up to S s for the machine to be < 25 % busy (a shared 2-core box skews every number; 0 = don't)
   --json-out FILE       append the result as one JSON line`;
 if (args.help) {
   process.stdout.write(`${USAGE}\n`);
@@ -104,7 +106,19 @@ const killAll = (list: ChildProcess[]) => {
   for (const c of list) if (c.exitCode === null) c.kill("SIGKILL");
 };
 
-type PathResult = { path: string; eventsInPerSec: number; deliveriesPerSec: number; robotUpdatesPerSec: number; p50: number; p99: number; max: number; samples: number; errors: number; disconnects: number; usage: Record<string, Usage>; machineCpu: number };
+type PathResult = { path: string; eventsInPerSec: number; deliveriesPerSec: number; robotUpdatesPerSec: number; p50: number; p99: number; max: number; samples: number; errors: number; disconnects: number; usage: Record<string, Usage>; machineCpu: number; othersCpu: number };
+
+/** Busy share of the whole machine over `ms` (0–100 % of all cores). */
+const machineBusy = async (ms: number) => {
+  const read = () => {
+    const v = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: v[3] + (v[4] ?? 0), total: v.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return b.total > a.total ? 100 * (1 - (b.idle - a.idle) / (b.total - a.total)) : 0;
+};
 
 const runPath = async (which: string, mainUrl: string, mainPid: number, simPid: number): Promise<PathResult> => {
   const proxies = which === "proxies" ? await Promise.all(Array.from({ length: P }, (_, i) => startTsx("services/rmf/proxy/main.ts", { ...common, RMF_PROXY_PORT: "0", RMF_MAIN_URL: mainUrl, RMF_PROXY_ID: `bench-proxy-${i}` }))) : [];
@@ -172,6 +186,8 @@ const runPath = async (which: string, mainUrl: string, mainPid: number, simPid: 
     disconnects,
     usage: { main: sampler.usage("main"), proxies: sampler.usage("proxies"), sim: sampler.usage("sim"), clients: sampler.usage("clients") },
     machineCpu: sampler.machine().avg,
+    // CPU% (of one core) used by everything this run did not start.
+    othersCpu: sampler.machine().avg * os.cpus().length - ["main", "proxies", "sim", "clients"].reduce((sum, g) => sum + (sampler.usage(g).cpuAvg || 0), 0),
   };
 };
 
@@ -184,6 +200,12 @@ const md = (rows: Record<string, string | number>[]) => {
 };
 
 const main = async () => {
+  const quietWait = Number(args["quiet-wait"]);
+  for (const until = Date.now() + quietWait * 1000; Date.now() < until; ) {
+    const busy = await machineBusy(3000);
+    if (busy < 25) break;
+    process.stderr.write(`[bench:rmf] machine ${busy.toFixed(0)} % busy; waiting for it to settle\n`);
+  }
   const started = await startTsx("services/rmf/main/main.ts", { ...common, RMF_MAIN_PORT: "0", RMF_INTERNAL_TOKEN: internalToken, RMF_INTERNAL_MAX_MSGS_PER_SEC: "100000" });
   const mainUrl = started.ready.url as string;
   const sim = await startTsx("sim/rmf/main.ts", {}, ["--robots", String(R), "--fleets", String(Math.ceil(R / fleetSize)), "--url", mainUrl, "--token", internalToken, "--events", "off", "--auto-tasks", "20", "--seed", "1"]);
@@ -202,6 +224,7 @@ const main = async () => {
     "p99 ms": f1(r.p99),
     "max ms": f0(r.max),
     "errors / disconnects": `${r.errors} / ${r.disconnects}`,
+    "others CPU %": f0(r.othersCpu),
   }));
   const usage = results.flatMap((r) =>
     Object.entries(r.usage)
