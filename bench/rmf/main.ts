@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     "connect-per-sec": { type: "string", default: "400" },
     path: { type: "string", default: "both" },
     "quiet-wait": { type: "string", default: "120" },
+    client: { type: "string", default: "raw" },
     "json-out": { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -51,6 +52,8 @@ const USAGE = `usage: npm run bench:rmf -- --robots R --clients C --proxies P [o
   --connect-per-sec N   client connects per second per process (default 400)
   --path both|proxies|direct   which paths to measure (default both)
   --quiet-wait S        first wait up to S s for the machine to be < 25 % busy (a shared 2-core box skews every number; 0 = don't)
+  --client raw|socket.io  raw: socket.io v4 frames over a bare websocket, stamp read without a full parse (default);
+                        socket.io: socket.io-client parsing every event (a heavier load generator)
   --json-out FILE       append the result as one JSON line`;
 if (args.help) {
   process.stdout.write(`${USAGE}\n`);
@@ -76,6 +79,7 @@ if (C / L > 5000) {
   process.stderr.write(`${Math.ceil(C / L)} sockets per client process exceeds 5,000 (20,000 open files per process); use --client-procs ${Math.ceil(C / 5000)} or more\n`);
   process.exit(2);
 }
+const clientKind = args.client === "socket.io" ? "socket.io" : "raw";
 const paths = args.path === "both" ? (P > 0 ? ["proxies", "direct"] : ["direct"]) : [args.path!];
 if (paths.some((p) => p !== "proxies" && p !== "direct") || (paths.includes("proxies") && P === 0)) {
   process.stderr.write(`--path must be both, proxies (needs --proxies ≥ 1) or direct\n`);
@@ -127,7 +131,7 @@ const runPath = async (which: string, mainUrl: string, mainPid: number, simPid: 
   const fleets = Array.from({ length: Math.ceil(R / fleetSize) }, (_, i) => ["tinyRobot", "deliveryRobot", "cleanerBot", "hospitalBot", "caddy", "porter", "scout", "runner"][i] ?? `fleet_${i}`);
   const perProc = Math.ceil(C / L);
   const loaders = Array.from({ length: L }, (_, i) => {
-    const init: ClientsInit = { urls, first: i * perProc, count: Math.max(0, Math.min(perProc, C - i * perProc)), fleets, roomsPerClient, token, connectPerSec };
+    const init: ClientsInit = { urls, first: i * perProc, count: Math.max(0, Math.min(perProc, C - i * perProc)), fleets, roomsPerClient, token, connectPerSec, kind: clientKind };
     const child = fork(path.join(here, "clients.ts"), [], { execArgv: ["--import", "tsx"], env: { ...process.env, BENCH_RMF_CLIENTS: JSON.stringify(init) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     children.push(child);
     return { child, status: { connected: 0, subscribed: 0, errors: 0 }, report: undefined as ClientsReport | undefined };
@@ -232,9 +236,9 @@ const main = async () => {
       .map(([name, u]) => ({ path: r.path, process: name === "proxies" ? `proxies (${P})` : name === "clients" ? `clients (${L} procs)` : name, "CPU % avg": f0(u.cpuAvg), "CPU % max": f0(u.cpuMax), "RSS MB avg": f0(u.rssAvgMb), "RSS MB max": f0(u.rssMaxMb) })),
   );
   const ratio = results.length === 2 ? results[0].p99 / results[1].p99 : Number.NaN;
-  process.stdout.write(`\nbench:rmf  robots=${R} (fleets of ${fleetSize}) clients=${C} rooms/client=${roomsPerClient} proxies=${P} duration=${durationS}s client procs=${L}\n\n${md(rows)}\n\n${md(usage)}\n\n`);
+  process.stdout.write(`\nbench:rmf  robots=${R} (fleets of ${fleetSize}) clients=${C} rooms/client=${roomsPerClient} proxies=${P} duration=${durationS}s client procs=${L} (${clientKind} clients)\n\n${md(rows)}\n\n${md(usage)}\n\n`);
   if (Number.isFinite(ratio)) process.stdout.write(`p99 through proxies / p99 straight from main: ${ratio.toFixed(2)}; machine CPU (all cores, avg): ${results.map((r) => `${r.path} ${f0(r.machineCpu)} %`).join(", ")}\n`);
-  if (args["json-out"]) appendFileSync(args["json-out"], `${JSON.stringify({ at: new Date().toISOString(), config: { R, C, P, durationS, fleetSize, roomsPerClient, L }, results })}\n`);
+  if (args["json-out"]) appendFileSync(args["json-out"], `${JSON.stringify({ at: new Date().toISOString(), config: { R, C, P, durationS, fleetSize, roomsPerClient, L, clientKind }, results })}\n`);
 };
 
 const cleanup = () => {
