@@ -26,8 +26,8 @@ import { createTokenBucket, type TokenBucket } from "./token-bucket";
  * encoded once however many sockets listen. What differs between main and a proxy is where
  * a room's data comes from: the `RoomSource`.
  *
- * Protection: per-socket room cap and subscribe rate, state rooms coalesced to at most one
- * event per `minStateIntervalMs` (latest wins; a 10 Hz fleet passes untouched), and sockets
+ * Protection: per-socket room cap and subscribe rate, state rooms held to one event per
+ * `minStateIntervalMs` on average (latest wins; a 10 Hz fleet passes untouched), and sockets
  * that stop reading (buffer over `maxBufferedBytes`) are disconnected instead of growing
  * memory or slowing the rest.
  */
@@ -60,7 +60,8 @@ export const DEFAULT_ROOM_LIMITS: RoomServerLimits = {
 
 type SocketData = { user: RmfUser; rooms: Map<string, ParsedRoom>; pending: Set<string>; bucket: TokenBucket };
 
-type Coalesce = { lastAt: number; pending?: unknown; timer?: NodeJS.Timeout };
+type Coalesce = { tokens: number; at: number; pending?: unknown; timer?: NodeJS.Timeout };
+const STATE_BURST = 4;
 
 export const createRoomServer = ({
   httpServer,
@@ -215,31 +216,39 @@ export const createRoomServer = ({
   };
 
   const coalescing = new Map<string, Coalesce>();
-  /** Publishes an event to a room's subscribers; state rooms are coalesced (latest wins). */
+  const ratePerMs = limits.minStateIntervalMs > 0 ? 1 / limits.minStateIntervalMs : Infinity;
+  /**
+   * Publishes an event to a room's subscribers. State rooms pass a token bucket per room
+   * (rate 1 / minStateIntervalMs, burst STATE_BURST): a jittery 10 Hz fleet whose updates
+   * arrive bunched still gets every one through, while a flooding adapter is held to the
+   * rate, the latest state winning at the end of each wait.
+   */
   const publish = (parsed: ParsedRoom, payload: unknown) => {
-    if (!ROOM_SPECS[parsed.kind].sticky || limits.minStateIntervalMs <= 0) return emitNow(parsed.room, payload);
+    if (!ROOM_SPECS[parsed.kind].sticky || ratePerMs === Infinity) return emitNow(parsed.room, payload);
     const now = performance.now();
     let c = coalescing.get(parsed.room);
-    if (!c) coalescing.set(parsed.room, (c = { lastAt: -Infinity }));
+    if (!c) coalescing.set(parsed.room, (c = { tokens: STATE_BURST, at: now }));
     if (c.timer) {
       coalesced.inc();
       c.pending = payload;
       return;
     }
-    const wait = c.lastAt + limits.minStateIntervalMs - now;
-    if (wait <= 0) {
-      c.lastAt = now;
+    c.tokens = Math.min(STATE_BURST, c.tokens + (now - c.at) * ratePerMs);
+    c.at = now;
+    if (c.tokens >= 1) {
+      c.tokens -= 1;
       return emitNow(parsed.room, payload);
     }
     c.pending = payload;
     const entry = c;
     c.timer = setTimeout(() => {
       entry.timer = undefined;
-      entry.lastAt = performance.now();
+      entry.at = performance.now();
+      entry.tokens = 0;
       const latest = entry.pending;
       entry.pending = undefined;
       emitNow(parsed.room, latest);
-    }, wait);
+    }, (1 - c.tokens) / ratePerMs);
   };
   /** Forgets coalescing state of rooms nobody listens to (bounded memory with many tasks). */
   const sweep = setInterval(() => {
