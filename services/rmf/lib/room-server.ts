@@ -58,7 +58,7 @@ export const DEFAULT_ROOM_LIMITS: RoomServerLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
 };
 
-type SocketData = { user: RmfUser; rooms: Map<string, ParsedRoom>; pending: Set<string>; bucket: TokenBucket };
+type SocketData = { user: RmfUser; rooms: Map<string, ParsedRoom>; pending: Map<string, Promise<SubscribeResult>>; bucket: TokenBucket };
 
 type Coalesce = { tokens: number; at: number; pending?: unknown; timer?: NodeJS.Timeout };
 const STATE_BURST = 4;
@@ -111,7 +111,7 @@ export const createRoomServer = ({
     verify(auth?.token).then(
       (user) => {
         if (!user) return next(new Error(CONNECT_REFUSED_MESSAGE));
-        const data: SocketData = { user, rooms: new Map(), pending: new Set(), bucket: createTokenBucket({ ratePerSec: limits.subscribesPerSec, burst: limits.subscribeBurst }) };
+        const data: SocketData = { user, rooms: new Map(), pending: new Map(), bucket: createTokenBucket({ ratePerSec: limits.subscribesPerSec, burst: limits.subscribeBurst }) };
         socket.data = data;
         next();
       },
@@ -143,8 +143,12 @@ export const createRoomServer = ({
       return reply(ackError(SUBSCRIBE_ERRORS.forbidden));
     }
     // A repeated subscribe (a client resyncing) gets a fresh snapshot and no second subscription.
-    if (data.rooms.has(parsed.room) || data.pending.has(parsed.room)) {
-      if (data.pending.has(parsed.room)) return reply(ACK_OK);
+    const inFlight = data.pending.get(parsed.room);
+    if (inFlight) {
+      const r = await inFlight;
+      return reply(r.ok ? ACK_OK : ackError(r.error));
+    }
+    if (data.rooms.has(parsed.room)) {
       subscribes.inc({ outcome: "repeat" });
       const sticky = spec.sticky ? source.current(parsed) : undefined;
       if (sticky !== undefined) socket.emit(parsed.room, sticky);
@@ -154,14 +158,14 @@ export const createRoomServer = ({
       subscribes.inc({ outcome: "too_many_rooms" });
       return reply(ackError(SUBSCRIBE_ERRORS.tooManyRooms));
     }
-    data.pending.add(parsed.room);
-    let result: SubscribeResult;
-    try {
-      result = await source.subscribe(parsed, socket.id);
-    } catch (error) {
-      log.warn({ room: parsed.room, err: (error as Error).message }, "subscribe failed");
-      result = { ok: false, error: SUBSCRIBE_ERRORS.unavailable };
-    }
+    const attempt = Promise.resolve()
+      .then(() => source.subscribe(parsed, socket.id))
+      .catch((error: unknown): SubscribeResult => {
+        log.warn({ room: parsed.room, err: (error as Error).message }, "subscribe failed");
+        return { ok: false, error: SUBSCRIBE_ERRORS.unavailable };
+      });
+    data.pending.set(parsed.room, attempt);
+    const result = await attempt;
     data.pending.delete(parsed.room);
     if (!result.ok) {
       subscribes.inc({ outcome: "refused" });

@@ -28,30 +28,24 @@ import type { Persistence } from "./persist";
 export type Publish = (room: ParsedRoom, payload: unknown) => void;
 type AlertEntry = { request: AlertRequest; response: AlertResponse | null };
 
-const KIND_OF_ROOM: Partial<Record<RoomKind, (name: string) => string>> = {
+const ROOM_OF: Record<RoomKind, (name: string) => string> = {
+  building_map: () => rooms.buildingMap,
+  fire_alarm_trigger: () => rooms.fireAlarmTrigger,
   door_state: rooms.doorState,
   lift_state: rooms.liftState,
   dispenser_state: rooms.dispenserState,
   ingestor_state: rooms.ingestorState,
   fleet_state: rooms.fleetState,
+  fleet_log: rooms.fleetLog,
+  task_state: rooms.taskState,
+  task_log: rooms.taskLog,
+  alert_requests: () => rooms.alertRequests,
+  alert_responses: () => rooms.alertResponses,
+  beacons: () => rooms.beacons,
+  rios: () => rooms.rios,
+  delivery_alerts: () => rooms.deliveryAlerts,
 };
-export const roomOf = (kind: RoomKind, name?: string): ParsedRoom => {
-  const build = KIND_OF_ROOM[kind];
-  if (build) return { kind, room: build(name!), name };
-  const fixed: Partial<Record<RoomKind, string>> = {
-    building_map: rooms.buildingMap,
-    fire_alarm_trigger: rooms.fireAlarmTrigger,
-    alert_requests: rooms.alertRequests,
-    alert_responses: rooms.alertResponses,
-    beacons: rooms.beacons,
-    rios: rooms.rios,
-    delivery_alerts: rooms.deliveryAlerts,
-  };
-  if (kind === "task_state") return { kind, room: rooms.taskState(name!), name };
-  if (kind === "task_log") return { kind, room: rooms.taskLog(name!), name };
-  if (kind === "fleet_log") return { kind, room: rooms.fleetLog(name!), name };
-  return { kind, room: fixed[kind]!, name };
-};
+export const roomOf = (kind: RoomKind, name?: string): ParsedRoom => ({ kind, room: ROOM_OF[kind](name ?? ""), name });
 
 const TERMINAL = new Set<string>(TERMINAL_TASK_STATUSES);
 const STUCK_MOVE_M = 0.05;
