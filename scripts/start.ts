@@ -23,7 +23,9 @@ import { describeTarget, migrateConsoleDb, openConsoleDb, type ConsoleDb } from 
 
 const ROOT = process.cwd();
 const NEXT_BIN = path.join(ROOT, "node_modules", ".bin", "next");
-const SITE_READY_TIMEOUT_MS = 30_000;
+// Generous: on a busy 2-core machine the site migrates one embedded database per domain
+// (and per monitoring region) before it is ready.
+const SITE_READY_TIMEOUT_MS = 300_000;
 const CONSOLE_DEGRADED_AFTER_MS = 60_000;
 const CONSOLE_HEALTH_DEADLINE_MS = 180_000;
 // The site flushes its modules' batches on SIGTERM (its own backstop is 4 s).
@@ -225,9 +227,11 @@ const spawnSite = (env: NodeJS.ProcessEnv, onCrash: (child: Child, why: string) 
       if (!ready) reject(new StartError(`site stopped before it was ready (${signal ?? `exit code ${code}`}); see its output above`));
     });
     readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
-      // Everything the site prints is already JSON logs; pass it through untouched.
-      process.stdout.write(`${line}\n`);
-      if (ready || !line.includes('"event":"ready"')) return;
+      // Everything the site prints is already JSON logs; pass them through untouched, except
+      // the ready line, which carries the console's tokens (the launcher reads it, nobody else).
+      const isReadyLine = line.includes('"event":"ready"');
+      if (!isReadyLine) process.stdout.write(`${line}\n`);
+      if (ready || !isReadyLine) return;
       let parsed;
       try {
         parsed = siteReadySchema.safeParse(JSON.parse(line));
@@ -371,7 +375,10 @@ const main = async () => {
   // d. The site: embedded broker (unless MQTT_URL is set), every module and its simulators.
   const siteEnv: NodeJS.ProcessEnv = { ...process.env, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_SERVICE: "site" };
   const describeSite = ({ ready, child }: { ready: SiteReady; child: Child }) =>
-    `site ready (pid ${child.proc.pid}): mqtt ${ready.mqttUrl}, health ${ready.httpUrl}/health${Object.entries(ready.consoleEnv).map(([k, v]) => `, ${k}=${v}`).join("")}`;
+    `site ready (pid ${child.proc.pid}): mqtt ${ready.mqttUrl}, health ${ready.httpUrl}/health${Object.entries(ready.consoleEnv)
+      // Tokens and secrets stay out of the terminal and its scrollback; URLs are what a human needs.
+      .map(([k, v]) => `, ${k}=${/(SECRET|TOKEN|PASSWORD|KEY)/.test(k) ? "***" : v}`)
+      .join("")}`;
   const onSiteCrash = (child: Child, why: string) =>
     restartLater(child, why, () => {
       spawnSite(siteEnv, onSiteCrash, { superviseFromStart: true }).then(
