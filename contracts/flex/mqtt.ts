@@ -59,25 +59,27 @@ export const deviceAcl = (deviceId: string, root = DEFAULT_TOPIC_ROOT) => {
 };
 
 /** device → node. A new `offerId` posts an offer, a known one revises it, `cancel` withdraws it. */
-export const offerMessageSchema = z.union([
-  z.object({
-    offerId: zId,
-    marketId: zId.optional(),
-    direction: zDirection,
-    periodFrom: zTime,
-    periodTo: zTime,
-    quantityW: zDeviceWatts,
-    unitPrice: zPrice,
-    minAcceptanceW: zDeviceWatts.optional(),
-    baselineW: zPowerW,
-    expiresAt: zTime.optional(),
-  }),
-  z.object({ offerId: zId, cancel: z.literal(true) }),
-]);
+export const offerPostSchema = z.object({
+  offerId: zId,
+  marketId: zId.optional(),
+  direction: zDirection,
+  periodFrom: zTime,
+  periodTo: zTime,
+  quantityW: zDeviceWatts,
+  unitPrice: zPrice,
+  minAcceptanceW: zDeviceWatts.optional(),
+  baselineW: zPowerW,
+  expiresAt: zTime.optional(),
+});
+export const offerCancelSchema = z.object({ offerId: zId, cancel: z.literal(true) });
+export const offerMessageSchema = z.union([offerPostSchema, offerCancelSchema]);
 export type OfferMessage = z.infer<typeof offerMessageSchema>;
+/** The schema a payload is checked against, so its errors name the fields that are wrong. */
+export const offerSchemaFor = (body: unknown) => (typeof body === "object" && body !== null && "cancel" in body ? offerCancelSchema : offerPostSchema);
 
 export const offerResultSchema = z.object({
-  offerId: zId,
+  /** `*` when the answer is about every offer of the device (throttling). */
+  offerId: z.union([zId, z.literal("*")]),
   status: z.enum(["accepted", "rejected", "cancelled", "awarded", "throttled"]),
   revision: z.number().int().optional(),
   reason: z.string().optional(),

@@ -37,7 +37,7 @@ import {
   DEFAULT_TOPIC_ROOT,
   deviceTopics,
   deviceWildcards,
-  offerMessageSchema,
+  offerSchemaFor,
   parseDeviceTopic,
   statusMessageSchema,
   telemetryMessageSchema,
@@ -308,7 +308,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     } catch {
       return rejectOffer(device.id, undefined, "malformed_json");
     }
-    const parsed = offerMessageSchema.safeParse(body);
+    const parsed = offerSchemaFor(body).safeParse(body);
     const offerIdOf = (b: unknown) => (typeof b === "object" && b && typeof (b as { offerId?: unknown }).offerId === "string" ? ((b as { offerId: string }).offerId.slice(0, 64)) : undefined);
     if (!parsed.success) return rejectOffer(device.id, offerIdOf(body), "invalid", parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; "));
     const m = parsed.data;
