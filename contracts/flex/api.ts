@@ -8,6 +8,7 @@ import {
   requestSchema,
   settlementSchema,
   tradeSchema,
+  zDeviceId,
   zDeviceKind,
   zDirection,
   zId,
@@ -68,7 +69,7 @@ export const activationSignalInputSchema = z.object({
 export type ActivationSignalInput = z.infer<typeof activationSignalInputSchema>;
 
 export const registerDeviceSchema = z.object({
-  id: zId,
+  id: zDeviceId,
   kind: zDeviceKind,
   gridNodeId: zId,
   pMinW: zPowerW,

@@ -9,6 +9,9 @@ import { z } from "zod";
 /** Ids become MQTT topic levels and URL segments: no `/`, `+`, `#` or spaces. */
 export const idPattern = /^[A-Za-z0-9._:-]{1,64}$/;
 export const zId = z.string().regex(idPattern, "must be 1–64 letters, digits, '.', '_', ':' or '-'");
+/** Device ids also form broker usernames (`flex-device-<id>`), where Mosquitto forbids `:`. */
+export const deviceIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+export const zDeviceId = z.string().regex(deviceIdPattern, "must be 1–64 letters, digits, '.', '_' or '-'");
 
 export const DIRECTIONS = ["up", "down"] as const;
 export const zDirection = z.enum(DIRECTIONS);
@@ -49,7 +52,7 @@ export const participantSchema = z.object({ id: zId, role: zParticipantRole, nam
 export type Participant = z.infer<typeof participantSchema>;
 
 export const deviceSchema = z.object({
-  id: zId,
+  id: zDeviceId,
   kind: zDeviceKind,
   ownerId: zId,
   nodeId: zId,

@@ -1,13 +1,14 @@
 import { z } from "zod";
-import { idPattern, zDeviceWatts, zDirection, zId, zPowerW, zPrice, zTime } from "./entities";
+import { deviceIdPattern, zDeviceWatts, zDirection, zId, zPowerW, zPrice, zTime } from "./entities";
 
 /**
  * The MQTT device interface (reference/flex.md "Wire layout"). A device logs in as
- * `flex-device:<deviceId>` and may publish and subscribe only under its own prefix
+ * `flex-device-<deviceId>` and may publish and subscribe only under its own prefix
  * `flex/v1/devices/<deviceId>/…` (the broker's ACL, see deviceAcl).
  */
 export const DEFAULT_TOPIC_ROOT = "flex/v1";
-export const DEVICE_USERNAME_PREFIX = "flex-device:";
+/** No `:` in usernames: Mosquitto's password file separates user and hash with it. */
+export const DEVICE_USERNAME_PREFIX = "flex-device-";
 
 export const deviceTopics = (deviceId: string, root = DEFAULT_TOPIC_ROOT) => {
   const base = `${root}/devices/${deviceId}`;
@@ -43,7 +44,7 @@ export const parseDeviceTopic = (topic: string, root = DEFAULT_TOPIC_ROOT): { de
   if (!topic.startsWith(`${root}/devices/`)) return undefined;
   const rest = topic.slice(root.length + 9).split("/");
   const deviceId = rest[0];
-  if (!deviceId || !idPattern.test(deviceId)) return undefined;
+  if (!deviceId || !deviceIdPattern.test(deviceId)) return undefined;
   const tail = rest.slice(1).join("/");
   const kind = ({ offers: "offers", "offers/result": "offerResult", activation: "activation", ack: "ack", telemetry: "telemetry", status: "status" } as const)[tail];
   return kind ? { deviceId, kind } : undefined;

@@ -5,7 +5,7 @@ import type { BrokerIdentity } from "../site/module";
 /**
  * The device side of broker authorization as pure functions, so the site's embedded broker,
  * the node's own broker and the tests enforce one rule: a device logs in as
- * `flex-device:<id>` with its password and may only use its own topics.
+ * `flex-device-<id>` with its password and may only use its own topics.
  */
 
 /** Does an MQTT topic filter (`+`, `#`) match a concrete topic? */
@@ -47,7 +47,7 @@ export const samePasswordHash = (password: Buffer, hash: string) => {
 
 /**
  * Mosquitto's ACL file for a set of devices: `pattern` lines use `%u`, but our usernames
- * carry the `flex-device:` prefix, so each device gets its own `user` block.
+ * carry the `flex-device-` prefix, so each device gets its own `user` block.
  */
 export const mosquittoAcl = ({ devices, nodeUsers, topicRoot }: { devices: string[]; nodeUsers: string[]; topicRoot?: string }) => {
   const lines: string[] = [];

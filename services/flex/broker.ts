@@ -8,7 +8,7 @@ import { mayPublish, maySubscribe } from "./broker-acl";
 /**
  * A closed aedes broker for a standalone flex node (and the tests): every client logs in,
  * and every publish and subscribe is checked against that client's ACL. Usernames are
- * routed by prefix to an authenticator (the node's devices: `flex-device:`); fixed
+ * routed by prefix to an authenticator (the node's devices: `flex-device-`); fixed
  * `users` cover the node itself and other components. The same hooks the site's embedded
  * broker calls, so one rule holds in both.
  */

@@ -71,7 +71,7 @@ export const launchFlexNode = async (opts: LaunchOptions) => {
     // The node's devices are authenticated by the node, so the authenticator is bound late.
     let authenticate: BrokerAuthenticator = () => null;
     if (!mqttUrl) {
-      username = `flex-node:${opts.nodeId}`;
+      username = `flex-node-${opts.nodeId}`;
       password = generateSecret();
       const broker = await startDeviceBroker({
         host: opts.host,

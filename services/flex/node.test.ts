@@ -115,7 +115,7 @@ describe("flex node: bad input is refused with a reason, counted, and changes no
     await eventually(() => h.broker!.refused.publish > refusedBefore, "the broker refusing a foreign topic");
 
     // Unknown devices never get on the broker.
-    await expect(connectAsync(h.mqttUrl, { username: "flex-device:ghost", password: "whatever", reconnectPeriod: 0, connectTimeout: 5000 })).rejects.toThrow();
+    await expect(connectAsync(h.mqttUrl, { username: "flex-device-ghost", password: "whatever", reconnectPeriod: 0, connectTimeout: 5000 })).rejects.toThrow();
     expect(h.broker!.refused.login).toBeGreaterThan(0);
 
     // Forged, replayed and expired activations: the device refuses each.

@@ -904,7 +904,9 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     log.info({ store: store.kind, devices: devices.size, offers: book.size(), requests: requests.size, trades: trades.size, signals: signals.size }, "flex node state restored");
   }
 
+  // The client has been connecting since the top; restoring may well have outlasted that.
   await new Promise<void>((resolve, reject_) => {
+    if (client.connected) return resolve();
     const timer = setTimeout(() => reject_(new Error(`could not connect to MQTT broker ${opts.mqttUrl} within 15000 ms`)), 15_000);
     client.once("connect", () => (clearTimeout(timer), resolve()));
   }).catch(async (error: unknown) => {
@@ -957,7 +959,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     info,
     health: nodeHealth,
     registry,
-    /** For the broker: a device's login (username `flex-device:<id>`), its ACL or null. */
+    /** For the broker: a device's login (username `flex-device-<id>`), its ACL or null. */
     authenticateDevice: (username: string, password: Buffer): BrokerIdentity | null => {
       const id = deviceIdOf(username);
       const rec = id ? devices.get(id) : undefined;

@@ -1,10 +1,12 @@
 import net from "node:net";
+import { Redis } from "ioredis";
 import pino from "pino";
 import type { NodeRole } from "../../contracts/flex/entities";
 import { DEVICE_USERNAME_PREFIX } from "../../contracts/flex/mqtt";
 import { nodeIdentity, startDeviceBroker, type DeviceBroker } from "./broker";
 import { startFlexNode, type FlexNode, type FlexNodeOptions } from "./node";
 import { generateNodeKeys, importPublicKey, type NodeKeys } from "./signing";
+import { createRedisStore } from "./store/redis-store";
 import { createMemoryStore, type FlexStore } from "./store/store";
 
 /**
@@ -29,12 +31,35 @@ export const TEST_TIMING = { periodMs: 3000, bundleIntervalMs: 100, stepMs: 500,
 export type HarnessNodeSpec = { nodeId: string; role: NodeRole; gridNodes: string[]; trader: string; store?: FlexStore };
 export type HarnessNode = { spec: HarnessNodeSpec; node: FlexNode; keys: NodeKeys; port: number; store: FlexStore; traderToken: string; fspToken: string; fspId: string };
 
-export const startHarness = async ({ nodes: specs, timing = {}, brokerUrl }: { nodes: HarnessNodeSpec[]; timing?: Partial<FlexNodeOptions>; brokerUrl?: string }) => {
+export type HarnessOptions = {
+  nodes: HarnessNodeSpec[];
+  timing?: Partial<FlexNodeOptions>;
+  /** An external broker (its own users and ACL); default: a closed aedes broker here. */
+  brokerUrl?: string;
+  brokerCredentials?: (nodeId: string) => { username: string; password: string };
+  /** Redis for every node's store and for the links between them. */
+  redis?: { url: string; prefix: string };
+};
+
+export const startHarness = async ({ nodes: specs, timing = {}, brokerUrl, brokerCredentials, redis }: HarnessOptions) => {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const consoleToken = "console-token-0123456789";
-  const prepared = await Promise.all(specs.map(async (spec) => ({ spec, keys: generateNodeKeys(), port: await freePort(), store: spec.store ?? createMemoryStore() })));
+  const connections: Redis[] = [];
+  const redisFor = (nodeId: string) => {
+    if (!redis) return {};
+    const pub = new Redis(redis.url);
+    const sub = pub.duplicate();
+    connections.push(pub, sub);
+    return { store: createRedisStore({ redis: pub, prefix: redis.prefix, nodeId }), redisPeers: { pub, sub, prefix: redis.prefix } };
+  };
+  const prepared = await Promise.all(
+    specs.map(async (spec) => {
+      const r = redisFor(spec.nodeId);
+      return { spec, keys: generateNodeKeys(), port: await freePort(), store: spec.store ?? r.store ?? createMemoryStore(), redisPeers: r.redisPeers };
+    }),
+  );
   const nodes = new Map<string, HarnessNode>();
-  const nodeUsers = specs.map((s) => ({ username: `flex-node:${s.nodeId}`, password: `pw-${s.nodeId}`, identity: nodeIdentity(`flex-node:${s.nodeId}`) }));
+  const nodeUsers = specs.map((s) => ({ username: `flex-node-${s.nodeId}`, password: `pw-${s.nodeId}`, identity: nodeIdentity(`flex-node-${s.nodeId}`) }));
   const broker: DeviceBroker | undefined = brokerUrl
     ? undefined
     : await startDeviceBroker({
@@ -54,8 +79,8 @@ export const startHarness = async ({ nodes: specs, timing = {}, brokerUrl }: { n
       role: p.spec.role,
       port: p.port,
       mqttUrl,
-      mqttUsername: brokerUrl ? undefined : `flex-node:${p.spec.nodeId}`,
-      mqttPassword: brokerUrl ? undefined : `pw-${p.spec.nodeId}`,
+      mqttUsername: brokerCredentials?.(p.spec.nodeId).username ?? (brokerUrl ? undefined : `flex-node-${p.spec.nodeId}`),
+      mqttPassword: brokerCredentials?.(p.spec.nodeId).password ?? (brokerUrl ? undefined : `pw-${p.spec.nodeId}`),
       keys: p.keys,
       participants: [
         { id: p.spec.trader, role: p.spec.role, token: traderToken },
@@ -65,6 +90,7 @@ export const startHarness = async ({ nodes: specs, timing = {}, brokerUrl }: { n
       gridNodes: p.spec.gridNodes,
       peers: prepared.filter((o) => o !== p).map((o) => ({ nodeId: o.spec.nodeId, url: `http://127.0.0.1:${o.port}`, publicKey: importPublicKey(o.keys.publicKey) })),
       store: p.store,
+      redisPeers: p.redisPeers,
       ...TEST_TIMING,
       ...timing,
       log,
@@ -88,6 +114,11 @@ export const startHarness = async ({ nodes: specs, timing = {}, brokerUrl }: { n
     close: async () => {
       for (const n of nodes.values()) await n.node.close();
       await broker?.close();
+      if (redis && connections[0]) {
+        const keys = await connections[0].keys(`${redis.prefix}:*`);
+        if (keys.length > 0) await connections[0].del(...keys);
+      }
+      for (const c of connections) c.disconnect();
     },
   };
 };

@@ -11,7 +11,7 @@ import type { SiteModule } from "../module";
 /**
  * The flexibility market inside the embedded site: a TSO node and a DSO node linked as
  * peers, a demo fleet of simulated devices on each, and — with the embedded broker — the
- * device logins (`flex-device:<id>`) checked by the node the device is registered with,
+ * device logins (`flex-device-<id>`) checked by the node the device is registered with,
  * each confined to its own `flex/v1/devices/<id>/…` topics.
  */
 const flexSiteEnvSchema = z.object({
