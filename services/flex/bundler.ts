@@ -60,34 +60,53 @@ const priceOfKey = (key: number) => Math.floor(key / INDEX_SPAN) / 100;
 
 export const offerCoversWindow = (o: Pick<FlexOffer, "periodFrom" | "periodTo">, windowStart: number, windowEnd: number) => o.periodFrom <= windowStart && o.periodTo >= windowEnd;
 
-/** Equal prices merged, then at most `maxSteps` steps (each merged step keeps its highest price). */
-export const meritCurve = (prices: Float64Array | number[], quantities: Float64Array | number[], maxSteps = 100): MeritStep[] => {
-  const steps: MeritStep[] = [];
-  let cumulative = 0;
-  for (let i = 0; i < prices.length; i++) {
-    const q = quantities[i];
+/**
+ * The merit curve of sorted (price, quantity) pairs: equal prices merged; when there are
+ * more than `maxSteps` prices, steps of about total/maxSteps watts each (a merged step keeps
+ * its highest price). Two passes over numbers and no object per offer: it runs on 1M offers
+ * every round.
+ */
+const curveOf = (n: number, priceAt: (j: number) => number, quantityAt: (j: number) => number, maxSteps: number): MeritStep[] => {
+  let distinct = 0;
+  let total = 0;
+  let lastPrice = Number.NaN;
+  for (let j = 0; j < n; j++) {
+    const q = quantityAt(j);
     if (q <= 0) continue;
-    cumulative += q;
-    const last = steps[steps.length - 1];
-    if (last && last.unitPrice === prices[i]) {
-      last.quantityW += q;
-      last.cumulativeW = cumulative;
-    } else steps.push({ unitPrice: prices[i], quantityW: q, cumulativeW: cumulative });
+    total += q;
+    const p = priceAt(j);
+    if (p !== lastPrice) distinct++;
+    lastPrice = p;
   }
-  if (steps.length <= maxSteps) return steps;
-  const chunk = cumulative / maxSteps;
-  const merged: MeritStep[] = [];
-  let acc: MeritStep | undefined;
-  for (const s of steps) {
-    acc = acc ? { unitPrice: s.unitPrice, quantityW: acc.quantityW + s.quantityW, cumulativeW: s.cumulativeW } : { ...s };
-    if (acc.cumulativeW >= chunk * (merged.length + 1)) {
-      merged.push(acc);
-      acc = undefined;
+  const steps: MeritStep[] = [];
+  const chunk = distinct > maxSteps ? total / maxSteps : 0;
+  let cumulative = 0;
+  let stepQ = 0;
+  let stepPrice = Number.NaN;
+  for (let j = 0; j < n; j++) {
+    const q = quantityAt(j);
+    if (q <= 0) continue;
+    const p = priceAt(j);
+    // A new step at every new price, or (compressed) once a chunk is full.
+    if (stepQ > 0 && p !== stepPrice && (chunk === 0 || cumulative >= chunk * (steps.length + 1))) {
+      steps.push({ unitPrice: stepPrice, quantityW: stepQ, cumulativeW: cumulative });
+      stepQ = 0;
     }
+    stepQ += q;
+    cumulative += q;
+    stepPrice = p;
   }
-  if (acc) merged.push(acc);
-  return merged;
+  if (stepQ > 0) steps.push({ unitPrice: stepPrice, quantityW: stepQ, cumulativeW: cumulative });
+  return steps;
 };
+
+export const meritCurve = (prices: ArrayLike<number>, quantities: ArrayLike<number>, maxSteps = 100) =>
+  curveOf(
+    prices.length,
+    (j) => prices[j],
+    (j) => quantities[j],
+    maxSteps,
+  );
 
 const compareRequests = (a: FlexRequest, b: FlexRequest) => b.maxUnitPrice - a.maxUnitPrice || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1);
 
@@ -95,12 +114,21 @@ export const runRound = (input: RoundInput): RoundResult => {
   const started = performance.now();
   const { windowStart, windowEnd, now, takenElsewhere } = input;
   const buckets = new Map<string, Bucket>();
+  // Per grid node: [up, down], so no key string is built per offer.
+  const byGridNode = new Map<string, [Bucket | undefined, Bucket | undefined]>();
   let eligibleOffers = 0;
   for (const o of input.offers) {
-    if (o.status !== "active" || o.expiresAt <= now || !offerCoversWindow(o, windowStart, windowEnd)) continue;
-    const key = bucketKey(o.gridNodeId, o.direction);
-    let b = buckets.get(key);
-    if (!b) buckets.set(key, (b = { key, gridNodeId: o.gridNodeId, direction: o.direction, offers: [], keys: new Float64Array(0), remaining: new Float64Array(0), cursor: 0, availableW: 0 }));
+    if (o.status !== "active" || o.expiresAt <= now || o.periodFrom > windowStart || o.periodTo < windowEnd) continue;
+    let pair = byGridNode.get(o.gridNodeId);
+    if (!pair) byGridNode.set(o.gridNodeId, (pair = [undefined, undefined]));
+    const side = o.direction === "up" ? 0 : 1;
+    let b = pair[side];
+    if (!b) {
+      const key = bucketKey(o.gridNodeId, o.direction);
+      b = { key, gridNodeId: o.gridNodeId, direction: o.direction, offers: [], keys: new Float64Array(0), remaining: new Float64Array(0), cursor: 0, availableW: 0 };
+      pair[side] = b;
+      buckets.set(key, b);
+    }
     b.offers.push(o);
     eligibleOffers++;
   }
@@ -123,9 +151,12 @@ export const runRound = (input: RoundInput): RoundResult => {
   const depth: Depth[] = [];
   const curves = new Map<string, MeritStep[]>();
   for (const b of buckets.values()) {
-    const prices = new Float64Array(b.keys.length);
-    for (let j = 0; j < b.keys.length; j++) prices[j] = priceOfKey(b.keys[j]);
-    const levels = meritCurve(prices, b.remaining, input.maxMeritSteps);
+    const levels = curveOf(
+      b.keys.length,
+      (j) => priceOfKey(b.keys[j]),
+      (j) => b.remaining[j],
+      input.maxMeritSteps ?? 100,
+    );
     curves.set(b.key, levels);
     depth.push({ gridNodeId: b.gridNodeId, direction: b.direction, windowStart, levels, offerCount: b.offers.length, updatedAt: now });
   }

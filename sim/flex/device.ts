@@ -28,7 +28,7 @@ export type SimDeviceOptions = {
   telemetryEveryMs?: number;
   /** Probability of not acking an activation (random behaviour: a late device). */
   lateProbability?: number;
-  onEvent?: (event: { type: "refused"; reason: string } | { type: "followed"; setpointW: number } | { type: "offer-result"; status: string; reason?: string }) => void;
+  onEvent?: (event: { type: "refused"; reason: string } | { type: "followed"; setpointW: number; stepTs: number } | { type: "offer-result"; status: string; reason?: string }) => void;
 };
 
 const baselineOf = (kind: DeviceKind, pMinW: number, pMaxW: number) => {
@@ -121,7 +121,7 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
     if (opts.behaviour === "random" && rng.next() < (opts.lateProbability ?? 0.02)) return;
     setpointW = body.setpointW === baselineW && body.tradeIds.length === 0 ? null : body.setpointW;
     setpointUntil = body.validUntil;
-    opts.onEvent?.({ type: "followed", setpointW: body.setpointW });
+    opts.onEvent?.({ type: "followed", setpointW: body.setpointW, stepTs: body.stepTs });
     stats.acks++;
     publish(topics.ack, { seq: body.seq, stepTs: body.stepTs, status: "ok", powerW: Math.round(powerW), at: Date.now() } satisfies AckMessage, 1);
   };
