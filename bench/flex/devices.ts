@@ -7,11 +7,11 @@ import { createRng } from "../../sim/ocpp/rng";
  * on the broker; per activation step it reports when each device acked. Also echoes
  * `bench/rt/<id>` → `bench/rt-ack/<id>` for the bare-broker baseline.
  */
-type Init = { registered: RegisteredDevice[]; mqttUrl: string; periodMs: number };
+type Init = { registered: RegisteredDevice[]; mqttUrl: string; periodMs: number; verify: boolean };
 
 process.on("message", async (msg: { type: string } & Partial<Init>) => {
   if (msg.type === "init") {
-    const { registered, mqttUrl, periodMs } = msg as Init;
+    const { registered, mqttUrl, periodMs, verify } = msg as Init;
     const acks = new Map<number, number[]>();
     const devices: SimDevice[] = registered.map((r, i) =>
       createSimDevice({
@@ -22,6 +22,7 @@ process.on("message", async (msg: { type: string } & Partial<Init>) => {
         periodMs: periodMs!,
         reviseEveryMs: 3_600_000,
         telemetryEveryMs: 3_600_000,
+        verifySignatures: verify,
         onEvent: (e) => {
           if (e.type !== "followed") return;
           let list = acks.get(e.stepTs);

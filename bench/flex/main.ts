@@ -16,7 +16,7 @@ import { cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } 
 
 /**
  * `npm run bench:flex -- [--only a,b,c,d] [--devices 10000] [--procs 4] [--duration 10]
- *   [--sizes 10000,100000,1000000] [--json-out FILE]`
+ *   [--sizes 10000,100000,1000000] [--verify both|on|off] [--quiet-wait S] [--json-out FILE]`
  *
  * (a) offer updates/s through MQTT into a node's book, beside the bare broker's rate;
  * (b) bundler round time at 10k/100k/1M open offers, beside a bare sort of as many keys;
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "10000,100000,1000000" },
     "json-out": { type: "string" },
     "quiet-wait": { type: "string", default: "180" },
+    verify: { type: "string", default: "both" },
   },
 });
 const parts = new Set(values.only!.split(","));
@@ -175,7 +176,7 @@ const benchBundler = () => {
 };
 
 // ---------- (c) activation latency ----------
-const benchActivation = async () => {
+const benchActivation = async (verify: boolean) => {
   const mosq = await startMosquitto();
   const periodMs = 20_000;
   const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" });
@@ -193,7 +194,7 @@ const benchActivation = async () => {
       const slice: RegisteredDevice[] = registered.slice(p * per, (p + 1) * per);
       return new Promise<void>((resolve) => {
         child.once("message", () => resolve());
-        child.send({ type: "init", registered: slice, mqttUrl: mosq.url, periodMs });
+        child.send({ type: "init", registered: slice, mqttUrl: mosq.url, periodMs, verify });
       });
     }),
   );
@@ -263,7 +264,7 @@ const benchActivation = async () => {
   }
   for (const list of [fromSignal, fromStep, rt]) list.sort((a, b) => a - b);
   const row = (what: string, xs: number[], extra: Record<string, string | number> = {}) => ({ "path": what, "samples": xs.length, "p50 ms": f(xs.length ? percentile(xs, 0.5) : NaN), "p99 ms": f(xs.length ? percentile(xs, 0.99) : NaN), "max ms": f(xs.at(-1) ?? NaN), ...extra });
-  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes`, [
+  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes, devices ${verify ? "verifying every signature" : "not verifying (node-side cost only)"}`, [
     row("bare broker: fan-out to every device → reply seen", rt, { "node CPU %": "–" }),
     row("LFC signal (HTTP) → signed setpoint → device verified and acked", fromSignal, { "node CPU %": f(nodeCpu, 0) }),
     row("2 s step start → device verified and acked", fromStep, { "node CPU %": f(nodeCpu, 0) }),
@@ -323,7 +324,7 @@ const main = async () => {
   if (parts.has("d")) benchSignatures();
   if (parts.has("b")) benchBundler();
   if (parts.has("a")) await benchOffers();
-  if (parts.has("c")) await benchActivation();
+  if (parts.has("c")) for (const verify of values.verify === "both" ? [true, false] : [values.verify !== "off"]) await benchActivation(verify);
   if (values["json-out"]) appendFileSync(values["json-out"], `${JSON.stringify({ at: new Date().toISOString(), devices: DEVICES, procs: PROCS, results })}\n`);
 };
 

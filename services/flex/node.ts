@@ -273,6 +273,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   // Own offers leave for peers in batches (replication of the book).
   const offerOutbox = { upserts: new Map<string, FlexOffer>(), removed: new Set<string>() };
   const replicate = (offer: FlexOffer | null, id: string) => {
+    if (!peerBus) return;
     if (offer) {
       offerOutbox.removed.delete(id);
       offerOutbox.upserts.set(id, offer);
