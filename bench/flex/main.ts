@@ -223,20 +223,25 @@ const benchActivation = async (verify: boolean) => {
   };
   const windowStart = (Math.floor(Date.now() / periodMs) + 2) * periodMs;
   await api("POST", "/requests", { buyerId: "tso-1", direction: "up", periodFrom: windowStart, periodTo: windowStart + periodMs, quantityW: DEVICES * 4000, maxUnitPrice: 1000 });
-  let trade: Trade | undefined;
-  for (let i = 0; !trade && i < 600; i++) {
-    trade = ((await api("GET", "/trades")).trades as Trade[])[0];
-    if (!trade) await sleep(200);
+  // A request over every grid node becomes one trade per grid node (one bundle each).
+  let trades: Trade[] = [];
+  for (let i = 0; trades.length === 0 && i < 600; i++) {
+    trades = (await api("GET", "/trades")).trades as Trade[];
+    if (trades.length === 0) await sleep(200);
   }
-  if (!trade) throw new Error("no trade formed");
-  while (Date.now() < trade.period) await sleep(20);
+  if (trades.length === 0) throw new Error("no trade formed");
+  while (Date.now() < trades[0].period) await sleep(20);
   const nodeCpu0 = cpuSeconds(node.pid);
   const t0 = Date.now();
   const signals: { sentAt: number; stepTs: number }[] = [];
   for (const level of [1, 0.5, 1, 0.8, 1]) {
-    const sent = Date.now();
-    const res = await api("POST", "/activation-signals", { tradeId: trade.id, setpointW: Math.round(trade.quantityW * level) });
-    signals.push({ sentAt: sent, stepTs: (res.step as { stepTs: number }).stepTs });
+    await Promise.all(
+      trades.map(async (trade) => {
+        const sent = Date.now();
+        const res = await api("POST", "/activation-signals", { tradeId: trade.id, setpointW: Math.round(trade.quantityW * level) });
+        signals.push({ sentAt: sent, stepTs: (res.step as { stepTs: number }).stepTs });
+      }),
+    );
     await sleep(3000);
   }
   const elapsed = (Date.now() - t0) / 1000;
@@ -269,7 +274,7 @@ const benchActivation = async (verify: boolean) => {
     row("LFC signal (HTTP) → signed setpoint → device verified and acked", fromSignal, { "node CPU %": f(nodeCpu, 0) }),
     row("2 s step start → device verified and acked", fromStep, { "node CPU %": f(nodeCpu, 0) }),
   ]);
-  process.stdout.write(`signals: ${signals.length}, devices acking signal steps: ${signalDevices} (${f(signalDevices / signals.length, 0)} a signal)\n`);
+  process.stdout.write(`trades: ${trades.length} (${trades.reduce((n, t) => n + t.deviceCount, 0)} devices), signals: ${signals.length}, device acks of signal steps: ${signalDevices}\n`);
   for (const c of children) c.send({ type: "stop" });
   await Promise.all(children.map((c) => new Promise((r) => c.once("exit", r))));
   await node.close();
