@@ -49,12 +49,30 @@ const spawnNode = (env: Record<string, string>) =>
     child.on("exit", (code) => reject(new Error(`flex node exited with ${code}: ${err}`)));
   });
 
-describe("flex node killed with -9", () => {
+const stores: { name: string; env: () => Record<string, string>; cleanup?: (env: Record<string, string>) => Promise<void> }[] = [{ name: "journal file", env: () => ({ FLEX_STORE: "file" }) }];
+if (process.env.SWITCHYARD_TEST_SERVICES === "1") {
+  stores.push({
+    name: "the machine's Redis",
+    env: () => ({ FLEX_STORE: "redis", REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379", FLEX_REDIS_PREFIX: `test:flex-kill:${Date.now()}` }),
+    cleanup: async (env) => {
+      const { Redis } = await import("ioredis");
+      const redis = new Redis(env.REDIS_URL);
+      const keys = await redis.keys(`${env.FLEX_REDIS_PREFIX}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  });
+}
+
+describe.each(stores)("flex node killed with -9 ($name)", (store) => {
   it("comes back with its requests, offers, trades and acknowledged activations, and goes on activating", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "flex-kill-"));
     closers.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const periodMs = 6000;
+    const storeEnv = store.env();
+    if (store.cleanup) closers.push(() => store.cleanup!(storeEnv));
     const env = {
+      ...storeEnv,
       SWITCHYARD_DATA_DIR: dataDir,
       FLEX_NODE_ID: "dso-k",
       FLEX_ROLE: "DSO",
