@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
+import type { Redis } from "ioredis";
 import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
 import { Counter, Gauge, Histogram } from "prom-client";
+import type { ZodType } from "zod";
 import {
   activationSignalInputSchema,
   createRequestSchema,
@@ -86,7 +88,7 @@ export type FlexNodeOptions = {
   gridNodes: string[];
   peers?: PeerConfig[];
   /** Redis connections for node-to-node routing (storage is `store`). */
-  redisPeers?: { pub: import("ioredis").Redis; sub: import("ioredis").Redis; prefix: string };
+  redisPeers?: { pub: Redis; sub: Redis; prefix: string };
   store?: FlexStore;
   periodMs?: number;
   bundleIntervalMs?: number;
@@ -381,7 +383,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       const parsed = ackMessageSchema.safeParse(parseJson(payload));
       if (!parsed.success) return reject("ack", "invalid", { deviceId: t.deviceId });
       rec.powerW = parsed.data.powerW;
-      const outcome = router.onDeviceAck(t.deviceId, parsed.data);
+      const outcome = activation.onDeviceAck(t.deviceId, parsed.data);
       if (outcome === "stale") reject("ack", "stale_seq", { deviceId: t.deviceId });
       else if (outcome === "ok") ackLatency.observe(Math.max(0, Date.now() - parsed.data.stepTs) / 1000);
       return;
@@ -402,9 +404,9 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   // ---------- peers ----------
   const onPeerMessage = (from: string, m: PeerMessage) => {
-    if (m.type === "activate") return router.applyShares(from, m.tradeId, m.stepTs, m.validUntil, m.devices.filter((d) => devices.has(d.deviceId)));
+    if (m.type === "activate") return activation.applyShares(from, m.tradeId, m.stepTs, m.validUntil, m.devices.filter((d) => devices.has(d.deviceId)));
     if (m.type === "acks") {
-      for (const a of m.acks) router.recordAck(a);
+      for (const a of m.acks) activation.recordAck(a);
       return;
     }
     if (m.type === "offers") {
@@ -452,7 +454,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     persist("steps", stepKey(step.tradeId, step.stepTs), step);
     feed.publish("activation", step);
   };
-  const router = createActivationRouter({
+  const activation = createActivationRouter({
     nodeId,
     signer,
     stepMs,
@@ -467,7 +469,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     onStep,
     onRejected: (reason, deviceId) => reject("activation", reason, { deviceId }),
   });
-  cleanups.push(async () => router.close());
+  cleanups.push(async () => activation.close());
 
   const setTradeStatus = (rec: TradeRec, status: Trade["status"]) => {
     if (rec.trade.status === status) return;
@@ -484,8 +486,8 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       const rec = trades.get(tradeId);
       if (!rec) continue;
       const level = activeLevel(s, rec.trade, now);
-      const last = router.lastStep(tradeId);
-      if (level > 0 || (last && last.requestedW > 0)) router.stepTrade(rec.trade, rec.allocations, level, now);
+      const last = activation.lastStep(tradeId);
+      if (level > 0 || (last && last.requestedW > 0)) activation.stepTrade(rec.trade, rec.allocations, level, now);
       if (level === 0 && now >= s.until) signals.delete(tradeId);
     }
     for (const rec of trades.values()) {
@@ -498,7 +500,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       const r = requests.get(rec.trade.requestId);
       if (r && r.request.status === "matched" && [...trades.values()].every((t) => t.trade.requestId !== r.request.id || t.trade.status === "settled")) updateRequest(r, { status: "settled" });
     }
-    router.prune(now - 3600_000);
+    activation.prune(now - 3600_000);
   };
 
   // ---------- requests ----------
@@ -623,7 +625,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   // ---------- HTTP ----------
   const principals = new WeakMap<http.IncomingMessage, Principal>();
   const principalOf = (req: http.IncomingMessage) => principals.get(req)!;
-  const router_ = createRouter<Auth>({
+  const routes = createRouter<Auth>({
     log,
     authorize: (req, auth) => {
       if (auth === "peer") return true;
@@ -634,7 +636,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     },
     unauthorizedMessage: () => "missing or unknown participant token",
   });
-  const require = (req: http.IncomingMessage, auth: Auth) => {
+  const need = (req: http.IncomingMessage, auth: Auth) => {
     const p = principalOf(req);
     if (auth === "any") return p;
     if (auth === "console" && p.kind === "console") return p;
@@ -652,7 +654,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     reject("request", code, { participantId: p.kind === "participant" ? p.id : undefined });
     return new HttpError(400, code, message);
   };
-  const parseCounted = <T extends import("zod").ZodType>(p: Principal, schema: T, value: unknown, where: string) => {
+  const parseCounted = <T extends ZodType>(p: Principal, schema: T, value: unknown, where: string) => {
     try {
       return parseInput(schema, value, where);
     } catch (error) {
@@ -672,14 +674,14 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     if (r.expiresAt !== undefined && r.expiresAt <= now) throw badRequest(p, "expired", "expiresAt is in the past");
   };
 
-  const route = router_.route;
+  const route = routes.route;
   const api = (path: string) => `${FLEX_API_PREFIX}${path}`;
 
   route("GET", api("/node"), "any", async ({ res }) => sendJson(res, 200, info()));
   route("GET", api("/health"), "any", async ({ res }) => sendJson(res, 200, nodeHealth()));
 
   route("POST", api("/requests"), "any", async ({ req, res }) => {
-    const p = require(req, "trader");
+    const p = need(req, "trader");
     const body = parseCounted(p, createRequestSchema, await readJsonBody(req), "body");
     if (p.kind !== "participant" || body.buyerId !== p.id) throw wrongParticipant(p, body.buyerId);
     if ((body.marketId ?? marketId) !== marketId) throw badRequest(p, "unknown_market", `this node trades ${marketId}`);
@@ -734,7 +736,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     sendJson(res, 200, { ...rec.request, revisions: rec.revisions });
   });
   route("PATCH", api("/requests/:id"), "any", async ({ req, res, params }) => {
-    const p = require(req, "trader");
+    const p = need(req, "trader");
     const { rec } = ownRequest(req, params[0]);
     if (p.kind !== "participant" || rec.request.buyerId !== p.id) throw wrongParticipant(p, rec.request.buyerId);
     const body = parseCounted(p, reviseRequestSchema, await readJsonBody(req), "body");
@@ -747,7 +749,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     sendJson(res, 200, { ...rec.request, revisions: rec.revisions });
   });
   route("DELETE", api("/requests/:id"), "any", async ({ req, res, params }) => {
-    const p = require(req, "trader");
+    const p = need(req, "trader");
     const { rec } = ownRequest(req, params[0]);
     if (p.kind !== "participant" || rec.request.buyerId !== p.id) throw wrongParticipant(p, rec.request.buyerId);
     if (rec.request.status !== "active") throw new HttpError(409, "not_active", `the request is ${rec.request.status}`);
@@ -780,7 +782,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   });
   const signalHistory = new Map<string, ActivationSignal>();
   route("POST", api("/activation-signals"), "any", async ({ req, res }) => {
-    const p = require(req, "trader");
+    const p = need(req, "trader");
     const body = parseCounted(p, activationSignalInputSchema, await readJsonBody(req), "body");
     const rec = trades.get(body.tradeId);
     if (!rec || !sees(p, rec.trade.buyerId)) {
@@ -796,7 +798,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     const signal: ActivationSignal = { id: `sig:${rec.trade.id}:${now}`, tradeId: rec.trade.id, buyerId: rec.trade.buyerId, setpointW: body.setpointW, from: now, until, receivedAt: now };
     signals.set(rec.trade.id, signal);
     signalHistory.set(signal.id, signal);
-    const step = router.stepTrade(rec.trade, rec.allocations, body.setpointW, now);
+    const step = activation.stepTrade(rec.trade, rec.allocations, body.setpointW, now);
     if (body.setpointW > 0) setTradeStatus(rec, "activating");
     persist("signals", signal.id, signal);
     // The 202 promises the signal survives a crash: it is in storage before we answer.
@@ -822,7 +824,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   };
 
   route("POST", api("/devices"), "any", async ({ req, res }) => {
-    const p = require(req, "fsp");
+    const p = need(req, "fsp");
     const body = parseCounted(p, registerDevicesSchema, await readJsonBody(req, 1024 * 1024), "body");
     if (p.kind !== "participant") throw new HttpError(403, "forbidden", "FSPs register devices");
     for (const d of body.devices) {
@@ -841,7 +843,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     sendJson(res, 200, { devices: list });
   });
   route("GET", api("/events"), "any", async ({ req, res }) => {
-    require(req, "console");
+    need(req, "console");
     const last = req.headers["last-event-id"];
     feed.serve(req, res, Array.isArray(last) ? last[0] : last);
   });
@@ -858,7 +860,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   });
   const server = http.createServer((req, res) => {
     if (ops(req, res)) return;
-    router_.handle(req, res);
+    routes.handle(req, res);
   });
 
   new Gauge({ name: "flex_devices_online", help: "Devices whose last status was online", registers: [registry], collect() { this.set([...devices.values()].filter((d) => d.online).length); } });
@@ -886,7 +888,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     let m = tradeSteps.get(s.tradeId);
     if (!m) tradeSteps.set(s.tradeId, (m = new Map()));
     m.set(s.stepTs, s);
-    router.restoreStep(s);
+    activation.restoreStep(s);
   }
   for (const v of restored.signals.values()) {
     const s = v as ActivationSignal;
