@@ -178,7 +178,8 @@ const benchBundler = () => {
 // ---------- (c) activation latency ----------
 const benchActivation = async (verify: boolean) => {
   const mosq = await startMosquitto();
-  const periodMs = 20_000;
+  // Long enough for five signals 3 s apart inside one window even on a busy machine.
+  const periodMs = 40_000;
   const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" });
   const registered = await registerFleetDevices({
     nodeUrl: node.url,
@@ -221,7 +222,8 @@ const benchActivation = async (verify: boolean) => {
     const res = await fetch(`${node.url}/api/v1${p}`, { method, headers: { authorization: `Bearer ${tso}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     return (await res.json()) as Record<string, unknown>;
   };
-  const windowStart = (Math.floor(Date.now() / periodMs) + 2) * periodMs;
+  // The coming window if there is time to place the request before it is sealed, else the one after.
+  const windowStart = (Math.floor(Date.now() / periodMs) + (Date.now() % periodMs < periodMs - 5000 ? 1 : 2)) * periodMs;
   await api("POST", "/requests", { buyerId: "tso-1", direction: "up", periodFrom: windowStart, periodTo: windowStart + periodMs, quantityW: DEVICES * 4000, maxUnitPrice: 1000 });
   // A request over every grid node becomes one trade per grid node (one bundle each).
   let trades: Trade[] = [];
@@ -239,6 +241,7 @@ const benchActivation = async (verify: boolean) => {
       trades.map(async (trade) => {
         const sent = Date.now();
         const res = await api("POST", "/activation-signals", { tradeId: trade.id, setpointW: Math.round(trade.quantityW * level) });
+        if (!res.step) return void process.stderr.write(`signal refused: ${JSON.stringify(res)}\n`);
         signals.push({ sentAt: sent, stepTs: (res.step as { stepTs: number }).stepTs });
       }),
     );

@@ -46,6 +46,9 @@ type Bucket = {
   gridNodeId: string;
   direction: Direction;
   offers: FlexOffer[];
+  /** Price (cents) and quantity of offers[i], so sorting and sums never touch the objects. */
+  cents: number[];
+  quantity: number[];
   /** Sorted keys → offers[key % 2³¹]. */
   keys: Float64Array;
   remaining: Float64Array;
@@ -125,25 +128,26 @@ export const runRound = (input: RoundInput): RoundResult => {
     let b = pair[side];
     if (!b) {
       const key = bucketKey(o.gridNodeId, o.direction);
-      b = { key, gridNodeId: o.gridNodeId, direction: o.direction, offers: [], keys: new Float64Array(0), remaining: new Float64Array(0), cursor: 0, availableW: 0 };
+      b = { key, gridNodeId: o.gridNodeId, direction: o.direction, offers: [], cents: [], quantity: [], keys: new Float64Array(0), remaining: new Float64Array(0), cursor: 0, availableW: 0 };
       pair[side] = b;
       buckets.set(key, b);
     }
     b.offers.push(o);
+    b.cents.push(Math.round(o.unitPrice * 100));
+    b.quantity.push(takenElsewhere && takenElsewhere.size > 0 ? Math.max(0, o.quantityW - (takenElsewhere.get(o.id) ?? 0)) : o.quantityW);
     eligibleOffers++;
   }
 
   for (const b of buckets.values()) {
     const n = b.offers.length;
     b.keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) b.keys[i] = Math.round(b.offers[i].unitPrice * 100) * INDEX_SPAN + i;
+    for (let i = 0; i < n; i++) b.keys[i] = b.cents[i] * INDEX_SPAN + i;
     b.keys.sort();
     b.remaining = new Float64Array(n);
     for (let j = 0; j < n; j++) {
-      const o = b.offers[b.keys[j] % INDEX_SPAN];
-      const left = o.quantityW - (takenElsewhere?.get(o.id) ?? 0);
-      b.remaining[j] = left > 0 ? left : 0;
-      b.availableW += b.remaining[j];
+      const left = b.quantity[b.keys[j] % INDEX_SPAN];
+      b.remaining[j] = left;
+      b.availableW += left;
     }
   }
 
