@@ -164,7 +164,9 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   // ---------- metrics ----------
   const registry = createRegistry();
   const rejectedTotal = new Counter({ name: "flex_rejected_total", help: "Inbound messages and requests refused or throttled, by kind and reason", labelNames: ["kind", "reason"] as const, registers: [registry] });
-  const offersIn = new Counter({ name: "flex_offer_messages_total", help: "Offer messages handled", labelNames: ["result"] as const, registers: [registry] });
+  const offerMessages = new Counter({ name: "flex_offer_messages_total", help: "Offer messages handled", labelNames: ["result"] as const, registers: [registry] });
+  // Bound once: the intake path counts every message, and label lookup per call costs.
+  const offersIn = Object.fromEntries((["accepted", "rejected", "throttled", "cancelled"] as const).map((r) => [r, offerMessages.labels(r)])) as Record<"accepted" | "rejected" | "throttled" | "cancelled", ReturnType<typeof offerMessages.labels>>;
   const roundSeconds = new Histogram({ name: "flex_bundle_round_seconds", help: "Bundler round duration", buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] });
   const ackLatency = new Histogram({ name: "flex_activation_ack_seconds", help: "Step start → device ack, for this node's devices", buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1], registers: [registry] });
   const deviceAuth = new Counter({ name: "flex_device_auth_total", help: "Device broker logins checked by this node", labelNames: ["result"] as const, registers: [registry] });
@@ -267,9 +269,27 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   });
   client.on("error", (error) => log.warn({ err: error.message }, "flex node mqtt error"));
 
+  // A burst of publishes (offer results, a step's activations) leaves in one write: the
+  // socket is corked until the event loop turns, instead of one syscall per message.
+  let corked: { uncork: () => void } | undefined;
+  const publish = (topic: string, payload: string, qos: 0 | 1) => {
+    const stream = client.stream as unknown as { cork?: () => void; uncork: () => void } | undefined;
+    if (!corked && stream?.cork) {
+      stream.cork();
+      corked = stream;
+      setImmediate(() => {
+        corked?.uncork();
+        corked = undefined;
+      });
+    }
+    client.publish(topic, payload, { qos });
+  };
+
+  const offerResultsOut = new Counter({ name: "flex_offer_results_total", help: "Offer results sent to devices", registers: [registry] });
   const sendOfferResult = (deviceId: string, result: Omit<OfferResult, "at">) => {
     if (!client.connected) return;
-    client.publish(deviceTopics(deviceId, topicRoot).offerResult, JSON.stringify({ ...result, at: Date.now() }), { qos: 0 });
+    offerResultsOut.inc();
+    publish(deviceTopics(deviceId, topicRoot).offerResult, JSON.stringify({ ...result, at: Date.now() }), 0);
   };
 
   // Own offers leave for peers in batches (replication of the book).
@@ -286,7 +306,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   };
 
   const rejectOffer = (deviceId: string, offerId: string | undefined, reason: string, detail?: string) => {
-    offersIn.inc({ result: "rejected" });
+    offersIn.rejected.inc();
     reject("offer", reason, { deviceId });
     if (offerId) sendOfferResult(deviceId, { offerId, status: "rejected", reason: detail ? `${reason}: ${detail}` : reason });
   };
@@ -295,7 +315,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     const { device } = rec;
     rec.bucket ??= createTokenBucket(offerRate);
     if (!rec.bucket.take()) {
-      offersIn.inc({ result: "throttled" });
+      offersIn.throttled.inc();
       reject("offer", "throttled", { deviceId: device.id });
       const t = Date.now();
       // One notice a second: a flooding device must not turn the node into an amplifier.
@@ -322,7 +342,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       book.remove(id);
       persist("offers", id, null);
       replicate(null, id);
-      offersIn.inc({ result: "cancelled" });
+      offersIn.cancelled.inc();
       sendOfferResult(device.id, { offerId: m.offerId, status: "cancelled", revision: prev.revision });
       return;
     }
@@ -359,7 +379,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     book.upsert(offer);
     persist("offers", id, offer);
     replicate(offer, id);
-    offersIn.inc({ result: "accepted" });
+    offersIn.accepted.inc();
     sendOfferResult(device.id, { offerId: m.offerId, status: "accepted", revision: offer.revision });
   };
 
@@ -463,7 +483,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     publish: (deviceId, message) => {
       const rec = devices.get(deviceId);
       if (rec) rec.setpointW = message.setpointW;
-      client.publish(deviceTopics(deviceId, topicRoot).activation, JSON.stringify(message), { qos: 1 });
+      publish(deviceTopics(deviceId, topicRoot).activation, JSON.stringify(message), 1);
     },
     peers: peerBus,
     onStep,
