@@ -7,6 +7,9 @@ import { createRng } from "../../sim/ocpp/rng";
  * on the broker; per activation step it reports when each device acked. Also echoes
  * `bench/rt/<id>` → `bench/rt-ack/<id>` for the bare-broker baseline.
  */
+// Never outlive the benchmark, even when it dies without saying stop.
+process.on("disconnect", () => process.exit(0));
+
 type Init = { registered: RegisteredDevice[]; mqttUrl: string; periodMs: number; verify: boolean };
 
 process.on("message", async (msg: { type: string } & Partial<Init>) => {
@@ -45,7 +48,11 @@ process.on("message", async (msg: { type: string } & Partial<Init>) => {
     }, 1000);
     process.send!({ type: "ready" });
     process.on("message", async (m: { type: string }) => {
-      if (m.type === "report") process.send!({ type: "report", acks: [...acks.entries()] });
+      if (m.type === "report") {
+        const refused: Record<string, number> = {};
+        for (const d of devices) for (const [k, v] of Object.entries(d.stats.refused)) refused[k] = (refused[k] ?? 0) + v;
+        process.send!({ type: "report", acks: [...acks.entries()], refused, activations: devices.reduce((n, d) => n + d.stats.activations, 0) });
+      }
       if (m.type === "stop") {
         clearInterval(timer);
         for (let i = 0; i < devices.length; i += 500) await Promise.all(devices.slice(i, i + 500).map((d) => d.close()));

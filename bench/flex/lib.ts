@@ -20,6 +20,12 @@ export const percentile = (sorted: number[], q: number) => (sorted.length ? sort
 export const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
 
 const children = new Set<ChildProcess>();
+/** Killed with the benchmark, whatever way it ends. */
+export const adopt = (child: ChildProcess) => {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+};
 export const killAll = () => {
   for (const c of children) c.kill("SIGKILL");
 };

@@ -12,7 +12,7 @@ import { deviceTopics } from "../../contracts/flex/mqtt";
 import { runRound } from "../../services/flex/bundler";
 import { createSigner, generateNodeKeys, importPublicKey, verifyCanonical } from "../../services/flex/signing";
 import { registerFleetDevices } from "../../sim/flex/fleet";
-import { cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } from "./lib";
+import { adopt, cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } from "./lib";
 
 /**
  * `npm run bench:flex -- [--only a,b,c,d] [--devices 10000] [--procs 4] [--duration 10]
@@ -190,7 +190,7 @@ const benchActivation = async (verify: boolean) => {
   const per = Math.ceil(DEVICES / PROCS);
   await Promise.all(
     Array.from({ length: PROCS }, (_, p) => {
-      const child = fork(path.join(here, "devices.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = adopt(fork(path.join(here, "devices.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
       children.push(child);
       const slice: RegisteredDevice[] = registered.slice(p * per, (p + 1) * per);
       return new Promise<void>((resolve) => {
@@ -249,15 +249,18 @@ const benchActivation = async (verify: boolean) => {
   }
   const elapsed = (Date.now() - t0) / 1000;
   const nodeCpu = ((cpuSeconds(node.pid) - nodeCpu0) / elapsed) * 100;
-  const reports = await Promise.all(
+  const replies = await Promise.all(
     children.map(
       (c) =>
-        new Promise<[number, number[]][]>((resolve) => {
-          c.once("message", (m: { acks: [number, number[]][] }) => resolve(m.acks));
+        new Promise<{ acks: [number, number[]][]; refused: Record<string, number>; activations: number }>((resolve) => {
+          c.once("message", (m: { acks: [number, number[]][]; refused: Record<string, number>; activations: number }) => resolve(m));
           c.send({ type: "report" });
         }),
     ),
   );
+  const reports = replies.map((r) => r.acks);
+  const refused: Record<string, number> = {};
+  for (const r of replies) for (const [k, v] of Object.entries(r.refused)) refused[k] = (refused[k] ?? 0) + v;
   const byStep = new Map<number, number[]>();
   for (const r of reports) for (const [stepTs, ats] of r) byStep.set(stepTs, [...(byStep.get(stepTs) ?? []), ...ats]);
   const fromSignal: number[] = [];
@@ -277,7 +280,7 @@ const benchActivation = async (verify: boolean) => {
     row("LFC signal (HTTP) → signed setpoint → device verified and acked", fromSignal, { "node CPU %": f(nodeCpu, 0) }),
     row("2 s step start → device verified and acked", fromStep, { "node CPU %": f(nodeCpu, 0) }),
   ]);
-  process.stdout.write(`trades: ${trades.length} (${trades.reduce((n, t) => n + t.deviceCount, 0)} devices), signals: ${signals.length}, device acks of signal steps: ${signalDevices}\n`);
+  process.stdout.write(`trades: ${trades.length} (${trades.reduce((n, t) => n + t.deviceCount, 0)} devices), signals: ${signals.length}, device acks of signal steps: ${signalDevices}, activations taken: ${replies.reduce((n, r) => n + r.activations, 0)}, refused: ${JSON.stringify(refused)}\n`);
   for (const c of children) c.send({ type: "stop" });
   await Promise.all(children.map((c) => new Promise((r) => c.once("exit", r))));
   await node.close();
