@@ -29,7 +29,7 @@ export type SiteContext = {
   /**
    * Present with the embedded broker only: a module whose devices connect to the broker
    * (flex devices, building gateways) authenticates the usernames under its prefix
-   * (e.g. `flex-device:`) and gives each its ACL. External brokers use their own files.
+   * (e.g. `flex-device-`) and gives each its ACL. External brokers use their own files.
    */
   broker?: { registerAuthenticator: (usernamePrefix: string, authenticate: BrokerAuthenticator) => void };
   /** Secrets generated into .data/credentials.json (siteToken, …). */

@@ -1,5 +1,6 @@
 import type { SiteModule } from "./module";
 import { csmsModule } from "./modules/csms";
+import { flexModule } from "./modules/flex";
 import { monitoringModule } from "./modules/monitoring";
 import { rmfSiteModule } from "./modules/rmf";
 
@@ -8,4 +9,4 @@ import { rmfSiteModule } from "./modules/rmf";
  * `npm start` by adding its module here: its settings, broker accounts and ACL, secrets and
  * the console's settings all come from the module itself.
  */
-export const siteModules: SiteModule[] = [csmsModule, rmfSiteModule, monitoringModule];
+export const siteModules: SiteModule[] = [csmsModule, rmfSiteModule, flexModule, monitoringModule];

@@ -1,0 +1,4 @@
+export * from "./entities";
+export * from "./mqtt";
+export * from "./api";
+export * from "./canonical";
