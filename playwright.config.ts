@@ -51,6 +51,11 @@ export default defineConfig({
       SITE_PORT: "0",
       CSMS_MANAGER_PORT: "0",
       CSMS_GATEWAY_PORT: "0",
+      RMF_MAIN_PORT: "0",
+      RMF_PROXY_PORT: "0",
+      SITE_FLEX_TSO_PORT: "0",
+      SITE_FLEX_DSO_PORT: "0",
+      MONITORING_PORT: "0",
       SITE_SIM_STATIONS: "12",
       // A fixed fleet: the same stations every run and no random plug-ins, so specs never depend on luck.
       SITE_SIM_SEED: "1",
