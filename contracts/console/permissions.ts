@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   "flex.trade",
   "monitoring.read",
   "monitoring.command",
+  "monitoring.admin",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -33,7 +34,9 @@ const READ_DOMAINS: Permission[] = ["overview.read", "health.read", "charging.re
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  operator: [...READ_DOMAINS, "commands.read", "audit.read", "audit.export"],
+  // Operators run the floor: they dispatch robot tasks, work doors and lifts, and acknowledge
+  // monitoring alarms; remote commands to charge stations stay with support.
+  operator: [...READ_DOMAINS, "commands.read", "audit.read", "audit.export", "robots.command", "monitoring.command"],
   trader: ["overview.read", "health.read", "flex.read", "flex.trade", "commands.read"],
   support: [...READ_DOMAINS, "commands.read", "system.ping", "charging.command", "robots.command", "monitoring.command"],
   viewer: READ_DOMAINS,
