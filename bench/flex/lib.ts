@@ -1,20 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { connectAsync } from "mqtt";
 
 /** Shared pieces of bench:flex: free ports, a private Mosquitto, a node process, percentiles. */
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort } from "../../lib/testing/net";
+
+export { freePort };
 
 export const percentile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : Number.NaN);
 export const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "–");

@@ -1,4 +1,3 @@
-import net from "node:net";
 import { Redis } from "ioredis";
 import pino from "pino";
 import type { NodeRole } from "../../contracts/flex/entities";
@@ -16,15 +15,9 @@ import { createMemoryStore, type FlexStore } from "./store/store";
  */
 export { eventually } from "../csms/testkit";
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort } from "../../lib/testing/net";
+
+export { freePort };
 
 export const TEST_TIMING = { periodMs: 3000, bundleIntervalMs: 100, stepMs: 500, ackTimeoutMs: 400, flushMs: 20 } as const;
 
