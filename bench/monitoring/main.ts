@@ -6,9 +6,9 @@ import path from "node:path";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { connect, JSONCodec, StorageType } from "nats";
-import pg from "pg";
 import { formatTimeLocal } from "../../contracts/monitoring";
 import { Histogram } from "../csms/hist";
+import { createScratchDatabase } from "../../lib/testing/pg";
 import { openRegionStore } from "../../services/monitoring/storage/region-store";
 
 /**
@@ -139,19 +139,9 @@ const createDatabase = async () => {
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     return { env: { SWITCHYARD_DATA_DIR: dir } as Record<string, string>, dataDir: dir, url: undefined as string | undefined };
   }
-  const name = `switchyard_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: args.postgres });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(args.postgres!);
-  url.pathname = `/${name}`;
-  cleanups.push(async () => {
-    const a = new pg.Client({ connectionString: args.postgres });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  });
+  const scratch = await createScratchDatabase({ prefix: "switchyard_bench", adminUrl: args.postgres });
+  const url = new URL(scratch.url);
+  cleanups.push(scratch.drop);
   return { env: { MONITORING_DB_EU_NORTH: url.toString(), SWITCHYARD_DATA_DIR: os.tmpdir() }, dataDir: os.tmpdir(), url: url.toString() };
 };
 

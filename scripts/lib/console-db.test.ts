@@ -1,15 +1,12 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { verifyPassword } from "better-auth/crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSecrets, seedDemo } from "../../server/auth/seed-demo";
 import { credentialsPath, readCredentials } from "../../lib/credentials";
+import { createScratchDatabase } from "../../lib/testing/pg";
 import { migrateConsoleDb, openConsoleDb, type ConsoleDb } from "./console-db";
-
-const PG_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 type Variant = { name: string; setup: () => Promise<{ databaseUrl?: string; teardown: () => Promise<void> }> };
 const variants: Variant[] = [{ name: "PGlite in the data dir", setup: async () => ({ databaseUrl: undefined, teardown: async () => {} }) }];
@@ -17,22 +14,8 @@ if (process.env.SWITCHYARD_TEST_SERVICES === "1") {
   variants.push({
     name: "PostgreSQL",
     setup: async () => {
-      const name = `switchyard_seed_${randomBytes(5).toString("hex")}`;
-      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(PG_ADMIN_URL);
-      url.pathname = `/${name}`;
-      return {
-        databaseUrl: url.toString(),
-        teardown: async () => {
-          const a = new pg.Client({ connectionString: PG_ADMIN_URL });
-          await a.connect();
-          await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await a.end();
-        },
-      };
+      const db = await createScratchDatabase({ prefix: "switchyard_seed" });
+      return { databaseUrl: db.url, teardown: db.drop };
     },
   });
 }

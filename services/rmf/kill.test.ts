@@ -3,11 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { TaskState } from "../../contracts/rmf";
 import { logger } from "../../lib/log";
 import { usingServices } from "../../lib/testing/db";
+import { createScratchDatabase } from "../../lib/testing/pg";
 import { startRmfSim, type RmfSim } from "../../sim/rmf/rmf-sim";
 import { eventually, http, INTERNAL_TOKEN, ISSUER, SECRET, token } from "./testkit";
 
@@ -18,9 +18,8 @@ import { eventually, http, INTERNAL_TOKEN, ISSUER, SECRET, token } from "./testk
  */
 const root = path.resolve(import.meta.dirname, "../..");
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rmf-kill-"));
-const PG_ADMIN = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const dbName = `switchyard_rmf_kill_${process.pid}`;
 let databaseUrl: string | undefined;
+let dropDatabase: (() => Promise<void>) | undefined;
 let child: ChildProcess | undefined;
 let sim: RmfSim | undefined;
 
@@ -54,24 +53,14 @@ afterAll(async () => {
   await sim?.close();
   if (child && child.exitCode === null) child.kill("SIGKILL");
   fs.rmSync(dataDir, { recursive: true, force: true });
-  if (databaseUrl) {
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
-  }
+  await dropDatabase?.();
 });
 
 describe("RMF main under kill -9", () => {
   it("loses no task state: accepted dispatches survive the crash and every task converges after the restart", async () => {
     if (usingServices()) {
-      const admin = new pg.Client({ connectionString: PG_ADMIN });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(PG_ADMIN);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
+      const scratch = await createScratchDatabase({ prefix: "switchyard_rmf_kill" });
+      ({ url: databaseUrl, drop: dropDatabase } = scratch);
     }
     let started = await startMainProcess(0);
     child = started.proc;
