@@ -101,15 +101,14 @@ export const SitesView = () => {
     { id: "devices", label: "Devices online", value: k ? `${online} / ${devices}` : "—", tone: k && online < devices ? "warn" : undefined },
     {
       id: "alarms",
-      label: "Sites with alarms",
-      value: k ? all.filter((s) => s.alarms.total > 0).length : "—",
-      note: k ? `${totals.total} active alarms, ${totals.critical} critical` : undefined,
+      label: "Active alarms",
+      value: k ? totals.total : "—",
+      note: k ? `${totals.critical} critical · at ${all.filter((s) => s.alarms.total > 0).length} sites` : undefined,
       tone: totals.critical ? "danger" : totals.total ? "warn" : undefined,
       active: withAlarms,
       onSelect: () => url.set({ alarms: withAlarms ? null : "true" }),
       action: "Show only sites with active alarms",
     },
-    { id: "alarm-list", label: "Alarms", value: k ? totals.total : "—", href: "/monitoring/alarms", action: "Open the alarm list" },
   ];
 
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RANGE, parseTimeRange, refreshEveryMs, resolveTimeRange, timeRangeParams, zoomOut, zoomTo } from "./time-range";
+import { DEFAULT_RANGE, parseTimeRange, refreshEveryMs, resolveTimeRange, timeRangeParams, timeTicks, zoomOut, zoomTo } from "./time-range";
 
 describe("time ranges", () => {
   it("reads relative and custom ranges from the URL, anything else is the last hour", () => {
@@ -32,5 +32,16 @@ describe("time ranges", () => {
   it("refreshes about once per point, between 10 s and 5 min", () => {
     expect(refreshEveryMs({ from: 0, to: 15 * 60_000 })).toBe(10_000);
     expect(refreshEveryMs({ from: 0, to: 30 * 86_400_000 })).toBe(300_000);
+  });
+});
+
+describe("chart ticks", () => {
+  it("puts about six ticks on round times across the range", () => {
+    const from = Date.UTC(2026, 11, 1, 10, 7);
+    const ticks = timeTicks(from, from + 3_600_000);
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    expect(ticks.length).toBeLessThanOrEqual(7);
+    expect(ticks.every((t) => t >= from && t <= from + 3_600_000)).toBe(true);
+    expect(new Set(ticks.map((t, i) => (i ? t - ticks[i - 1]! : 0)).slice(1)).size).toBe(1);
   });
 });

@@ -62,3 +62,15 @@ export const refreshEveryMs = (r: { from: number; to: number }, points = 300) =>
 
 export const describeTimeRange = (r: TimeRange, format: (ms: number) => string) =>
   r.kind === "custom" ? `${format(r.from)} – ${format(r.to)}` : `Last ${relative(r.id)!.label}`;
+
+const TICK_STEPS = [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 86_400_000, 2 * 86_400_000, 7 * 86_400_000];
+
+/** About six ticks on round local times (whole minutes, hours, days) across the range. */
+export const timeTicks = (from: number, to: number, count = 6) => {
+  const step = TICK_STEPS.find((s) => (to - from) / s <= count) ?? TICK_STEPS.at(-1)!;
+  const offset = new Date(from).getTimezoneOffset() * 60_000;
+  const first = Math.ceil((from - offset) / step) * step + offset;
+  const ticks: number[] = [];
+  for (let t = first; t <= to; t += step) ticks.push(t);
+  return ticks;
+};

@@ -3,6 +3,7 @@
 import { useMemo, useState } from "react";
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatDateTime } from "../format";
+import { timeTicks } from "./time-range";
 
 /** One point of a rollup series: the bucket's start and its statistics. */
 export type SeriesPoint = { t: number; avg: number; min: number; max: number; count: number };
@@ -54,6 +55,7 @@ export const TimeSeriesChart = ({ series, from, to, unit, band = true, onZoom, h
     return [...rows.values()].sort((a, b) => (a.t as number) - (b.t as number));
   }, [series]);
   const format = useMemo(() => tickFormat(to - from), [from, to]);
+  const ticks = useMemo(() => timeTicks(from, to), [from, to]);
   const points = series.reduce((n, s) => n + s.points.length, 0);
 
   return (
@@ -78,7 +80,7 @@ export const TimeSeriesChart = ({ series, from, to, unit, band = true, onZoom, h
           style={onZoom ? { cursor: "crosshair", userSelect: "none" } : undefined}
         >
           <CartesianGrid stroke="#eceef2" />
-          <XAxis dataKey="t" type="number" scale="time" domain={[from, to]} allowDataOverflow tickFormatter={format} fontSize={11} />
+          <XAxis dataKey="t" type="number" domain={[from, to]} ticks={ticks} allowDataOverflow tickFormatter={format} fontSize={11} />
           <YAxis fontSize={11} width={64} unit={unit} domain={["auto", "auto"]} />
           <Tooltip
             labelFormatter={(v) => formatDateTime(Number(v))}
@@ -87,7 +89,7 @@ export const TimeSeriesChart = ({ series, from, to, unit, band = true, onZoom, h
               return [`${text}${unit ? ` ${unit}` : ""}`, String(name)];
             }}
           />
-          {series.length > 1 ? <Legend wrapperStyle={{ fontSize: 11 }} /> : null}
+          {series.length > 1 ? <Legend wrapperStyle={{ fontSize: 11 }} itemSorter={null} /> : null}
           {band
             ? series.map((s, i) => (
                 <Area key={`${s.key}__band`} dataKey={`${s.key}__band`} name={`${s.label} min–max`} legendType="none" stroke="none" fill={COLORS[i % COLORS.length]} fillOpacity={0.15} isAnimationActive={false} connectNulls />
