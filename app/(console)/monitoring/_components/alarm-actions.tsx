@@ -63,14 +63,13 @@ export const AlarmActions = ({ alarm, onDone }: { alarm: AlarmView; onDone?: () 
   const run = (action: Action) => (comment: string, idempotencyKey: string) =>
     (action === "acknowledge" ? acknowledge : clear).mutateAsync({ region: alarm.region, alarmId: alarm.id, comment: comment || undefined, idempotencyKey });
   return (
-    <span className="actions" data-testid={`alarm-actions-${alarm.id}`}>
+    <span className="actions" style={{ flexWrap: "nowrap", alignItems: "flex-start" }} data-testid={`alarm-actions-${alarm.id}`}>
       <CommandButton
           id={`ack-${alarm.id}`}
           label={COPY.acknowledge.label}
           testId={`alarm-ack-${alarm.id}`}
           statusTestId={`alarm-ack-status-${alarm.id}`}
-          layout="inline"
-          dialog={(api) => <ActionDialog api={api} alarm={alarm} action="acknowledge" submit={run("acknowledge")} />}
+                    dialog={(api) => <ActionDialog api={api} alarm={alarm} action="acknowledge" submit={run("acknowledge")} />}
           disabled={alarm.acknowledged}
           onOutcome={onDone}
         />
@@ -80,8 +79,7 @@ export const AlarmActions = ({ alarm, onDone }: { alarm: AlarmView; onDone?: () 
           tone="danger"
           testId={`alarm-clear-${alarm.id}`}
           statusTestId={`alarm-clear-status-${alarm.id}`}
-          layout="inline"
-          dialog={(api) => <ActionDialog api={api} alarm={alarm} action="clear" submit={run("clear")} />}
+                    dialog={(api) => <ActionDialog api={api} alarm={alarm} action="clear" submit={run("clear")} />}
           disabled={!alarm.active}
           onOutcome={onDone}
         />

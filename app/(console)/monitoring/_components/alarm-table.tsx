@@ -14,25 +14,51 @@ const column = createColumnHelper<AlarmView>();
 
 const alarmColumns = ({ withSite, canAct }: { withSite: boolean; canAct: boolean }) => [
   column.accessor("severity", { header: "Severity", cell: ({ getValue }) => <SeverityBadge severity={getValue()} /> }),
-  column.accessor("type", { header: "Alarm", cell: ({ row: { original: a } }) => <span title={a.message}>{ALARM_TYPE_LABELS[a.type]}</span> }),
-  column.accessor("message", { header: "What", meta: { className: "truncate" } }),
-  ...(withSite
-    ? [
-        column.accessor("region", { header: "Region", meta: { className: "mono" } }),
-        column.accessor("site", { header: "Site", cell: ({ row: { original: a } }) => <Link href={siteHref(a.region, a.site)}>{a.site}</Link> }),
-      ]
-    : []),
-  column.accessor("device", { header: "Device", meta: { className: "mono" }, cell: ({ row: { original: a } }) => <Link href={deviceHref(a.region, a.device)}>{a.device}</Link> }),
+  column.accessor("type", {
+    header: "Alarm",
+    cell: ({ row: { original: a } }) => (
+      <span style={{ display: "block", maxWidth: 340 }}>
+        <strong>{ALARM_TYPE_LABELS[a.type]}</strong>
+        <span className="muted" style={{ display: "block" }}>
+          {a.message}
+        </span>
+      </span>
+    ),
+  }),
+  column.accessor("device", {
+    header: withSite ? "Where" : "Device",
+    cell: ({ row: { original: a } }) => (
+      <span className="nowrap" style={{ display: "block" }}>
+        <Link href={deviceHref(a.region, a.device)} className="mono">
+          {a.device}
+        </Link>
+        {withSite ? (
+          <span className="muted" style={{ display: "block" }}>
+            <Link href={siteHref(a.region, a.site)}>{a.site}</Link> · {a.region}
+          </span>
+        ) : null}
+      </span>
+    ),
+  }),
   column.accessor("status", { header: "Status", cell: ({ row: { original: a } }) => <AlarmStatusBadge alarm={a} /> }),
   column.accessor((a) => new Date(a.createdAt).getTime(), { id: "raised", header: "Raised", meta: { className: "num nowrap" }, cell: ({ row: { original: a } }) => formatDateTime(a.createdAt) }),
   column.display({
     id: "by",
-    header: "Acknowledged / cleared by",
-    cell: ({ row: { original: a } }) => (
-      <span className="muted" title={[a.ackComment, a.clearComment].filter(Boolean).join(" · ") || undefined}>
-        {[a.acknowledgedBy && `ack ${a.acknowledgedBy}`, a.clearedBy && `cleared ${a.clearedBy}`].filter(Boolean).join(", ") || "—"}
-      </span>
-    ),
+    header: "Handled by",
+    cell: ({ row: { original: a } }) => {
+      const lines = [a.acknowledgedBy && `Acknowledged by ${a.acknowledgedBy}${a.ackComment ? `: “${a.ackComment}”` : ""}`, a.clearedBy && `Cleared by ${a.clearedBy}${a.clearComment ? `: “${a.clearComment}”` : ""}`].filter(Boolean);
+      return lines.length ? (
+        <span className="muted" style={{ display: "block", maxWidth: 240 }} data-testid={`alarm-by-${a.id}`}>
+          {lines.map((l) => (
+            <span key={l as string} style={{ display: "block" }}>
+              {l}
+            </span>
+          ))}
+        </span>
+      ) : (
+        "—"
+      );
+    },
   }),
   ...(canAct ? [column.display({ id: "actions", header: "Actions", meta: { srOnly: true }, cell: ({ row: { original: a } }) => <AlarmActions alarm={a} /> })] : []),
 ];
