@@ -27,7 +27,7 @@ test.describe("monitoring", () => {
     await expect(cellAlarm(page)).toContainText(`pack ${PACK}: cell 3 at 2.62 V`);
 
     // The pack's 14 cell voltages are the default chart; over 15 minutes there are points of two minutes at least.
-    await expect(page.getByLabel("Metric")).toHaveValue(`cells:${PACK}`);
+    await expect(page.getByLabel("Metric", { exact: true })).toHaveValue(`cells:${PACK}`);
     await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "15 min" }).click();
     await expect(page).toHaveURL(/range=15m/);
     const chart = page.getByTestId("metric-chart");

@@ -19,6 +19,41 @@ export const toReply = (error: unknown, what: string): CommandReply => {
   return { status: "failed", error: (error as Error).message };
 };
 
+/**
+ * One monitoring control action on the command path (Command row, outcome, audit): the
+ * service answers at once, so the mutation waits for the outcome and answers with it.
+ */
+export const submitMonitoringCommand = <T>({ db, user, traceId, idempotencyKey, target, action, payload, what, call }: {
+  db: Db;
+  user: SessionUser;
+  traceId: string;
+  idempotencyKey: string;
+  target: string;
+  action: string;
+  payload: Record<string, unknown>;
+  /** What is left unchanged when the call fails ("the alarm"). */
+  what: string;
+  call: (signal: AbortSignal) => Promise<T>;
+}) =>
+  submitCommand({
+    db,
+    actor: user,
+    traceId,
+    idempotencyKey,
+    domain: "monitoring",
+    target,
+    action,
+    payload,
+    waitForOutcome: true,
+    send: async (_command, signal) => {
+      try {
+        return { status: "accepted", result: await call(signal) };
+      } catch (error) {
+        return toReply(error, what);
+      }
+    },
+  });
+
 export type AlarmActionOptions = {
   db: Db;
   user: SessionUser;
@@ -45,22 +80,15 @@ export const actOnAlarm = async ({ db, user, traceId, region, alarmId, action, c
   const alarm = await viaUpstream(client.alarm(scope, region, alarmId), what);
   if (action === "acknowledge" && alarm.acknowledged) throw new AppError("CONFLICT", `This alarm was already acknowledged by ${alarm.acknowledgedBy ?? "someone"}.`);
   if (action === "clear" && !alarm.active) throw new AppError("CONFLICT", `This alarm is already cleared${alarm.clearedBy ? ` (by ${alarm.clearedBy})` : ""}.`);
-  return submitCommand({
+  return submitMonitoringCommand({
     db,
-    actor: user,
+    user,
     traceId,
     idempotencyKey,
-    domain: "monitoring",
     target: alarmId,
     action: `alarm.${action}`,
     payload: { region, site: alarm.site, device: alarm.device, type: alarm.type, ...(comment ? { comment } : {}) },
-    waitForOutcome: true,
-    send: async (_command, signal) => {
-      try {
-        return { status: "accepted", result: await client.alarmAction(scope, region, alarmId, action, comment, signal) };
-      } catch (error) {
-        return toReply(error, "the alarm");
-      }
-    },
+    what: "the alarm",
+    call: (signal) => client.alarmAction(scope, region, alarmId, action, comment, signal),
   });
 };

@@ -1,10 +1,9 @@
 import "server-only";
 import type { FeatureName } from "../../contracts/monitoring";
-import { submitCommand } from "../commands/submit-command";
 import { requireConnector } from "../connectors/kit/registry";
 import type { Db } from "../db";
 import type { SessionUser } from "../trpc/init";
-import { toReply } from "./alarm-action";
+import { submitMonitoringCommand } from "./alarm-action";
 import { scopeOf } from "./regions";
 
 /**
@@ -14,22 +13,15 @@ import { scopeOf } from "./regions";
  */
 export const setFlag = ({ db, user, traceId, name, enabled, idempotencyKey }: { db: Db; user: SessionUser; traceId: string; name: FeatureName; enabled: boolean; idempotencyKey: string }) => {
   const { client } = requireConnector("monitoring");
-  return submitCommand({
+  return submitMonitoringCommand({
     db,
-    actor: user,
+    user,
     traceId,
     idempotencyKey,
-    domain: "monitoring",
     target: `flag:${name}`,
     action: "flag.set",
     payload: { name, enabled },
-    waitForOutcome: true,
-    send: async (_command, signal) => {
-      try {
-        return { status: "accepted", result: await client.setFlag(scopeOf(user), name, enabled, signal) };
-      } catch (error) {
-        return toReply(error, `flag ${name}`);
-      }
-    },
+    what: `flag ${name}`,
+    call: (signal) => client.setFlag(scopeOf(user), name, enabled, signal),
   });
 };

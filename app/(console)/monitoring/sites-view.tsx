@@ -4,17 +4,15 @@ import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
 import { useMemo } from "react";
 import { ALARM_SEVERITIES, type AlarmCounts, type SiteView } from "@/contracts/monitoring";
-import { LiveIndicator } from "../_components/badges";
 import { formatAge, formatDateTime } from "../_components/format";
 import { useMe } from "../_components/session";
 import { DataTable } from "../_components/ui/data-table";
 import { FilterBar, optionsOf, SelectFilter, TextFilter } from "../_components/ui/filters";
 import { KpiTiles, type Kpi } from "../_components/ui/kpi-tiles";
-import { PageHeader } from "../_components/ui/page-header";
 import { oneOf, useUrlState } from "../_components/ui/url-state";
 import { useNow } from "../_components/use-now";
-import { AlarmCountBadges, MonitoringLinkAlert, MonitoringLinkBadge, siteHref } from "./_components/monitoring-badges";
-import { MonitoringNav } from "./_components/monitoring-nav";
+import { AlarmCountBadges, siteHref } from "./_components/monitoring-badges";
+import { MonitoringHeader } from "./_components/monitoring-header";
 import { useLiveSites } from "./_components/use-live-monitoring";
 
 const KINDS = ["solar", "building"] as const;
@@ -113,18 +111,7 @@ export const SitesView = () => {
 
   return (
     <>
-      <PageHeader
-        title="Monitoring"
-        description="Solar sites and buildings of your regions, live from the monitoring service."
-        actions={
-          <span className="status-line">
-            <MonitoringLinkBadge />
-            <LiveIndicator state={live.state} />
-          </span>
-        }
-      />
-      <MonitoringNav />
-      <MonitoringLinkAlert />
+      <MonitoringHeader title="Monitoring" description="Solar sites and buildings of your regions, live from the monitoring service." live={live.state} />
       <section className="section" aria-label="Monitoring figures">
         <KpiTiles items={tiles} label="Monitoring figures" testId="monitoring-kpis" />
       </section>

@@ -4,15 +4,13 @@ import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { ALARM_SEVERITIES } from "@/contracts/monitoring";
-import { LiveIndicator } from "../../_components/badges";
 import { useMe } from "../../_components/session";
 import { FilterBar, optionsOf, SelectFilter, TextFilter } from "../../_components/ui/filters";
-import { PageHeader } from "../../_components/ui/page-header";
 import { countText, nextCursor, usePagedList } from "../../_components/ui/paged-list";
 import { oneOf, useUrlState } from "../../_components/ui/url-state";
 import { AlarmTable } from "../_components/alarm-table";
-import { MonitoringLinkAlert, MonitoringLinkBadge, SEVERITY_LABELS } from "../_components/monitoring-badges";
-import { MonitoringNav } from "../_components/monitoring-nav";
+import { SEVERITY_LABELS } from "../_components/monitoring-badges";
+import { MonitoringHeader } from "../_components/monitoring-header";
 import { useLiveAlarms } from "../_components/use-live-monitoring";
 
 const STATUSES = ["active", "cleared", "all"] as const;
@@ -50,18 +48,7 @@ export const AlarmsView = () => {
 
   return (
     <>
-      <PageHeader
-        title="Alarms"
-        description="Alarms of your regions, newest first. Acknowledge to take ownership; clear to end one."
-        actions={
-          <span className="status-line">
-            <MonitoringLinkBadge />
-            <LiveIndicator state={live.state} />
-          </span>
-        }
-      />
-      <MonitoringNav />
-      <MonitoringLinkAlert />
+      <MonitoringHeader title="Alarms" description="Alarms of your regions, newest first. Acknowledge to take ownership; clear to end one." live={live.state} />
       <div className="section">
         <FilterBar label="Filter alarms" onClear={url.clear} canClear={url.any}>
           <SelectFilter label="Status" value={url.values.status} onChange={(v) => url.set({ status: v === "active" ? null : v })} options={STATUSES.map((s) => ({ value: s === "active" ? "" : s, label: STATUS_LABELS[s] }))} testId="filter-status" />

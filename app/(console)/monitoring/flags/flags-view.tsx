@@ -5,14 +5,11 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { useMemo } from "react";
 import { useTRPC, type RouterOutputs } from "@/app/_trpc/client";
 import type { FeatureMessage } from "@/contracts/monitoring";
-import { LiveIndicator } from "../../_components/badges";
 import { formatDateTime } from "../../_components/format";
 import { CommandButton } from "../../_components/ui/command-button";
 import { DataTable } from "../../_components/ui/data-table";
 import { useLiveFeed } from "../../_components/ui/live-feed";
-import { PageHeader } from "../../_components/ui/page-header";
-import { MonitoringLinkAlert, MonitoringLinkBadge } from "../_components/monitoring-badges";
-import { MonitoringNav } from "../_components/monitoring-nav";
+import { MonitoringHeader } from "../_components/monitoring-header";
 
 type Flag = RouterOutputs["monitoring"]["flags"]["get"]["catalogue"][number] & { enabled: boolean };
 const flagsKey = () => "flags";
@@ -59,18 +56,7 @@ export const FlagsView = () => {
   const rows = useMemo<Flag[]>(() => (get.data?.catalogue ?? []).map((f) => ({ ...f, enabled: message?.flags[f.name] ?? f.default })), [get.data, message]);
   return (
     <>
-      <PageHeader
-        title="Feature flags"
-        description="Switches of the monitoring service, published on system.feature and applied live by every consumer."
-        actions={
-          <span className="status-line">
-            <MonitoringLinkBadge />
-            <LiveIndicator state={live.state} />
-          </span>
-        }
-      />
-      <MonitoringNav />
-      <MonitoringLinkAlert />
+      <MonitoringHeader title="Feature flags" description="Switches of the monitoring service, published on system.feature and applied live by every consumer." live={live.state} />
       <DataTable
         label="Feature flags"
         columns={COLUMNS}

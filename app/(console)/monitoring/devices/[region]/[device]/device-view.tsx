@@ -5,19 +5,16 @@ import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
 import { useMemo } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { LiveIndicator } from "../../../../_components/badges";
 import { formatAge, formatDateTime } from "../../../../_components/format";
 import { DataTable } from "../../../../_components/ui/data-table";
 import { TextFilter } from "../../../../_components/ui/filters";
 import { KpiTiles, type Kpi } from "../../../../_components/ui/kpi-tiles";
-import { errorMessage } from "../../../../_components/ui/messages";
-import { PageHeader } from "../../../../_components/ui/page-header";
 import { useUrlState } from "../../../../_components/ui/url-state";
 import { useNow } from "../../../../_components/use-now";
 import { AlarmTable } from "../../../_components/alarm-table";
 import { formatValue, unitOf } from "../../../_components/metrics";
-import { MonitoringLinkAlert, MonitoringLinkBadge, siteHref } from "../../../_components/monitoring-badges";
-import { MonitoringNav } from "../../../_components/monitoring-nav";
+import { siteHref } from "../../../_components/monitoring-badges";
+import { MonitoringHeader, MonitoringMissing } from "../../../_components/monitoring-header";
 import { useLiveAlarms, useLiveDevices } from "../../../_components/use-live-monitoring";
 import { DeviceChart } from "./device-chart";
 
@@ -55,24 +52,7 @@ export const DevicePage = ({ region, deviceId }: { region: string; deviceId: str
   // The metric list grows when a device reports a new one (a pack docked); the live values say so.
   const metrics = useMemo(() => [...new Set([...(detail.data?.metrics ?? []), ...Object.keys(device?.values ?? {})])], [detail.data, device]);
 
-  if (!device) {
-    return (
-      <>
-        <PageHeader title={deviceId} titleClassName="mono" />
-        <MonitoringNav />
-        {detail.isError ? (
-          <div className="alert alert-error" role="alert" data-testid="device-error">
-            <p style={{ flex: 1 }}>{detail.error.data?.code === "NOT_FOUND" ? `There is no device ${deviceId} in ${region} among the regions you may see.` : errorMessage(detail.error)}</p>
-          </div>
-        ) : (
-          <div className="empty" role="status">
-            Loading device…
-          </div>
-        )}
-        <Link href="/monitoring">Back to sites</Link>
-      </>
-    );
-  }
+  if (!device) return <MonitoringMissing title={deviceId} titleClassName="mono" noun="device" error={detail.error} notFound={`There is no device ${deviceId} in ${region} among the regions you may see.`} testId="device-error" />;
 
   const status = Object.entries(device.status ?? {})
     .map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "boolean" ? (v ? "yes" : "no") : String(v)}`)
@@ -86,7 +66,7 @@ export const DevicePage = ({ region, deviceId }: { region: string; deviceId: str
 
   return (
     <>
-      <PageHeader
+      <MonitoringHeader
         title={device.id}
         titleClassName="mono"
         titleTestId="device-title"
@@ -95,15 +75,8 @@ export const DevicePage = ({ region, deviceId }: { region: string; deviceId: str
             {device.dataset} device at <Link href={siteHref(device.region, device.site)}>{device.site}</Link> in {device.region}
           </>
         }
-        actions={
-          <span className="status-line">
-            <MonitoringLinkBadge />
-            <LiveIndicator state={live.state} />
-          </span>
-        }
+        live={live.state}
       />
-      <MonitoringNav />
-      <MonitoringLinkAlert />
       <section className="section" aria-label="Device figures">
         <KpiTiles items={tiles} label="Device figures" testId="device-kpis" />
       </section>

@@ -6,16 +6,13 @@ import Link from "next/link";
 import { useMemo } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import type { DeviceView } from "@/contracts/monitoring";
-import { LiveIndicator } from "../../../../_components/badges";
 import { formatAge, formatDateTime } from "../../../../_components/format";
 import { DataTable } from "../../../../_components/ui/data-table";
 import { KpiTiles, type Kpi } from "../../../../_components/ui/kpi-tiles";
-import { errorMessage } from "../../../../_components/ui/messages";
-import { PageHeader } from "../../../../_components/ui/page-header";
 import { useNow } from "../../../../_components/use-now";
 import { AlarmTable } from "../../../_components/alarm-table";
-import { AlarmCountBadges, deviceHref, MonitoringLinkAlert, MonitoringLinkBadge } from "../../../_components/monitoring-badges";
-import { MonitoringNav } from "../../../_components/monitoring-nav";
+import { AlarmCountBadges, deviceHref } from "../../../_components/monitoring-badges";
+import { MonitoringHeader, MonitoringMissing } from "../../../_components/monitoring-header";
 import { useLiveAlarms, useLiveDevices, useLiveSites } from "../../../_components/use-live-monitoring";
 
 const DATASET_LABELS: Record<string, string> = { pms: "Battery pack (PMS)", mppt: "Charge controller (MPPT)", inverter: "Inverter", building: "Building device" };
@@ -65,24 +62,7 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
   }, [liveDevices.received, liveDevices.items, detail.data]);
   const alarms = useMemo(() => [...liveAlarms.items.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), [liveAlarms.items]);
 
-  if (!site) {
-    return (
-      <>
-        <PageHeader title={siteId} />
-        <MonitoringNav />
-        {detail.isError ? (
-          <div className="alert alert-error" role="alert" data-testid="site-error">
-            <p style={{ flex: 1 }}>{detail.error.data?.code === "NOT_FOUND" ? `There is no site ${siteId} in ${region} among the regions you may see.` : errorMessage(detail.error)}</p>
-          </div>
-        ) : (
-          <div className="empty" role="status">
-            Loading site…
-          </div>
-        )}
-        <Link href="/monitoring">Back to sites</Link>
-      </>
-    );
-  }
+  if (!site) return <MonitoringMissing title={siteId} noun="site" error={detail.error} notFound={`There is no site ${siteId} in ${region} among the regions you may see.`} testId="site-error" />;
 
   const tiles: Kpi[] = [
     { id: "devices", label: "Devices reporting", value: `${site.onlineDevices} / ${site.devices}`, tone: site.onlineDevices < site.devices ? "warn" : undefined },
@@ -93,19 +73,7 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
 
   return (
     <>
-      <PageHeader
-        title={site.name}
-        titleTestId="site-title"
-        description={`${site.kind === "solar" ? "Solar site" : "Building"} ${site.id} in ${site.region}`}
-        actions={
-          <span className="status-line">
-            <MonitoringLinkBadge />
-            <LiveIndicator state={liveDevices.state} />
-          </span>
-        }
-      />
-      <MonitoringNav />
-      <MonitoringLinkAlert />
+      <MonitoringHeader title={site.name} titleTestId="site-title" description={`${site.kind === "solar" ? "Solar site" : "Building"} ${site.id} in ${site.region}`} live={liveDevices.state} />
       <section className="section" aria-label="Site figures">
         <KpiTiles items={tiles} label="Site figures" testId="site-kpis" />
       </section>
