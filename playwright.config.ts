@@ -60,6 +60,9 @@ export default defineConfig({
       // A fixed fleet: the same stations every run and no random plug-ins, so specs never depend on luck.
       SITE_SIM_SEED: "1",
       SITE_SIM_EVENTS: "0",
+      // Monitoring: no random faults; one known low cell a while after start (e2e/monitoring.spec.ts).
+      SITE_SIM_MONITORING_FAULTS: "off",
+      SITE_SIM_MONITORING_SCRIPTED_FAULT_MS: "45000",
       // Throttled stays throttled for the length of a spec, however slow the machine (e2e/sign-in-hardening.spec.ts).
       LOGIN_FIRST_DELAY_SECONDS: "300",
       LOG_LEVEL: "warn",

@@ -105,6 +105,9 @@ const FORBIDDEN_PAGES: { role: string; path: string; what: string }[] = [
   { role: "viewer", path: "/commands", what: "commands" },
   { role: "support", path: "/audit?action=auth.", what: "the audit log" },
   { role: "operator", path: "/admin/users", what: "user management" },
+  { role: "trader", path: "/monitoring", what: "monitoring" },
+  { role: "trader", path: "/monitoring/alarms", what: "monitoring" },
+  { role: "operator", path: "/monitoring/flags", what: "monitoring feature flags" },
 ];
 
 test("a role without a page's permission gets the no-access page, with a heading, by URL", async ({ page }) => {

@@ -71,6 +71,13 @@ export const envSchema = z.object({
   SITE_PORT: port.default(8090),
   /** Monitoring regions users can be granted. */
   MONITORING_REGIONS: list.default(["eu-north", "eu-west", "ap-southeast"]),
+  /** The monitoring service's summary API (sites, devices, series, alarms, flags, live feed); unset or "off" disables the monitoring connector. */
+  MONITORING_URL: z
+    .union([z.literal("off"), z.url({ protocol: /^https?$/ })])
+    .optional()
+    .transform((u) => (u === undefined || u === "off" ? u : u.replace(/\/+$/, ""))),
+  /** Bearer token of the summary API; `npm start` derives it from the site token and passes it. */
+  MONITORING_CONSOLE_TOKEN: z.string().min(16).optional(),
 
   /** The CSMS manager's HTTP API (stations, commands, live feed); "off" disables the charging connector. */
   CSMS_MANAGER_URL: z

@@ -15,6 +15,8 @@ export type CallOptions<S extends z.ZodType | undefined> = {
   signal?: AbortSignal;
   /** Per call; `null` waits as long as the upstream takes (a command the device must answer). */
   timeoutMs?: number | null;
+  /** Extra request headers for this call (who is asking, on upstreams that scope answers per user). */
+  headers?: Record<string, string>;
 };
 
 type Answer<S> = S extends z.ZodType ? z.output<S> : void;
@@ -32,6 +34,8 @@ export type UpstreamClientOptions = {
   timeoutMs?: number;
   /** The setting to check when the upstream refuses the token (`CSMS_API_TOKEN`). */
   credentialsHint?: string;
+  /** Headers sent on every call and on the event stream (per-call `headers` override them). */
+  headers?: Record<string, string>;
 };
 
 /** The `{ error, message, fields }` shape every upstream of ours answers errors with. */
@@ -68,18 +72,18 @@ const reasonOf = (error: unknown, timeoutMs: number | null) => {
  * UpstreamUnreachableError (nobody answered), UpstreamContractError (the answer broke the
  * contract; counted and logged). `fromUpstream` (server/errors.ts) turns them into words.
  */
-export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, token, timeoutMs = 10_000, credentialsHint }: UpstreamClientOptions) => {
+export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, token, timeoutMs = 10_000, credentialsHint, headers: defaultHeaders = {} }: UpstreamClientOptions) => {
   const base = baseUrl.replace(/\/+$/, "");
   const name: UpstreamName = { upstream, label, url: base };
-  const headers = (extra: Record<string, string> = {}) => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({ ...defaultHeaders, ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
 
-  const send = async (method: string, path: string, { params, query, body, signal, timeoutMs: ms = timeoutMs }: CallOptions<z.ZodType | undefined>, extra: Record<string, string> = {}) => {
+  const send = async (method: string, path: string, { params, query, body, signal, timeoutMs: ms = timeoutMs, headers: callHeaders = {} }: CallOptions<z.ZodType | undefined>, extra: Record<string, string> = {}) => {
     const signals = [signal, ms ? AbortSignal.timeout(ms) : undefined].filter((s): s is AbortSignal => Boolean(s));
     let res: Response;
     try {
       res = await fetch(`${base}${fillPath(path, params)}${queryString(query)}`, {
         method,
-        headers: headers({ accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...extra }),
+        headers: headers({ ...callHeaders, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...extra }),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       });
@@ -133,6 +137,7 @@ export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, toke
     get: <S extends z.ZodType>(path: string, options: WithSchema<S>) => call("GET", path, options),
     post: <S extends z.ZodType>(path: string, options: WithSchema<S>) => call("POST", path, options),
     patch: <S extends z.ZodType>(path: string, options: WithSchema<S>) => call("PATCH", path, options),
+    put: <S extends z.ZodType>(path: string, options: WithSchema<S>) => call("PUT", path, options),
     delete: <S extends z.ZodType | undefined = undefined>(path: string, options: CallOptions<S> = {}) => call("DELETE", path, options),
     /** A long-lived Server-Sent Events stream (no timeout: the idle timer of the reader decides). */
     events: async (path: string, { lastEventId, signal }: { lastEventId: string | null; signal: AbortSignal }) => {

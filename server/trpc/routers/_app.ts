@@ -6,6 +6,7 @@ import { chargingRouter } from "./charging";
 import { commandsRouter } from "./commands";
 import { healthRouter } from "./health";
 import { meRouter } from "./me";
+import { monitoringRouter } from "./monitoring";
 import { overviewRouter } from "./overview";
 import { systemRouter } from "./system";
 
@@ -15,6 +16,7 @@ export const appRouter = router({
   overview: overviewRouter,
   commands: commandsRouter,
   charging: chargingRouter,
+  monitoring: monitoringRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,

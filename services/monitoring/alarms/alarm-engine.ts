@@ -211,6 +211,8 @@ export const createAlarmEngine = ({ region, db, thresholds = DEFAULT_THRESHOLDS,
     acknowledge,
     clear,
     list,
+    /** One alarm of this region by id (active or cleared), or undefined. */
+    get: findById,
     active: () => active.values(),
     flush: () => writes,
   };

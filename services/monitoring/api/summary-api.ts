@@ -157,6 +157,14 @@ export const registerSummaryRoutes = (route: Route, core: MonitoringCore) => {
     sendJson(res, 200, { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
   }));
 
+  route("GET", "/api/v1/regions/:region/alarms/:id", audited("alarms.get", async ({ req, res, params }, audit) => {
+    const rt = regionFor(req, params[0]);
+    const alarm = await rt.alarms.get(params[1]);
+    if (!alarm) throw new HttpError(404, "not_found", `no alarm ${params[1]} in ${rt.region}`);
+    audit(rt.region, alarm.id);
+    sendJson(res, 200, alarm);
+  }));
+
   for (const action of ["acknowledge", "clear"] as const) {
     route("POST", `/api/v1/regions/:region/alarms/:id/${action}`, audited(`alarms.${action}`, async ({ req, res, params }, audit) => {
       const rt = regionFor(req, params[0]);
