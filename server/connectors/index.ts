@@ -4,6 +4,7 @@ import { mqttLoginFor } from "../../lib/credentials";
 import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
 import { connectCharging } from "./csms";
+import { connectRobots } from "./rmf";
 import { upstreamHealth } from "./health";
 import { registerConnector } from "./kit/registry";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
@@ -32,6 +33,9 @@ export const startConnectors = () => {
   g.__switchyardBrokerLink = connectBrokerLink({ url: e.mqttUrl, username: login.mqttUsername, password: login.mqttPassword, health });
   const charging = connectCharging(health, e);
   if (charging) registerConnector(charging);
+  const robots = connectRobots(health, e);
+  if (robots) registerConnector(robots);
+  else if (e.RMF_URL !== "off") logger().warn("robots connector off: no RMF_JWT_SECRET and no rmfJwtSecret in credentials.json");
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
 };
 
