@@ -81,6 +81,8 @@ export const createRmfClient = ({ baseUrl, mainUrl, mint, timeoutMs = 10_000 }: 
     tasks: (query: Record<string, string | number | undefined>, signal?: AbortSignal) => get("/tasks", ZTaskStates, { query, signal }),
     task: (id: string, signal?: AbortSignal) => get("/tasks/:id/state", taskStateSchema, { params: { id }, signal }),
     taskLog: (id: string, between = "-3600000") => get("/tasks/:id/log", taskEventLogSchema, { params: { id }, query: { between } }),
+    /** Dispenser or ingestor guids (`[{guid}]`). */
+    workcells: async (kind: "dispensers" | "ingestors") => (await get(`/${kind}`, z.array(z.object({ guid: z.string() })))).map((w) => w.guid).sort(),
     unrespondedAlerts: (signal?: AbortSignal) => get("/alerts/unresponded_requests", z.array(alertRequestSchema), { signal }),
 
     dispatchTask: async (user: string, request: TaskRequest, signal?: AbortSignal) =>

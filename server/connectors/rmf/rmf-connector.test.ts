@@ -2,13 +2,12 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryDescription } from "../../../contracts/rmf";
-import { logger } from "../../../lib/log";
 import type { RmfMain } from "../../../services/rmf/main/server";
-import { startProxy, type RmfProxy } from "../../../services/rmf/proxy/proxy";
-import { eventually, INTERNAL_TOKEN, ISSUER, SECRET, startTestMain } from "../../../services/rmf/testkit";
-import { startRmfSim, type RmfSim } from "../../../sim/rmf/rmf-sim";
+import type { RmfProxy } from "../../../services/rmf/proxy/proxy";
+import { eventually, ISSUER, SECRET } from "../../../services/rmf/testkit";
 import { UpstreamHealth } from "../health";
 import { createRobotsConnector, createRmfClient, createRobotsStore, createTokenCache, type RobotsConnector } from ".";
+import { startRmfTestSite, type RmfTestSite } from "../../../services/rmf/test-site";
 
 /**
  * The robots connector against the real thing: RMF main, a fan-out proxy (what the console
@@ -20,31 +19,24 @@ const delivery: DeliveryDescription = {
   dropoff: { place: "storage", handler: "coke_ingestor", payload: [{ sku: "coke", quantity: 1 }] },
 };
 
+let site: RmfTestSite;
 let main: RmfMain;
 let proxy: RmfProxy;
-let proxyPort: number;
-let sim: RmfSim;
 let robots: RobotsConnector;
 const health = new UpstreamHealth();
 const store = createRobotsStore(4096);
 const mint = createTokenCache({ secret: SECRET, issuer: ISSUER });
-const launchProxy = (port = 0) => startProxy({ port, mainUrl: main.url, jwtSecret: SECRET, jwtIssuer: ISSUER, proxyId: "test-proxy", log: logger() });
 
 beforeAll(async () => {
-  ({ main } = await startTestMain());
-  proxy = await launchProxy();
-  proxyPort = Number(new URL(proxy.url).port);
-  sim = await startRmfSim({ mainUrl: main.url, token: INTERNAL_TOKEN, robots: 2, fleets: 1, seed: 3, randomEvents: false, autoTaskEverySec: 0, speed: 20, log: logger() });
-  await eventually(() => main.url.length > 0 && true);
+  site = await startRmfTestSite();
+  ({ main, proxy } = site);
   robots = createRobotsConnector({ client: createRmfClient({ baseUrl: proxy.url, mainUrl: main.url, mint }), health, store, downAfterMs: 1500, minBackoffMs: 100, maxBackoffMs: 400, taskRelistMs: 500 });
   await robots.view.ready;
 }, 60_000);
 
 afterAll(async () => {
   await robots?.close();
-  await sim?.close();
-  await proxy?.close();
-  await main?.close();
+  await site?.close();
 });
 
 describe("the robots connector", () => {
@@ -102,14 +94,13 @@ describe("the robots connector", () => {
   });
 
   it("re-subscribes everything after the proxy restarts, and the robots keep moving", async () => {
-    await proxy.close();
-    await eventually(() => health.get("robots")?.state !== "connected", "link broken", WAIT);
-    proxy = await launchProxy(proxyPort);
+    const before = robots.view.status().snapshots;
+    proxy = await site.restartProxy();
+    await eventually(() => robots.view.status().snapshots > before, "listed and subscribed again", WAIT);
     await eventually(() => health.get("robots")?.state === "connected", "link back", WAIT);
     const key = [...store.robots.values()][0]!.key;
-    const before = store.robots.get(key)!.unix_millis_time ?? 0;
-    await eventually(() => (store.robots.get(key)?.unix_millis_time ?? 0) > before, "fresh robot state after the reconnect", WAIT);
-    expect(robots.view.status().snapshots).toBeGreaterThanOrEqual(2);
+    const at = store.robots.get(key)!.unix_millis_time ?? 0;
+    await eventually(() => (store.robots.get(key)?.unix_millis_time ?? 0) > at, "fresh robot state after the reconnect", WAIT);
   }, 60_000);
 });
 

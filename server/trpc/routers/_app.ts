@@ -7,6 +7,7 @@ import { commandsRouter } from "./commands";
 import { healthRouter } from "./health";
 import { meRouter } from "./me";
 import { overviewRouter } from "./overview";
+import { robotsRouter } from "./robots";
 import { systemRouter } from "./system";
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   overview: overviewRouter,
   commands: commandsRouter,
   charging: chargingRouter,
+  robots: robotsRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,
