@@ -60,6 +60,10 @@ export default defineConfig({
       // A fixed fleet: the same stations every run and no random plug-ins, so specs never depend on luck.
       SITE_SIM_SEED: "1",
       SITE_SIM_EVENTS: "0",
+      // A quiet robot fleet that moves only for the tasks a spec dispatches, fast enough to watch a delivery finish.
+      SITE_RMF_EVENTS: "0",
+      SITE_RMF_AUTO_TASKS_SEC: "0",
+      SITE_RMF_SPEED: "5",
       // Throttled stays throttled for the length of a spec, however slow the machine (e2e/sign-in-hardening.spec.ts).
       LOGIN_FIRST_DELAY_SECONDS: "300",
       LOG_LEVEL: "warn",
