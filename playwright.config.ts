@@ -63,6 +63,10 @@ export default defineConfig({
       // Monitoring: no random faults; one known low cell a while after start (e2e/monitoring.spec.ts).
       SITE_SIM_MONITORING_FAULTS: "off",
       SITE_SIM_MONITORING_SCRIPTED_FAULT_MS: "45000",
+      // A quiet robot fleet that moves only for the tasks a spec dispatches, fast enough to watch a delivery finish.
+      SITE_RMF_EVENTS: "0",
+      SITE_RMF_AUTO_TASKS_SEC: "0",
+      SITE_RMF_SPEED: "5",
       // Throttled stays throttled for the length of a spec, however slow the machine (e2e/sign-in-hardening.spec.ts).
       LOGIN_FIRST_DELAY_SECONDS: "300",
       LOG_LEVEL: "warn",

@@ -101,6 +101,8 @@ const FORBIDDEN_PAGES: { role: string; path: string; what: string }[] = [
   { role: "trader", path: "/charging", what: "charging" },
   { role: "trader", path: "/charging/SIM00001", what: "charging" },
   { role: "trader", path: "/charging/tokens", what: "charging" },
+  { role: "trader", path: "/robots", what: "robots" },
+  { role: "trader", path: "/robots/tasks/some-task", what: "robots" },
   { role: "trader", path: "/audit", what: "the audit log" },
   { role: "viewer", path: "/commands", what: "commands" },
   { role: "support", path: "/audit?action=auth.", what: "the audit log" },

@@ -99,6 +99,22 @@ export const envSchema = z.object({
   /** Simulated charge stations the site runs at demo scale. */
   SITE_SIM_STATIONS: z.coerce.number().int().min(0).max(5000).default(50),
 
+  /** Where the console reads robots (an RMF proxy, or an rmf-web api-server: socket.io + REST); "off" disables the robots connector. */
+  RMF_URL: z
+    .union([z.literal("off"), z.url({ protocol: /^https?$/ })])
+    .default("http://127.0.0.1:8001")
+    .transform((u) => (u === "off" ? u : u.replace(/\/+$/, ""))),
+  /** Where robot commands go (RMF main); unset → RMF_URL (a single rmf-web api-server). */
+  RMF_MAIN_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .transform((u) => u?.replace(/\/+$/, "")),
+  /** HS256 secret the console signs RMF tokens with; unset → `rmfJwtSecret` in credentials.json (npm start writes it). */
+  RMF_JWT_SECRET: z.string().min(16).optional(),
+  RMF_JWT_ISSUER: z.string().min(1).default("switchyard"),
+  /** How long the console waits for a robot command's answer (main waits 5 s for RMF). */
+  RMF_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
+
   /** Live feeds: coalescing window per browser and how many events a feed can replay. */
   LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
   LIVE_BUFFER_SIZE: z.coerce.number().int().min(16).default(2048),

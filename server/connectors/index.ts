@@ -5,6 +5,7 @@ import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
 import { connectCharging } from "./csms";
 import { connectMonitoring } from "./monitoring";
+import { connectRobots } from "./rmf";
 import { upstreamHealth } from "./health";
 import { registerConnector } from "./kit/registry";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
@@ -35,6 +36,9 @@ export const startConnectors = () => {
   if (charging) registerConnector(charging);
   const monitoring = connectMonitoring(health, e);
   if (monitoring) registerConnector(monitoring);
+  const robots = connectRobots(health, e);
+  if (robots) registerConnector(robots);
+  else if (e.RMF_URL !== "off") logger().warn("robots connector off: no RMF_JWT_SECRET and no rmfJwtSecret in credentials.json");
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
 };
 

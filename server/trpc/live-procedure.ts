@@ -19,6 +19,8 @@ export type LiveProcedureOptions<T, S extends z.ZodType> = {
   input?: S;
   /** Which items this subscriber may see (undefined: all of them). */
   filter?: (args: LiveArgs<z.output<S>>) => ((item: T) => boolean) | undefined;
+  /** The coalescing window for this feed (default LIVE_BATCH_MS); shorter for positions the browser must draw at their own rate. */
+  batchMs?: number;
 };
 
 /**
@@ -32,7 +34,7 @@ export type LiveProcedureOptions<T, S extends z.ZodType> = {
 export const liveProcedure = <T, S extends z.ZodType<z.output<typeof ZNoInput>> = typeof ZNoInput>(
   permission: SignedInPermission,
   source: Feed<T> | ((args: LiveArgs<z.output<S>>) => Feed<T>),
-  { input, filter }: LiveProcedureOptions<T, S> = {},
+  { input, filter, batchMs }: LiveProcedureOptions<T, S> = {},
 ) =>
   procedure(permission)
     // Without an input of its own the subscription takes the bare `lastEventId` input.
@@ -43,7 +45,7 @@ export const liveProcedure = <T, S extends z.ZodType<z.output<typeof ZNoInput>> 
       const watch = watchSession({ db: ctx.db, user: ctx.user, sessionId: ctx.sessionId, signal, recheckMs: env().LIVE_SESSION_RECHECK_MS });
       liveSubscribers().inc({ feed: feed.name });
       try {
-        yield* streamFeed(feed, { lastEventId: args.input?.lastEventId, signal: watch.signal, batchMs: env().LIVE_BATCH_MS, filter: filter?.(args) });
+        yield* streamFeed(feed, { lastEventId: args.input?.lastEventId, signal: watch.signal, batchMs: batchMs ?? env().LIVE_BATCH_MS, filter: filter?.(args) });
         const ended = watch.ended();
         if (ended) throw new TRPCError({ code: "UNAUTHORIZED", message: sessionEndedMessage(ended) });
       } finally {

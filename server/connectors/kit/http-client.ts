@@ -36,6 +36,11 @@ export type UpstreamClientOptions = {
   credentialsHint?: string;
   /** Headers sent on every call and on the event stream (per-call `headers` override them). */
   headers?: Record<string, string>;
+  /**
+   * For an upstream whose error bodies are not `{ error, message, fields }` (RMF's FastAPI
+   * `{ detail }`): reads an error answer's JSON into the same parts; undefined falls back to the status.
+   */
+  parseError?: (status: number, body: unknown) => { error?: string; message: string; fields?: { path: string; message: string }[] } | undefined;
 };
 
 /** The `{ error, message, fields }` shape every upstream of ours answers errors with. */
@@ -72,7 +77,7 @@ const reasonOf = (error: unknown, timeoutMs: number | null) => {
  * UpstreamUnreachableError (nobody answered), UpstreamContractError (the answer broke the
  * contract; counted and logged). `fromUpstream` (server/errors.ts) turns them into words.
  */
-export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, token, timeoutMs = 10_000, credentialsHint, headers: defaultHeaders = {} }: UpstreamClientOptions) => {
+export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, token, timeoutMs = 10_000, credentialsHint, headers: defaultHeaders = {}, parseError }: UpstreamClientOptions) => {
   const base = baseUrl.replace(/\/+$/, "");
   const name: UpstreamName = { upstream, label, url: base };
   const headers = (extra: Record<string, string> = {}) => ({ ...defaultHeaders, ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
@@ -94,9 +99,10 @@ export const createUpstreamClient = ({ upstream, label = upstream, baseUrl, toke
     }
     if (!res.ok) {
       const text = await res.text().catch(() => "");
-      let parsed: z.infer<typeof ZErrorBody> | undefined;
+      let parsed: { error?: string; message: string; fields?: { path: string; message: string }[] } | undefined;
       try {
-        parsed = ZErrorBody.safeParse(JSON.parse(text)).data;
+        const json: unknown = JSON.parse(text);
+        parsed = parseError ? parseError(res.status, json) : ZErrorBody.safeParse(json).data;
       } catch {
         // Not our JSON error shape (a proxy, a crash page): the status says enough.
       }

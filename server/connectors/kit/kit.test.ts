@@ -239,7 +239,8 @@ describe("the connector registry", () => {
     expect(error).toBeInstanceOf(TRPCError);
     expect(error).toMatchObject({ code: "PRECONDITION_FAILED", appCode: "CONNECTOR_NOT_RUNNING", message: expect.stringMatching(/^The robots connector is not running/) });
     const robots = { domain: "robots" as const, close: async () => {} };
-    registerConnector(robots);
+    // A bare stand-in: the registry neither knows nor checks what a domain's connector carries.
+    registerConnector(robots as never);
     expect(requireConnector("robots")).toBe(robots);
     unregisterConnector("robots");
     expect(getConnector("robots")).toBeUndefined();

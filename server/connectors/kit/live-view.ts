@@ -69,6 +69,43 @@ export const parseEventId = (id: string | null): FeedPosition | null => {
   return { epoch: id.slice(0, dot), seq };
 };
 
+type HealthLink = ReturnType<UpstreamHealth["register"]>;
+
+/**
+ * A link's state on the health bar, for any follow loop (the SSE view here, RMF's socket.io
+ * one): broken → "reconnecting", and "down" once it has stayed broken for `downAfterMs`;
+ * connected clears both. Keeps `status.connected` / `lastError` in step.
+ */
+export const trackLinkState = ({ link, status, downAfterMs, isClosed }: { link: HealthLink; status: Pick<LiveViewStatus, "connected" | "lastError">; downAfterMs: number; isClosed: () => boolean }) => {
+  let downTimer: NodeJS.Timeout | null = null;
+  let isDown = false;
+  return {
+    markBroken: (detail: string) => {
+      status.connected = false;
+      status.lastError = detail;
+      if (isClosed()) return;
+      // Once down, a link stays down (with the latest reason) until it connects again.
+      link.setState(isDown ? "down" : "reconnecting", detail);
+      downTimer ??= setTimeout(() => {
+        isDown = true;
+        link.setState("down", `${status.lastError ?? detail} (for over ${Math.round(downAfterMs / 1000)} s)`);
+      }, downAfterMs);
+    },
+    markConnected: () => {
+      if (downTimer) clearTimeout(downTimer);
+      downTimer = null;
+      isDown = false;
+      status.connected = true;
+      status.lastError = null;
+      link.setState("connected", null);
+      link.messageReceived();
+    },
+    stop: () => {
+      if (downTimer) clearTimeout(downTimer);
+    },
+  };
+};
+
 /**
  * Snapshot, then follow: fetch the upstream's whole state, then its SSE feed from the
  * snapshot's position (Last-Event-ID), handing each event to its handler once it meets
@@ -95,32 +132,11 @@ export const startLiveView = <S, E extends Record<string, z.ZodType>>({
   const status: LiveViewStatus = { synced: false, connected: false, epoch: null, seq: 0, snapshots: 0, rejectedEvents: 0, lastError: null };
   let closed = false;
   let current: AbortController | null = null;
-  let downTimer: NodeJS.Timeout | null = null;
-  let isDown = false;
   let wakeSleep: (() => void) | null = null;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
 
-  const markBroken = (detail: string) => {
-    status.connected = false;
-    status.lastError = detail;
-    if (closed) return;
-    // Once down, a link stays down (with the latest reason) until it connects again.
-    link.setState(isDown ? "down" : "reconnecting", detail);
-    downTimer ??= setTimeout(() => {
-      isDown = true;
-      link.setState("down", `${status.lastError ?? detail} (for over ${Math.round(downAfterMs / 1000)} s)`);
-    }, downAfterMs);
-  };
-  const markConnected = () => {
-    if (downTimer) clearTimeout(downTimer);
-    downTimer = null;
-    isDown = false;
-    status.connected = true;
-    status.lastError = null;
-    link.setState("connected", null);
-    link.messageReceived();
-  };
+  const { markBroken, markConnected, stop: stopLink } = trackLinkState({ link, status, downAfterMs, isClosed: () => closed });
 
   const resync = (snapshot: S) => {
     const position = applySnapshot(snapshot);
@@ -228,7 +244,7 @@ export const startLiveView = <S, E extends Record<string, z.ZodType>>({
       closed = true;
       current?.abort();
       wakeSleep?.();
-      if (downTimer) clearTimeout(downTimer);
+      stopLink();
       await loop;
       link.unregister();
     },

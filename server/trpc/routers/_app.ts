@@ -8,6 +8,7 @@ import { healthRouter } from "./health";
 import { meRouter } from "./me";
 import { monitoringRouter } from "./monitoring";
 import { overviewRouter } from "./overview";
+import { robotsRouter } from "./robots";
 import { systemRouter } from "./system";
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   commands: commandsRouter,
   charging: chargingRouter,
   monitoring: monitoringRouter,
+  robots: robotsRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,

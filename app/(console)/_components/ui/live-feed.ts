@@ -72,3 +72,22 @@ export const useLiveFeed = <T>({ keyOf, subscribe }: { keyOf: (item: T) => strin
   const state = useLiveState(subscription, received);
   return { items, received, state };
 };
+
+/**
+ * The same live subscription for data too fast for React state (robots on a map at 10 Hz):
+ * every message goes to `onMessage` as it arrives and nothing re-renders; keep the items in a
+ * ref and draw them yourself (requestAnimationFrame). `onMessage` must be stable (useCallback).
+ * `state` is as useLiveFeed's.
+ */
+export const useLiveStream = <T>({ subscribe, onMessage }: { subscribe: (onData: OnData<T>) => SubscriptionOptions; onMessage: (message: LiveMessage<T>) => void }) => {
+  const [received, setReceived] = useState(false);
+  const onData = useCallback<OnData<T>>(
+    ({ data }) => {
+      setReceived(true);
+      onMessage(data);
+    },
+    [onMessage],
+  );
+  const subscription = useSubscription(subscribe(onData) as unknown as Parameters<typeof useSubscription>[0]) as SubscriptionLike;
+  return { received, state: useLiveState(subscription, received) };
+};
