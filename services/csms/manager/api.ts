@@ -147,7 +147,11 @@ export const createApi = (c: ApiContext) => {
   route("GET", "/api/v0/stations", "api", async ({ res, query }) => {
     const q = parse(stationsQuery, query, "query");
     const where: Prisma.CsmsStationWhereInput = {
-      ...(q.q ? { id: { contains: q.q, mode: "insensitive" } } : {}),
+      ...(q.q
+        ? {
+            OR: (["id", "vendor", "model", "serialNumber"] as const).map((field) => ({ [field]: { contains: q.q, mode: "insensitive" as const } })),
+          }
+        : {}),
       ...(q.protocol ? { protocol: q.protocol } : {}),
       ...(q.status ? { connectors: { some: { status: q.status } } } : {}),
     };
@@ -277,7 +281,14 @@ export const createApi = (c: ApiContext) => {
     const samples = await c.db.csmsMeterSample.findMany({ where: { transactionId: id }, orderBy: [{ at: "asc" }, { id: "asc" }], take: 20_000 });
     sendJson(res, 200, {
       ...txView(row),
-      samples: samples.map((s) => ({ at: s.at.toISOString(), powerW: s.powerW, energyWh: s.energyWh, socPct: s.socPct })),
+      samples: samples.map((s) => ({
+        at: s.at.toISOString(),
+        powerW: s.powerW,
+        energyWh: s.energyWh,
+        socPct: s.socPct,
+        // Session energy, what a chart plots: the register minus the session's start.
+        sessionEnergyWh: s.energyWh !== null && row.meterStartWh !== null ? Math.max(0, s.energyWh - row.meterStartWh) : null,
+      })),
     });
   });
 

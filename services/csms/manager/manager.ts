@@ -28,7 +28,7 @@ import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
-import { mapCommand, outcomeOf } from "./commands";
+import { mapCommand, outcomeOf, rejectionReason } from "./commands";
 import { createCommandRecords, type CommandBody } from "./command-records";
 import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
@@ -95,6 +95,11 @@ export type CommandResult = {
   response?: Record<string, unknown>;
   errorCode?: string;
   errorDescription?: string;
+  /** The station's reason for a rejection (statusInfo.reasonCode, or the status it answered). */
+  reason?: string;
+  reasonDetail?: string;
+  /** Whether a CALL was published at all. */
+  sent: boolean;
 };
 
 type TxState = {
@@ -114,7 +119,7 @@ type TxState = {
   stopReason: string | null;
   active: boolean;
 };
-type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date };
+type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date; powerW?: number | null };
 type StationState = {
   id: string;
   exists: boolean;
@@ -140,6 +145,7 @@ type StationRow = Prisma.CsmsStationGetPayload<{ include: { connectors: true } }
 type TxRow = Prisma.CsmsTransactionGetPayload<object>;
 
 const CACHE_TTL_MS = 60_000;
+const OFFLINE_DESCRIPTION = "the station is not connected; nothing was sent";
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const startOfToday = () => {
   const d = new Date();
@@ -256,6 +262,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const group = opts.shareGroup ?? "manager";
   const topics = csmsTopics(prefix);
   const heartbeatIntervalSec = opts.heartbeatIntervalSec ?? 60;
+  const defaultHeartbeatSec = heartbeatIntervalSec;
   const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
   const messageLogDays = opts.messageLogDays ?? 7;
   const managerId = opts.managerId ?? randomBytes(4).toString("hex");
@@ -454,7 +461,19 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       gateway: presence.get(st.id)?.gateway ?? st.gateway,
       connectors: [...st.connectors.values()]
         .sort((a, b) => a.evseId - b.evseId || a.connectorId - b.connectorId)
-        .map((c) => ({ evseId: c.evseId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, updatedAt: c.updatedAt.toISOString() })),
+        .map((c) => {
+          const tx = active.find((t) => t.evseId === c.evseId && (t.connectorId === c.connectorId || st.protocol === "ocpp1.6"));
+          return {
+            evseId: c.evseId,
+            connectorId: c.connectorId,
+            status: c.status,
+            errorCode: c.errorCode,
+            updatedAt: c.updatedAt.toISOString(),
+            transactionId: tx?.id ?? null,
+            powerW: tx?.powerW ?? c.powerW ?? null,
+            sessionEnergyWh: tx ? tx.energyWh : null,
+          };
+        }),
       activeTransactionIds: active.map((t) => t.id).sort(),
       powerW: powers.length ? powers.reduce((a, b) => a + b, 0) : null,
       energyTodayWh: [...st.txs.values()].filter((t) => t.startedAt >= today).reduce((sum, t) => sum + Math.max(0, t.energyWh), 0),
@@ -522,7 +541,34 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const emitStation = (st: StationState, broadcast = true) => {
     const view = viewOf(st);
     st.emittedOnline = view.online;
+    stationEmittedAt.set(st.id, Date.now());
+    pendingStation.delete(st.id);
     emit("station", view, broadcast);
+  };
+
+  /**
+   * Live figures (last seen, power, energy, connector values) after any station message:
+   * at most one station event per station per second. The first change in a window goes
+   * out at once (leading edge); later ones in the same window are folded into one event at
+   * its end (trailing edge), so the view is never more than a second behind.
+   */
+  const STATION_WINDOW_MS = 1000;
+  const stationEmittedAt = new Map<string, number>();
+  const pendingStation = new Set<string>();
+  const liveStation = (st: StationState) => {
+    if (!st.exists) return;
+    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st);
+    else pendingStation.add(st.id);
+  };
+  const flushLiveStations = () => {
+    const now = Date.now();
+    for (const id of pendingStation) {
+      if (now - (stationEmittedAt.get(id) ?? 0) < STATION_WINDOW_MS) continue;
+      const st = cache.get(id);
+      if (st?.exists) emitStation(st);
+      else pendingStation.delete(id);
+    }
+    if (stationEmittedAt.size > 2 * cache.size + 1000) for (const [id, at] of stationEmittedAt) if (now - at >= STATION_WINDOW_MS) stationEmittedAt.delete(id);
   };
 
   // Meter events: at most one per second per connector.
@@ -538,6 +584,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     } else pendingMeter.set(key, event);
   };
   const meterTimer = setInterval(() => {
+    flushLiveStations();
     const now = Date.now();
     for (const [key, event] of pendingMeter) {
       if (now - (lastMeterAt.get(key) ?? 0) < 1000) continue;
@@ -545,7 +592,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       lastMeterAt.set(key, now);
       emit("meter", event);
     }
-  }, 200);
+  }, 100);
   meterTimer.unref();
 
   /** Counts and logs (throttled) a message that broke its contract; nothing else happens with it. */
@@ -657,7 +704,20 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       }
     }
     const last = list[list.length - 1];
-    emitMeter({ stationId: st.id, evseId, connectorId, transactionId: tx?.id ?? null, at: last.at.toISOString(), powerW: last.powerW, energyWh: last.energyWh, socPct: last.socPct });
+    const lastPower = [...list].reverse().find((s) => s.powerW !== null)?.powerW;
+    const connector = st.connectors.get(connectorKey(evseId, connectorId)) ?? (st.protocol === "ocpp1.6" ? st.connectors.get(connectorKey(evseId, evseId)) : undefined);
+    if (connector && lastPower !== undefined) connector.powerW = lastPower;
+    emitMeter({
+      stationId: st.id,
+      evseId,
+      connectorId,
+      transactionId: tx?.id ?? null,
+      at: last.at.toISOString(),
+      powerW: last.powerW,
+      energyWh: last.energyWh,
+      socPct: last.socPct,
+      sessionEnergyWh: tx && tx.meterStartWh !== null ? tx.energyWh : null,
+    });
   };
 
   const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
@@ -708,6 +768,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     switch (action) {
       case "BootNotification": {
         const info = bootInfo(version, r);
+        const heartbeatIntervalSec = (st.exists ? await configuredHeartbeat(st.id) : undefined) ?? defaultHeartbeatSec;
         await db.csmsStation.upsert({
           where: { id: st.id },
           create: { id: st.id, protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
@@ -907,7 +968,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   };
 
   /** Side effects of a manager CALL's answer (any manager may receive it: action and request are merged in). */
-  const applyResult = async (stationId: string, env: ResultEnvelope) => {
+  const applyResult = async (st: StationState, env: ResultEnvelope) => {
+    const stationId = st.id;
     const r = env.response;
     const req = env.request ?? {};
     switch (env.action) {
@@ -917,7 +979,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         return;
       }
       case "ChangeConfiguration":
-        if (r.status === "Accepted" || r.status === "RebootRequired") await upsertConfig(stationId, [{ key: String(req.key), value: String(req.value), readonly: false }]);
+        if (r.status === "Accepted" || r.status === "RebootRequired") {
+          await upsertConfig(stationId, [{ key: String(req.key), value: String(req.value), readonly: false }]);
+          if (req.key === "HeartbeatInterval") await heartbeatChanged(st, req.value);
+        }
         return;
       case "GetVariables": {
         const results = Array.isArray(r.getVariableResult)
@@ -944,9 +1009,29 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             return s ? [{ component: c, variable: v, value: s.attributeValue, readonly: false }] : [];
           }),
         );
+        const hb = results.find((x) => x.attributeStatus === "Accepted" && x.component?.name === "OCPPCommCtrlr" && x.variable?.name === "HeartbeatInterval");
+        if (hb) await heartbeatChanged(st, sent.find((d) => d.component?.name === "OCPPCommCtrlr" && d.variable?.name === "HeartbeatInterval")?.attributeValue);
         return;
       }
     }
+  };
+
+  /** A HeartbeatInterval the station accepted: online checks and the view use it from now on (and the next boot answers it). */
+  const heartbeatChanged = async (st: StationState, value: unknown) => {
+    const sec = Number(value);
+    if (!Number.isInteger(sec) || sec <= 0 || sec > 86_400 || sec === st.heartbeatIntervalSec) return;
+    st.heartbeatIntervalSec = sec;
+    await db.csmsStation.update({ where: { id: st.id }, data: { heartbeatIntervalSec: sec } }).catch(() => {});
+    emitStation(st);
+  };
+  /** The interval a station was configured with (ChangeConfiguration / SetVariables accepted), if any. */
+  const configuredHeartbeat = async (stationId: string) => {
+    const row = await db.csmsStationConfig.findFirst({
+      where: { stationId, OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
+      orderBy: { updatedAt: "desc" },
+    });
+    const sec = Number(row?.value);
+    return Number.isInteger(sec) && sec > 0 && sec <= 86_400 ? sec : undefined;
   };
 
   // ---------- commands (manager CALLs) ----------
@@ -990,7 +1075,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       mapped = mapCommand("ocpp2.0.1", body.action, body.params);
       accepted();
       metrics.commands.inc({ action: body.action, status: "offline" });
-      return { status: "offline", ocppAction: mapped.action, request: mapped.request };
+      return { status: "offline", ocppAction: mapped.action, request: mapped.request, sent: false, errorDescription: OFFLINE_DESCRIPTION };
     }
     const lookupWire = async (apiId: string) => {
       if (txIds.has(apiId)) return;
@@ -1006,11 +1091,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       metrics.commands.inc({ action: body.action, status: result.status });
       return result;
     };
-    if (!(await stationOnline(stationId))) return finish({ status: "offline", ...base });
+    const offline = { status: "offline" as const, ...base, sent: false, errorDescription: OFFLINE_DESCRIPTION };
+    if (!(await stationOnline(stationId))) return finish(offline);
 
     const run = async (): Promise<CommandResult> => {
-      if (!mqtt?.connected) return { status: "failed", ...base, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
-      if (!(await stationOnline(stationId))) return { status: "offline", ...base };
+      if (!mqtt?.connected) return { status: "failed", ...base, sent: false, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
+      if (!(await stationOnline(stationId))) return offline;
       const id = `${managerId}:${randomBytes(12).toString("hex")}`;
       const timeoutMs = body.timeoutMs ?? commandTimeoutMs;
       const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
@@ -1029,12 +1115,16 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       logFrame(stationId, "out", call);
       await publishRaw(topics.out(version, stationId), JSON.stringify(call));
       const env = await answer;
-      if (!env) return { status: "timed_out", ...base };
+      if (!env) return { status: "timed_out", ...base, sent: true, errorDescription: `the station did not answer within ${timeoutMs} ms` };
       if (env.type === 4) {
-        if (env.error_code === GATEWAY_ERROR.stationOffline) return { status: "offline", ...base, errorCode: env.error_code, errorDescription: env.error_description };
-        return { status: "failed", ...base, errorCode: env.error_code, errorDescription: env.error_description };
+        const error = { errorCode: env.error_code, errorDescription: env.error_description };
+        // The gateway held no socket for it: nothing reached the station.
+        if (env.error_code === GATEWAY_ERROR.stationOffline) return { status: "offline", ...base, sent: false, ...error };
+        // The gateway sent it and the station stayed silent.
+        if (env.error_code === GATEWAY_ERROR.timeout) return { status: "timed_out", ...base, sent: true, ...error };
+        return { status: "failed", ...base, sent: true, ...error };
       }
-      return { status: outcomeOf(mapped.action, env.response), ...base, response: env.response };
+      return { status: outcomeOf(mapped.action, env.response), ...base, sent: true, response: env.response, ...rejectionReason(mapped.action, env.response) };
     };
     // One manager call in flight per station from this manager.
     const previous = commandQueues.get(stationId) ?? Promise.resolve();
@@ -1100,10 +1190,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         logFrame(stationId, "out", answer);
         await publishRaw(topics.out(version, stationId), JSON.stringify(answer));
         metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
+        liveStation(st);
         return;
       }
       // The answer to a manager CALL.
-      if (env.type === 3) await applyResult(stationId, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      if (env.type === 3) await applyResult(st, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      liveStation(st);
       const owner = env.id.includes(":") ? env.id.slice(0, env.id.indexOf(":")) : undefined;
       if (owner === managerId) resolvePending(env);
       else if (owner && /^[A-Za-z0-9_-]{1,8}$/.test(owner)) {
