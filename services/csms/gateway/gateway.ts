@@ -29,6 +29,7 @@ import {
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
 import type { Authenticate } from "./auth";
+import { createFloodGuard, DEFAULT_FLOOD_LIMIT, disconnectAbuser, fixErrorSpelling, pauseReading, type FloodGuard, type FloodLimit } from "./flood";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
 import { urlHost, withTimeout } from "../../../lib/net";
 import { sendJson } from "../../lib/http";
@@ -51,6 +52,8 @@ export type GatewayOptions = {
   maxFrameBytes?: number;
   /** Per-station limit on CALLs; excess CALLs get a SecurityError CALLERROR. */
   rateLimit?: RateLimit;
+  /** What happens to a station that keeps sending once the rate limit refuses it (pause reading, then 1008). */
+  floodLimit?: FloodLimit;
   /** Consecutive malformed frames tolerated before the socket is closed with 1002. */
   maxBadMessages?: number;
   /**
@@ -103,6 +106,7 @@ type Session = {
   /** Closed because a newer socket of the same station replaced it (here or on another gateway). */
   superseded: boolean;
   bucket: TokenBucket;
+  flood: FloodGuard;
   /** Station CALLs published to the manager and awaiting its answer, by OCPP message id. */
   pending: Map<string, PendingStationCall>;
   /** Manager CALLs in flight or queued in ocpp-rpc's per-client queue. */
@@ -200,6 +204,8 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
     registers: [registry],
   });
   const rateLimited = new Counter({ name: "csms_gateway_rate_limited_total", help: "Station CALLs refused by the per-station rate limit", registers: [registry] });
+  const floodPauses = new Counter({ name: "csms_gateway_flood_pauses_total", help: "Times reading from a rate-limited station's socket was paused (backpressure)", registers: [registry] });
+  const floodDisconnects = new Counter({ name: "csms_gateway_flood_disconnects_total", help: "Stations disconnected (1008) for flooding after being rate limited", registers: [registry] });
   const queueFull = new Counter({ name: "csms_gateway_queue_full_total", help: "Manager CALLs refused because the station's queue was full", registers: [registry] });
   const stationOffline = new Counter({ name: "csms_gateway_station_offline_total", help: "Manager CALLs answered StationOffline", registers: [registry] });
   const timeouts = new Counter({
@@ -232,7 +238,7 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
   for (const reason of ["json", "schema", "unknown_id", "protocol_mismatch", "response_schema", "request_schema"]) badMqtt.inc({ reason }, 0);
   for (const origin of ["station", "manager"]) timeouts.inc({ origin }, 0);
   for (const outcome of ["accepted", "unauthorized", "not_found", "bad_request", "unavailable"]) upgrades.inc({ outcome }, 0);
-  return { registry, frames, badFrames, badMqtt, rateLimited, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
+  return { registry, frames, badFrames, badMqtt, rateLimited, floodPauses, floodDisconnects, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
 };
 
 /** Logs at most once per `intervalMs` per key, so a flooding station cannot flood the log. */
@@ -264,6 +270,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const maxQueuedCalls = opts.maxQueuedCalls ?? 5;
   const maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const floodLimit = opts.floodLimit ?? DEFAULT_FLOOD_LIMIT;
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
   const qos = opts.qos ?? 0;
   const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -475,8 +482,24 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       const id = messageId!;
       if (!session.bucket.take()) {
         metrics.rateLimited.inc();
-        if (shouldLog(`rate:${session.stationId}`)) log.warn({ stationId: session.stationId, action, ...rateLimit }, "station rate limited");
+        if (session.flood.refused() === "disconnect") {
+          if (session.open) {
+            metrics.floodDisconnects.inc();
+            log.warn({ stationId: session.stationId, action, ...floodLimit }, "station kept flooding after being rate limited; socket closed with 1008");
+            disconnectAbuser(session.client, "rate limit exceeded");
+          }
+        } else {
+          // Backpressure: its next frames wait in its own socket buffers, not in our event loop.
+          if (pauseReading(session.client, floodLimit.pauseMs)) metrics.floodPauses.inc();
+          if (shouldLog(`rate:${session.stationId}`)) log.warn({ stationId: session.stationId, action, ...rateLimit }, "station rate limited; reading paused");
+        }
         throw rpcError("SecurityError", `rate limited: more than ${rateLimit.callsPerSecond} calls/s (burst ${rateLimit.burst})`);
+      }
+      // OCPP-J message ids are at most 36 characters; the manager could not answer a longer one.
+      if (id.length > 36) {
+        metrics.badFrames.inc({ reason: "message_id" });
+        if (shouldLog(`msgid:${session.stationId}`)) log.warn({ stationId: session.stationId, action, length: id.length }, "message id longer than 36 characters refused");
+        throw rpcError(session.protocol === "ocpp1.6" ? "FormationViolation" : "FormatViolation", "message id longer than 36 characters");
       }
       if (!mqtt.connected) throw rpcError("InternalError", "CSMS temporarily unavailable");
       await entry.subscription;
@@ -536,6 +559,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       open: true,
       superseded: false,
       bucket: createTokenBucket(rateLimit),
+      flood: createFloodGuard(floodLimit),
       pending: new Map(),
       managerCalls: 0,
     };
@@ -548,6 +572,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       void previous.client.close({ code: 1000, reason: "replaced by a newer connection" }).catch(() => {});
     }
 
+    if (protocol === "ocpp2.0.1") fixErrorSpelling(client);
     const handler = handleStationCall(entry, session);
     for (const action of STATION_ACTIONS[protocol]) client.handle(action, handler);
     // No wildcard handler: ocpp-rpc answers unknown actions NotImplemented by itself.

@@ -40,6 +40,11 @@ const call = async (version: OcppVersion, stationId: string, action: string, req
   answers.delete(id);
   return a;
 };
+/** The result of an answered CALL (fails the test on a CALLERROR). */
+const responseOf = (e: Envelope) => {
+  if (e.type !== 3) throw new Error(`expected a CALLRESULT, got ${JSON.stringify(e)}`);
+  return e.response;
+};
 const stationEvents = (events: SseEvent[], id: string, from = 0) => events.slice(from).filter((e) => e.event === "station" && e.data.id === id);
 
 beforeAll(async () => {
@@ -93,7 +98,7 @@ describe("live figures follow heartbeats and meter values", () => {
     await call("ocpp1.6", "LIVE2", "StatusNotification", { connectorId: 1, status: "Charging", errorCode: "NoError" });
     const start = await call("ocpp1.6", "LIVE2", "StartTransaction", { connectorId: 1, idTag: "T1", meterStart: 18_000_000, timestamp: new Date().toISOString() });
     expect(start.type).toBe(3);
-    const txId = String((start as { response: { transactionId: number } }).response.transactionId);
+    const txId = String(responseOf(start).transactionId);
     const mv = (wh: number, w: number) => ({
       connectorId: 1,
       transactionId: Number(txId),
@@ -147,7 +152,7 @@ describe("live figures follow heartbeats and meter values", () => {
     expect(res.json.status).toBe("accepted");
     expect((await http.get("/api/v0/stations/LIVE4")).json.heartbeatIntervalSec).toBe(120);
     const boot = await call("ocpp1.6", "LIVE4", "BootNotification", { chargePointVendor: "Acme", chargePointModel: "Volt" });
-    expect((boot as { response: { interval: number } }).response.interval).toBe(120);
+    expect(responseOf(boot).interval).toBe(120);
 
     await call("ocpp2.0.1", "LIVE5", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
     await presenceOnline("LIVE5", "ocpp2.0.1");
