@@ -213,3 +213,87 @@ describe("command outcomes in words", () => {
     expect(record).toMatchObject({ status: "offline", sent: false });
   });
 });
+
+describe("hostile stations at the manager", () => {
+  const errorOf = (e: Envelope) => {
+    if (e.type !== 4) throw new Error(`expected a CALLERROR, got ${JSON.stringify(e)}`);
+    return { code: e.error_code, description: e.error_description };
+  };
+  const boot16 = (id: string) => call("ocpp1.6", id, "BootNotification", { chargePointVendor: "Acme", chargePointModel: "Volt" });
+
+  it("refuses a NUL byte with a CALLERROR naming the field, while another station's concurrent calls succeed", async () => {
+    await boot16("NUL1");
+    await boot16("NUL2");
+    const [bad, good, badMeter] = await Promise.all([
+      call("ocpp1.6", "NUL1", "Authorize", { idTag: "AB\u0000CD" }),
+      call("ocpp1.6", "NUL2", "Authorize", { idTag: "GOOD" }),
+      call("ocpp1.6", "NUL1", "MeterValues", { connectorId: 1, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: "1\u0000" }] }] }),
+    ]);
+    expect(errorOf(bad)).toEqual({ code: "PropertyConstraintViolation", description: expect.stringMatching(/^idTag: contains a NUL character/) });
+    expect(errorOf(badMeter).description).toMatch(/^meterValue\.0\.sampledValue\.0\.value:/);
+    expect(responseOf(good)).toEqual({ idTagInfo: { status: "Accepted" } });
+    // The station itself keeps working.
+    expect(responseOf(await call("ocpp1.6", "NUL1", "Heartbeat", {}))).toHaveProperty("currentTime");
+  });
+
+  it("scopes transaction ids per station: a 2.0.1 station using numbers cannot make 1.6 StartTransactions fail", async () => {
+    await call("ocpp2.0.1", "TXA", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    await boot16("TXB");
+    // The 2.0.1 station takes the next numbers the 1.6 sequence would hand out.
+    const ahead = Array.from({ length: 12 }, (_, i) => String(i + 1));
+    for (const [i, wire] of ahead.entries()) {
+      const ev = await call("ocpp2.0.1", "TXA", "TransactionEvent", {
+        eventType: "Started", timestamp: new Date().toISOString(), triggerReason: "Authorized", seqNo: 0, transactionInfo: { transactionId: wire }, evse: { id: (i % 2) + 1, connectorId: 1 },
+      });
+      expect(ev.type).toBe(3);
+    }
+    const ids = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const start = await call("ocpp1.6", "TXB", "StartTransaction", { connectorId: (i % 2) + 1, idTag: "T", meterStart: 0, timestamp: new Date().toISOString() });
+      ids.add(String(responseOf(start).transactionId));
+    }
+    expect(ids.size).toBe(6);
+    const view = (await http.get("/api/v0/stations/TXA")).json;
+    for (const id of view.activeTransactionIds) expect(id).toMatch(/^TXA:/);
+    // A repeated Started for the same id is the same transaction, not a second one.
+    await call("ocpp2.0.1", "TXA", "TransactionEvent", { eventType: "Started", timestamp: new Date().toISOString(), triggerReason: "Authorized", seqNo: 0, transactionInfo: { transactionId: "12" }, evse: { id: 1, connectorId: 1 } });
+    expect((await http.get("/api/v0/transactions?stationId=TXA&active=true")).json.items.filter((t: { id: string }) => t.id === "TXA:12")).toHaveLength(1);
+  });
+
+  it("refuses connector and EVSE ids beyond the station (or absurd)", async () => {
+    await boot16("CONN1");
+    const a = await call("ocpp1.6", "CONN1", "StatusNotification", { connectorId: 999_999, status: "Available", errorCode: "NoError" });
+    expect(errorOf(a)).toEqual({ code: "PropertyConstraintViolation", description: "connectorId: 999999 is beyond this station's connectors (at most 32)" });
+    const b = await call("ocpp1.6", "CONN1", "StartTransaction", { connectorId: 999_999, idTag: "T", meterStart: 0, timestamp: new Date().toISOString() });
+    expect(errorOf(b).code).toBe("PropertyConstraintViolation");
+    await call("ocpp2.0.1", "CONN2", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    const c = await call("ocpp2.0.1", "CONN2", "StatusNotification", { timestamp: new Date().toISOString(), connectorStatus: "Available", evseId: 5000, connectorId: 1 });
+    expect(errorOf(c).description).toMatch(/^evseId: 5000/);
+    const view = (await http.get("/api/v0/stations/CONN1")).json;
+    expect(view.connectors).toEqual([]);
+    expect(view.activeTransactionIds).toEqual([]);
+  });
+
+  it("a new StartTransaction on a connector with an open one closes the old; a 1.6 reboot closes the rest", async () => {
+    await boot16("SUP1");
+    const first = String(responseOf(await call("ocpp1.6", "SUP1", "StartTransaction", { connectorId: 1, idTag: "T", meterStart: 0, timestamp: new Date().toISOString() })).transactionId);
+    const second = String(responseOf(await call("ocpp1.6", "SUP1", "StartTransaction", { connectorId: 1, idTag: "T", meterStart: 10, timestamp: new Date().toISOString() })).transactionId);
+    const other = String(responseOf(await call("ocpp1.6", "SUP1", "StartTransaction", { connectorId: 2, idTag: "T", meterStart: 0, timestamp: new Date().toISOString() })).transactionId);
+    expect((await http.get("/api/v0/stations/SUP1")).json.activeTransactionIds.sort()).toEqual([second, other].sort());
+    expect((await http.get(`/api/v0/transactions/${first}`)).json).toMatchObject({ active: false, stopReason: "NewTransactionOnConnector" });
+    await boot16("SUP1");
+    expect((await http.get("/api/v0/stations/SUP1")).json.activeTransactionIds).toEqual([]);
+    expect((await http.get(`/api/v0/transactions/${other}`)).json).toMatchObject({ active: false, stopReason: "Reboot" });
+    // The StopTransaction it had queued still lands and carries the real figures.
+    await call("ocpp1.6", "SUP1", "StopTransaction", { transactionId: Number(other), meterStop: 4200, timestamp: new Date().toISOString(), reason: "PowerLoss" });
+    expect((await http.get(`/api/v0/transactions/${other}`)).json).toMatchObject({ active: false, stopReason: "PowerLoss", energyWh: 4200 });
+  });
+
+  it("answers NotSupported for a recognised action it does not support", async () => {
+    await call("ocpp2.0.1", "NS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    const a = await call("ocpp2.0.1", "NS1", "GetCertificateStatus", { ocspRequestData: {} });
+    expect(errorOf(a).code).toBe("NotSupported");
+    const metrics = await (await fetch(`${manager.url}/metrics`)).text();
+    expect(metrics).toMatch(/csms_manager_refused_calls_total\{reason="unsupported"\} [1-9]/);
+  });
+});

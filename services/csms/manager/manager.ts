@@ -58,6 +58,11 @@ export type ManagerOptions = {
    * simulators register that way). Off by default: anyone could otherwise set a password.
    */
   openRegistration?: boolean;
+  /**
+   * Highest connector / EVSE id a station may use unless it declared fewer
+   * (1.6 `NumberOfConnectors`); anything above is refused with a CALLERROR.
+   */
+  maxConnectorId?: number;
   /** What BootNotification answers; online = any message within 2× this. */
   heartbeatIntervalSec?: number;
   commandTimeoutMs?: number;
@@ -139,6 +144,8 @@ type StationState = {
   loadedAt: number;
   /** `online` of the last station event this manager published for it. */
   emittedOnline?: boolean;
+  /** Connectors the station declared (1.6 NumberOfConnectors), when it told us. */
+  declaredConnectors?: number;
 };
 
 type StationRow = Prisma.CsmsStationGetPayload<{ include: { connectors: true } }>;
@@ -183,6 +190,39 @@ const parsePayload = <T extends z.ZodType>(schema: T, payload: Buffer): { ok: tr
   if (!parsed.success) return { ok: false, reason: "schema", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ") };
   return { ok: true, data: parsed.data };
 };
+
+/**
+ * The first string in a station's payload that PostgreSQL cannot store (text and jsonb
+ * refuse U+0000), as a dotted path, e.g. `idTag` or `meterValue.0.sampledValue.1.value`.
+ */
+export const unstorableField = (value: unknown, path = ""): string | undefined => {
+  if (typeof value === "string") return value.includes("\u0000") ? path || "payload" : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = unstorableField(value[i], path ? `${path}.${i}` : String(i));
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = unstorableField(k, path) ?? unstorableField(v, path ? `${path}.${k}` : k);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+};
+
+/** A CALLERROR for a station CALL the CSMS refuses on purpose (bad input, not a failure). */
+class CallRefused extends Error {
+  constructor(
+    readonly code: "PropertyConstraintViolation" | "NotSupported" | "NotImplemented" | "OccurrenceConstraintViolation",
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
 
 const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
 const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
@@ -245,13 +285,19 @@ const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () =
     labelNames: ["action", "status"] as const,
     registers: [registry],
   });
+  const refusedCalls = new Counter({
+    name: "csms_manager_refused_calls_total",
+    help: "Station CALLs answered with a CALLERROR on purpose, by reason (unstorable, connector, unsupported, unknown_action)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
   const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
   const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
   const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
   const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
   for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
   badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, forwarded, batchRows, batchErrors, feedEvents };
+  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, forwarded, batchRows, batchErrors, feedEvents };
 };
 
 export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
@@ -720,7 +766,26 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     });
   };
 
+  /**
+   * A 1.6 transaction: the CSMS assigns the id from the sequence. An id already taken (a
+   * 2.0.1 station may have used that number as its own) is skipped, never an error.
+   */
+  const createTx16 = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id" | "seq" | "transactionId">) => {
+    for (let attempt = 0; ; attempt++) {
+      const rows = await db.$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq`);
+      const seq = Number(rows[0].seq);
+      try {
+        return await db.csmsTransaction.create({ data: { ...data, id: String(seq), seq, transactionId: String(seq) } });
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= 20) throw error;
+      }
+    }
+  };
+
   const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
+    // A 2.0.1 id that looks like a 1.6 sequence number is always scoped to its station,
+    // so no station can take the ids the CSMS hands out.
+    if (/^\d{1,12}$/.test(preferredId)) preferredId = `${data.stationId}:${preferredId}`;
     try {
       return await db.csmsTransaction.create({ data: { ...data, id: preferredId } });
     } catch (error) {
@@ -761,6 +826,27 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     return !prev || prev.status !== status || prev.errorCode !== errorCode;
   };
 
+  const maxConnectorId = opts.maxConnectorId ?? 32;
+  /** Refuses a connector / EVSE id the station cannot have (beyond what it declared, or absurd). */
+  const checkConnector = (st: StationState, field: string, id: unknown) => {
+    const max = st.declaredConnectors ?? maxConnectorId;
+    if (typeof id === "number" && Number.isInteger(id) && id >= 0 && id <= max) return id;
+    throw new CallRefused("PropertyConstraintViolation", `${field}: ${String(id)} is beyond this station's connectors (at most ${max})`, "connector");
+  };
+  /** Closes a still-open transaction that a new one on the same connector replaced (its stop never came). */
+  const closeSuperseded = async (st: StationState, newTx: TxState, reason: string) => {
+    for (const t of st.txs.values()) {
+      if (t === newTx || !t.active || t.evseId !== newTx.evseId || (st.protocol !== "ocpp1.6" && t.connectorId !== newTx.connectorId)) continue;
+      await closeTx(t, reason, new Date());
+    }
+  };
+  const closeTx = async (t: TxState, reason: string, at: Date) => {
+    dirtyTx.delete(t.id);
+    Object.assign(t, { active: false, stoppedAt: at, stopReason: reason, powerW: null });
+    await db.csmsTransaction.update({ where: { id: t.id }, data: { active: false, stoppedAt: at, stopReason: reason, powerW: null, energyWh: t.energyWh, updatedAt: at } });
+    emit("transaction", txView(t));
+  };
+
   type Req = Record<string, unknown>;
   const handleCall = async (version: OcppVersion, st: StationState, action: string, r: Req): Promise<Req> => {
     const v16 = version === "ocpp1.6";
@@ -776,6 +862,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         });
         if (!st.exists) st.registeredAt = now;
         Object.assign(st, info, { exists: true, protocol: version, bootedAt: now, heartbeatIntervalSec });
+        // A 1.6 station that boots has ended whatever it was charging; a StopTransaction it
+        // still had queued arrives later and corrects the figures. 2.0.1 reports on its own
+        // (TransactionEvent Ended, or GetTransactionStatus, see after the answer).
+        if (v16) for (const t of st.txs.values()) if (t.active) await closeTx(t, "Reboot", now);
         emitStation(st);
         return { status: "Accepted", currentTime: now.toISOString(), interval: heartbeatIntervalSec };
       }
@@ -785,13 +875,13 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await ensureRow(st, version);
         let changed: boolean;
         if (v16) {
-          const connectorId = Number(r.connectorId);
+          const connectorId = checkConnector(st, "connectorId", r.connectorId);
           // Connector 0 is the station as a whole; OCPP 1.6 connector N is stored as EVSE N.
-          if (!Number.isInteger(connectorId) || connectorId <= 0) return {};
+          if (connectorId <= 0) return {};
           const errorCode = typeof r.errorCode === "string" && r.errorCode !== "NoError" ? r.errorCode : null;
           changed = await setConnector(st, connectorId, connectorId, String(r.status), errorCode);
         } else {
-          changed = await setConnector(st, Number(r.evseId), Number(r.connectorId), String(r.connectorStatus), null);
+          changed = await setConnector(st, checkConnector(st, "evseId", r.evseId), checkConnector(st, "connectorId", r.connectorId), String(r.connectorStatus), null);
         }
         if (changed) emitStation(st);
         return {};
@@ -803,29 +893,24 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         return { idTokenInfo: { status: await authorize(token?.idToken) } };
       }
       case "StartTransaction": {
+        const connectorId = checkConnector(st, "connectorId", r.connectorId);
+        if (connectorId === 0) throw new CallRefused("PropertyConstraintViolation", "connectorId: transactions run on connectors 1 and up", "connector");
         await ensureRow(st, version);
         const status = await authorize(r.idTag);
-        const rows = await db.$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq`);
-        const seq = Number(rows[0].seq);
-        const connectorId = Number(r.connectorId);
-        const row = await db.csmsTransaction.create({
-          data: {
-            id: String(seq),
-            seq,
-            stationId: st.id,
-            transactionId: String(seq),
-            evseId: connectorId,
-            connectorId,
-            idTag: typeof r.idTag === "string" ? r.idTag : null,
-            startedAt: parseTime(r.timestamp, now),
-            meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
-          },
+        const row = await createTx16({
+          stationId: st.id,
+          evseId: connectorId,
+          connectorId,
+          idTag: typeof r.idTag === "string" ? r.idTag : null,
+          startedAt: parseTime(r.timestamp, now),
+          meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
         });
         const tx = txFromRow(row);
         st.txs.set(tx.id, tx);
+        await closeSuperseded(st, tx, "NewTransactionOnConnector");
         emit("transaction", txView(tx));
         emitStation(st);
-        return { transactionId: seq, idTagInfo: { status } };
+        return { transactionId: Number(row.transactionId), idTagInfo: { status } };
       }
       case "StopTransaction": {
         await ensureRow(st, version);
@@ -856,6 +941,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const info = (r.transactionInfo ?? {}) as Req;
         const wireId = String(info.transactionId);
         const evse = r.evse as { id?: number; connectorId?: number } | undefined;
+        if (evse?.id !== undefined) checkConnector(st, "evse.id", evse.id);
+        if (evse?.connectorId !== undefined) checkConnector(st, "evse.connectorId", evse.connectorId);
         const eventType = String(r.eventType);
         const list = parseMeterValues(r.meterValue);
         const idToken = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
@@ -877,6 +964,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           );
           tx = txFromRow(row);
           st.txs.set(tx.id, tx);
+          if (tx.active) await closeSuperseded(st, tx, "NewTransactionOnConnector");
           changed = true;
         } else if (evse?.id !== undefined && tx.evseId !== evse.id) {
           tx.evseId = evse.id;
@@ -919,11 +1007,11 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await ensureRow(st, version);
         const list = parseMeterValues(r.meterValue);
         if (v16) {
-          const connectorId = Number(r.connectorId);
+          const connectorId = checkConnector(st, "connectorId", r.connectorId);
           const tx = r.transactionId !== undefined ? await findTx(st, String(r.transactionId)) : activeTxOn(st, connectorId);
           applySamples(st, tx?.evseId ?? connectorId, tx?.connectorId ?? connectorId, tx, list);
         } else {
-          const evseId = Number(r.evseId);
+          const evseId = checkConnector(st, "evseId", r.evseId);
           const tx = activeTxOn(st, evseId);
           applySamples(st, evseId, tx?.connectorId ?? (evseId === 0 ? 0 : 1), tx, list);
         }
@@ -963,7 +1051,9 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       case "SignCertificate":
         return { status: "Rejected" };
       default:
-        throw Object.assign(new Error(`${action} is not implemented by this CSMS`), { code: "NotImplemented" });
+        // The gateway passes only actions OCPP defines for this version: recognised, just not supported here.
+        if ((STATION_ACTIONS[version] as readonly string[]).includes(action)) throw new CallRefused("NotSupported", `${action} is not supported by this CSMS`, "unsupported");
+        throw new CallRefused("NotImplemented", `${action} is not an OCPP ${version} action`, "unknown_action");
     }
   };
 
@@ -976,6 +1066,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       case "GetConfiguration": {
         const keys = Array.isArray(r.configurationKey) ? (r.configurationKey as { key: string; readonly?: boolean; value?: string }[]) : [];
         await upsertConfig(stationId, keys.map((k) => ({ key: k.key, value: k.value ?? null, readonly: typeof k.readonly === "boolean" ? k.readonly : null })));
+        const declared = Number(keys.find((k) => k.key === "NumberOfConnectors")?.value);
+        if (Number.isInteger(declared) && declared > 0 && declared <= maxConnectorId) st.declaredConnectors = declared;
         return;
       }
       case "ChangeConfiguration":
@@ -1179,12 +1271,19 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const started = performance.now();
         let answer: ResultEnvelope | ErrorEnvelope;
         try {
+          const unstorable = unstorableField(env.request);
+          if (unstorable) throw new CallRefused("PropertyConstraintViolation", `${unstorable}: contains a NUL character (\\u0000), which cannot be stored`, "unstorable");
           answer = { type: 3, id: env.id, response: await handleCall(version, st, env.action, env.request) };
           metrics.calls.inc({ action: actionLabel(env.action), outcome: "result" });
         } catch (error) {
-          const code = (error as { code?: unknown }).code === "NotImplemented" ? "NotImplemented" : "InternalError";
-          if (code === "InternalError" && shouldLog(`call-fail:${stationId}`)) log.warn({ stationId, action: env.action, err: (error as Error).message }, "station call failed");
-          answer = { type: 4, id: env.id, error_code: code, error_description: code === "NotImplemented" ? (error as Error).message : "the CSMS could not handle the call" };
+          if (error instanceof CallRefused) {
+            metrics.refusedCalls.inc({ reason: error.reason });
+            if (shouldLog(`refused:${stationId}:${error.reason}`)) log.warn({ stationId, action: env.action, code: error.code, err: error.message }, "station call refused");
+            answer = { type: 4, id: env.id, error_code: error.code, error_description: error.message };
+          } else {
+            if (shouldLog(`call-fail:${stationId}`)) log.warn({ stationId, action: env.action, err: (error as Error).message }, "station call failed");
+            answer = { type: 4, id: env.id, error_code: "InternalError", error_description: "the CSMS could not handle the call" };
+          }
           metrics.calls.inc({ action: actionLabel(env.action), outcome: "error" });
         }
         logFrame(stationId, "out", answer);
@@ -1194,7 +1293,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         return;
       }
       // The answer to a manager CALL.
-      if (env.type === 3) await applyResult(st, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      if (env.type === 3 && !unstorableField(env.response)) await applyResult(st, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
       liveStation(st);
       const owner = env.id.includes(":") ? env.id.slice(0, env.id.indexOf(":")) : undefined;
       if (owner === managerId) resolvePending(env);
