@@ -62,8 +62,17 @@ export type GatewayOptions = {
    * the station shows up on another gateway.
    */
   offlineLingerMs?: number;
-  /** QoS of the in/out traffic. MaEVe uses 0; presence is always QoS 1 and retained. */
+  /**
+   * QoS of the in/out traffic. 1 (the default) lets a manager with a persistent session
+   * receive what was published while it was down; MaEVe uses 0. Presence is always QoS 1 and retained.
+   */
   qos?: 0 | 1;
+  /**
+   * A station CALL the manager has not answered after this long is published again (same
+   * id; the manager answers a repeat once), until `callTimeoutMs`: a manager killed while
+   * handling it, and restarted, still answers. 0 turns retries off.
+   */
+  retryMs?: number;
   /** Unique per process; appears in presence messages. */
   gatewayId?: string;
   connectTimeoutMs?: number;
@@ -204,6 +213,7 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
     registers: [registry],
   });
   const rateLimited = new Counter({ name: "csms_gateway_rate_limited_total", help: "Station CALLs refused by the per-station rate limit", registers: [registry] });
+  const retries = new Counter({ name: "csms_gateway_station_call_retries_total", help: "Station CALLs published again because the manager had not answered yet", registers: [registry] });
   const floodPauses = new Counter({ name: "csms_gateway_flood_pauses_total", help: "Times reading from a rate-limited station's socket was paused (backpressure)", registers: [registry] });
   const floodDisconnects = new Counter({ name: "csms_gateway_flood_disconnects_total", help: "Stations disconnected (1008) for flooding after being rate limited", registers: [registry] });
   const queueFull = new Counter({ name: "csms_gateway_queue_full_total", help: "Manager CALLs refused because the station's queue was full", registers: [registry] });
@@ -238,7 +248,7 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
   for (const reason of ["json", "schema", "unknown_id", "protocol_mismatch", "response_schema", "request_schema"]) badMqtt.inc({ reason }, 0);
   for (const origin of ["station", "manager"]) timeouts.inc({ origin }, 0);
   for (const outcome of ["accepted", "unauthorized", "not_found", "bad_request", "unavailable"]) upgrades.inc({ outcome }, 0);
-  return { registry, frames, badFrames, badMqtt, rateLimited, floodPauses, floodDisconnects, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
+  return { registry, frames, badFrames, badMqtt, rateLimited, retries, floodPauses, floodDisconnects, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
 };
 
 /** Logs at most once per `intervalMs` per key, so a flooding station cannot flood the log. */
@@ -272,7 +282,8 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const floodLimit = opts.floodLimit ?? DEFAULT_FLOOD_LIMIT;
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
-  const qos = opts.qos ?? 0;
+  const qos = opts.qos ?? 1;
+  const retryMs = opts.retryMs ?? 3000;
   const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // It becomes a topic level and the MQTT client id.
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(gatewayId)) throw new Error("gatewayId must be 1–64 letters, digits, '.', '_' or '-'");
@@ -528,10 +539,28 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
           resolve: (response) => (done(), observe("result"), resolve(response)),
           reject: (error) => (done(), observe("error"), reject(error)),
         });
-        publish(topics.in(session.protocol, session.stationId), { type: 2, action, id, request: params ?? {} } satisfies CallEnvelope).catch(() => {
+        const topic = topics.in(session.protocol, session.stationId);
+        const envelope = { type: 2, action, id, request: params ?? {} } satisfies CallEnvelope;
+        publish(topic, envelope).catch(() => {
           done();
           reject(rpcError("InternalError", "CSMS temporarily unavailable"));
         });
+        if (retryMs > 0) {
+          const retry = setInterval(() => {
+            if (!session.pending.has(id)) return clearInterval(retry);
+            if (!mqtt.connected) return;
+            metrics.retries.inc();
+            publishQuietly(topic, envelope);
+          }, retryMs);
+          retry.unref();
+          const clear = () => clearInterval(retry);
+          const pendingCall = session.pending.get(id)!;
+          const { resolve: res, reject: rej } = pendingCall;
+          pendingCall.resolve = (response) => (clear(), res(response));
+          pendingCall.reject = (error) => (clear(), rej(error));
+          signal?.addEventListener("abort", clear, { once: true });
+          setTimeout(clear, callTimeoutMs).unref();
+        }
       });
     };
 

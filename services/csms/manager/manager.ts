@@ -71,6 +71,14 @@ export type ManagerOptions = {
   commandResultHours?: number;
   /** Unique per process; prefixes the ids of this manager's CALLs (≤ 8 characters). */
   managerId?: string;
+  /**
+   * Keep the MQTT session (and its QoS 1 station subscription) across restarts, so the
+   * broker queues station messages while this manager is down. Default: on when
+   * `managerId` is given (a session needs a stable client id), off for a random id.
+   */
+  durableSession?: boolean;
+  /** How long the broker keeps a durable session of a manager that is gone (MQTT 5). */
+  sessionExpirySec?: number;
   feedBufferSize?: number;
   /** How often stations are checked for going offline. */
   sweepIntervalMs?: number;
@@ -291,13 +299,14 @@ const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () =
     labelNames: ["reason"] as const,
     registers: [registry],
   });
+  const repeatedCalls = new Counter({ name: "csms_manager_repeated_calls_total", help: "Station CALLs received again (redelivery or gateway retry) and not handled twice", registers: [registry] });
   const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
   const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
   const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
   const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
   for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
   badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, forwarded, batchRows, batchErrors, feedEvents };
+  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, batchRows, batchErrors, feedEvents };
 };
 
 export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
@@ -312,6 +321,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
   const messageLogDays = opts.messageLogDays ?? 7;
   const managerId = opts.managerId ?? randomBytes(4).toString("hex");
+  const durable = opts.durableSession ?? opts.managerId !== undefined;
   if (!/^[A-Za-z0-9_-]{1,8}$/.test(managerId)) throw new Error("managerId must be 1–8 letters, digits, _ or -");
   const replyTopic = topics.reply;
   const feedTopic = topics.feed;
@@ -1287,7 +1297,9 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           metrics.calls.inc({ action: actionLabel(env.action), outcome: "error" });
         }
         logFrame(stationId, "out", answer);
-        await publishRaw(topics.out(version, stationId), JSON.stringify(answer));
+        const text = JSON.stringify(answer);
+        rememberAnswer(stationId, env.id, text);
+        await publishRaw(topics.out(version, stationId), text);
         metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
         liveStation(st);
         return;
@@ -1378,8 +1390,32 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       if (env.type !== 2) resolvePending(env);
       return;
     }
+    if (env.type === 2 && repeatedCall(where!.version, where!.stationId, env.id)) return;
     logFrame(where!.stationId, "in", env);
     void onStationMessage(where!.version, where!.stationId, env);
+  };
+
+  /**
+   * Station CALLs arrive at least once (QoS 1 redelivery after a restart, the gateway's
+   * retry of an unanswered CALL). A repeat of one being handled is dropped (its answer is
+   * coming); a repeat of one already answered gets that answer again, not a second handling.
+   */
+  const recentCalls = new Map<string, { answer?: string }>();
+  const repeatedCall = (version: OcppVersion, stationId: string, id: string) => {
+    const key = `${stationId}\n${id}`;
+    const seen = recentCalls.get(key);
+    if (seen) {
+      metrics.repeatedCalls.inc();
+      if (seen.answer) void publishRaw(topics.out(version, stationId), seen.answer);
+      return true;
+    }
+    recentCalls.set(key, {});
+    if (recentCalls.size > 20_000) recentCalls.delete(recentCalls.keys().next().value!);
+    return false;
+  };
+  const rememberAnswer = (stationId: string, id: string, answer: string) => {
+    const seen = recentCalls.get(`${stationId}\n${id}`);
+    if (seen) seen.answer = answer;
   };
 
   let probeReceived: (() => void) | undefined;
@@ -1396,6 +1432,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
         queueQoSZero: false,
+        clean: !durable,
+        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: durable ? (opts.sessionExpirySec ?? 600) : 0 } } : {}),
       };
       const client = connect(opts.mqttUrl, options);
       const ms = opts.connectTimeoutMs ?? 15_000;
@@ -1460,7 +1498,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   shared = await probeShared(mqtt).catch(() => false);
   const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
   if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
-  await mqtt.subscribeAsync({ [inTopic]: { qos: 0 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
+  await mqtt.subscribeAsync({ [inTopic]: { qos: 1 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   // ---------- offline sweep ----------
 
