@@ -899,8 +899,14 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       remoteStart(c, idTag, {});
       return { status: "Accepted" };
     },
-    RemoteStopTransaction: (p) => {
-      const c = connectors.find((x) => x.tx?.remoteId === p.transactionId && !x.tx?.stopping);
+    RemoteStopTransaction: async (p) => {
+      const find = () => connectors.find((x) => x.tx?.remoteId === p.transactionId && !x.tx?.stopping);
+      // The StartTransaction.conf may have arrived in the same chunk as this CALL: let it land first.
+      let c = find();
+      if (!c && connectors.some((x) => x.tx && x.tx.remoteId === undefined)) {
+        await new Promise((resolve) => setImmediate(resolve));
+        c = find();
+      }
       if (!c) return { status: "Rejected" };
       later(() => exclusive(c, () => stopTransaction(c, "remote")));
       if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;

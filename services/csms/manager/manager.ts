@@ -27,6 +27,7 @@ import {
 import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
+import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf, rejectionReason } from "./commands";
 import { createCommandRecords, type CommandBody } from "./command-records";
@@ -115,23 +116,8 @@ export type CommandResult = {
   sent: boolean;
 };
 
-type TxState = {
-  id: string;
-  transactionId: string;
-  stationId: string;
-  evseId: number;
-  connectorId: number;
-  idTag: string | null;
-  startedAt: Date;
-  stoppedAt: Date | null;
-  meterStartWh: number | null;
-  meterStopWh: number | null;
-  energyWh: number;
-  powerW: number | null;
-  socPct: number | null;
-  stopReason: string | null;
-  active: boolean;
-};
+/** A transaction as the manager keeps it: the row it writes (write-behind.ts), `seq` known for 1.6 only. */
+type TxState = Omit<TxWrite, "seq"> & { seq?: number | null };
 type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date; powerW?: number | null };
 type StationState = {
   id: string;
@@ -355,10 +341,22 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     },
     onError: (error, n) => (metrics.batchErrors.inc({ table: "meter_sample" }), log.warn({ err: error.message, rows: n }, "meter sample batch failed")),
   });
+  /** Station, connector and transaction state, answered from memory and written behind (write-behind.ts). */
+  const writes = createWriteBehind({
+    db,
+    onRows: (table, n) => metrics.batchRows.inc({ table }, n),
+    onError: (table, error, n) => {
+      metrics.batchErrors.inc({ table });
+      if (shouldLog(`write-behind:${table}`)) log.warn({ table, rows: n, err: error.message }, "write-behind batch failed");
+    },
+  });
+  const txWrite = (t: TxState) => writes.tx({ ...t, seq: t.seq ?? null });
   /** Last-seen times and running transaction values, written together once a second. */
   const dirtySeen = new Map<string, Date>();
   const dirtyTx = new Map<string, TxState>();
   const flushState = async () => {
+    // Rows the running values update must exist first.
+    await writes.flush();
     if (dirtySeen.size) {
       const entries = [...dirtySeen.entries()];
       dirtySeen.clear();
@@ -394,6 +392,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const stateTimer = setInterval(() => void flushStateSerial(), 1000);
   stateTimer.unref();
   const flush = async () => {
+    await writes.flush();
     await Promise.all([messageLog.flush(), samples.flush(), flushStateSerial(), commandRecords.flush()]);
   };
 
@@ -422,6 +421,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const txFromRow = (r: TxRow): TxState => ({
     id: r.id,
+    seq: r.seq,
     transactionId: r.transactionId,
     stationId: r.stationId,
     evseId: r.evseId,
@@ -472,6 +472,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       // Keep what this process knows better than the (batched) database.
       if (old.lastSeenAt && (!st.lastSeenAt || old.lastSeenAt > st.lastSeenAt)) st.lastSeenAt = old.lastSeenAt;
       st.emittedOnline = old.emittedOnline;
+      st.declaredConnectors = old.declaredConnectors;
       for (const [txId, t] of old.txs) {
         const fresh = st.txs.get(txId);
         if (fresh && fresh.active && t.active) Object.assign(fresh, { energyWh: t.energyWh, powerW: t.powerW, socPct: t.socPct });
@@ -483,6 +484,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const getStation = (id: string): Promise<StationState> => {
     const st = cache.get(id);
     if (st && Date.now() - st.loadedAt < CACHE_TTL_MS) return Promise.resolve(st);
+    if (st) {
+      // Stale: answer from memory, refresh behind (other managers' changes), after our own writes.
+      st.loadedAt = Date.now();
+      void serial(id, async () => {
+        await writes.flush();
+        await loadStation(id);
+      });
+      return Promise.resolve(st);
+    }
     let p = loading.get(id);
     if (!p) {
       p = loadStation(id).finally(() => loading.delete(id));
@@ -552,6 +562,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   /** Views straight from the database (for lists and snapshots), overlaid with what this process knows. */
   const loadViews = async ({ ids, where }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput } = {}) => {
+    await writes.flush();
     const rows = await db.csmsStation.findMany({ where: { ...(where ?? {}), ...(ids ? { id: { in: ids } } : {}) }, include: { connectors: true }, orderBy: { id: "asc" } });
     // Small result sets ask for their stations' transactions only; big ones for all of today's.
     const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 500 ? rows.map((r) => r.id) : undefined) });
@@ -715,20 +726,27 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const ensureRow = async (st: StationState, version: OcppVersion) => {
     if (st.exists && st.protocol === version) return;
-    await db.csmsStation.upsert({
-      where: { id: st.id },
-      create: { id: st.id, protocol: version, heartbeatIntervalSec, lastSeenAt: st.lastSeenAt ?? new Date() },
-      update: { protocol: version },
-    });
+    await writes.room();
+    writes.station({ id: st.id, protocol: version, heartbeatIntervalSec, lastSeenAt: st.lastSeenAt ?? new Date() });
     if (!st.exists) st.registeredAt = new Date();
     st.exists = true;
     st.protocol = version;
   };
 
   type TokenStatus = "Accepted" | "Blocked" | "Expired" | "Invalid";
+  /** Tokens change rarely and are asked for on every Authorize / start: kept 10 s (and dropped when the API changes one). */
+  const tokenCache = new Map<string, { token: { status: string; expiresAt: Date | null } | null; at: number }>();
+  const findToken = async (idTag: string) => {
+    const hit = tokenCache.get(idTag);
+    if (hit && Date.now() - hit.at < 10_000) return hit.token;
+    const token = await db.csmsToken.findUnique({ where: { idTag }, select: { status: true, expiresAt: true } });
+    tokenCache.set(idTag, { token, at: Date.now() });
+    if (tokenCache.size > 50_000) tokenCache.delete(tokenCache.keys().next().value!);
+    return token;
+  };
   const authorize = async (idTag: unknown): Promise<TokenStatus> => {
     if (typeof idTag !== "string" || !idTag) return "Invalid";
-    const token = await db.csmsToken.findUnique({ where: { idTag } });
+    const token = await findToken(idTag);
     if (!token) return opts.acceptUnknownTokens ? "Accepted" : "Invalid";
     if (token.status === "Accepted" && token.expiresAt && token.expiresAt.getTime() < Date.now()) return "Expired";
     return token.status as TokenStatus;
@@ -780,16 +798,25 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
    * A 1.6 transaction: the CSMS assigns the id from the sequence. An id already taken (a
    * 2.0.1 station may have used that number as its own) is skipped, never an error.
    */
-  const createTx16 = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id" | "seq" | "transactionId">) => {
-    for (let attempt = 0; ; attempt++) {
-      const rows = await db.$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq`);
-      const seq = Number(rows[0].seq);
-      try {
-        return await db.csmsTransaction.create({ data: { ...data, id: String(seq), seq, transactionId: String(seq) } });
-      } catch (error) {
-        if (!isUniqueViolation(error) || attempt >= 20) throw error;
-      }
+  const createTx16 = async (data: Pick<TxState, "stationId" | "evseId" | "connectorId" | "idTag" | "startedAt" | "meterStartWh">): Promise<TxState> => {
+    const seq = await nextSeq();
+    const tx: TxState = { ...data, id: String(seq), seq, transactionId: String(seq), stoppedAt: null, meterStopWh: null, energyWh: 0, powerW: null, socPct: null, stopReason: null, active: true };
+    await writes.room();
+    txWrite(tx);
+    return tx;
+  };
+  /** Transaction numbers come from the database sequence in blocks, so a StartTransaction rarely waits for it. */
+  const seqBlock: number[] = [];
+  let seqRefill: Promise<void> | undefined;
+  const nextSeq = async (): Promise<number> => {
+    while (!seqBlock.length) {
+      seqRefill ??= db
+        .$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq FROM generate_series(1, 50)`)
+        .then((rows) => void seqBlock.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b)))
+        .finally(() => (seqRefill = undefined));
+      await seqRefill;
     }
+    return seqBlock.shift()!;
   };
 
   const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
@@ -825,11 +852,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const setConnector = async (st: StationState, evseId: number, connectorId: number, status: string, errorCode: string | null) => {
     const updatedAt = new Date();
-    await db.csmsConnector.upsert({
-      where: { stationId_evseId_connectorId: { stationId: st.id, evseId, connectorId } },
-      create: { stationId: st.id, evseId, connectorId, status, errorCode, updatedAt },
-      update: { status, errorCode, updatedAt },
-    });
+    await writes.room();
+    writes.connector({ stationId: st.id, evseId, connectorId, status, errorCode, updatedAt });
     const key = connectorKey(evseId, connectorId);
     const prev = st.connectors.get(key);
     st.connectors.set(key, { evseId, connectorId, status, errorCode, updatedAt });
@@ -853,7 +877,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const closeTx = async (t: TxState, reason: string, at: Date) => {
     dirtyTx.delete(t.id);
     Object.assign(t, { active: false, stoppedAt: at, stopReason: reason, powerW: null });
-    await db.csmsTransaction.update({ where: { id: t.id }, data: { active: false, stoppedAt: at, stopReason: reason, powerW: null, energyWh: t.energyWh, updatedAt: at } });
+    txWrite(t);
     emit("transaction", txView(t));
   };
 
@@ -865,11 +889,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       case "BootNotification": {
         const info = bootInfo(version, r);
         const heartbeatIntervalSec = (st.exists ? await configuredHeartbeat(st.id) : undefined) ?? defaultHeartbeatSec;
-        await db.csmsStation.upsert({
-          where: { id: st.id },
-          create: { id: st.id, protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
-          update: { protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
-        });
+        writes.station({ id: st.id, protocol: version, boot: { ...info, bootedAt: now, heartbeatIntervalSec }, heartbeatIntervalSec, lastSeenAt: now });
         if (!st.exists) st.registeredAt = now;
         Object.assign(st, info, { exists: true, protocol: version, bootedAt: now, heartbeatIntervalSec });
         // A 1.6 station that boots has ended whatever it was charging; a StopTransaction it
@@ -907,7 +927,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         if (connectorId === 0) throw new CallRefused("PropertyConstraintViolation", "connectorId: transactions run on connectors 1 and up", "connector");
         await ensureRow(st, version);
         const status = await authorize(r.idTag);
-        const row = await createTx16({
+        const tx = await createTx16({
           stationId: st.id,
           evseId: connectorId,
           connectorId,
@@ -915,12 +935,11 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           startedAt: parseTime(r.timestamp, now),
           meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
         });
-        const tx = txFromRow(row);
         st.txs.set(tx.id, tx);
         await closeSuperseded(st, tx, "NewTransactionOnConnector");
         emit("transaction", txView(tx));
         emitStation(st);
-        return { transactionId: Number(row.transactionId), idTagInfo: { status } };
+        return { transactionId: Number(tx.transactionId), idTagInfo: { status } };
       }
       case "StopTransaction": {
         await ensureRow(st, version);
@@ -937,10 +956,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             stopReason: typeof r.reason === "string" ? r.reason : "Local",
             powerW: null,
           });
-          await db.csmsTransaction.update({
-            where: { id: tx.id },
-            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, updatedAt: now },
-          });
+          txWrite(tx);
           emit("transaction", txView(tx));
           emitStation(st);
         } else if (shouldLog(`unknown-tx:${st.id}`)) log.warn({ stationId: st.id, transactionId: r.transactionId }, "StopTransaction for an unknown transaction");
@@ -979,11 +995,11 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         } else if (evse?.id !== undefined && tx.evseId !== evse.id) {
           tx.evseId = evse.id;
           tx.connectorId = evse.connectorId ?? tx.connectorId;
-          await db.csmsTransaction.update({ where: { id: tx.id }, data: { evseId: tx.evseId, connectorId: tx.connectorId } });
+          txWrite(tx);
         }
         if (!tx.idTag && typeof idToken?.idToken === "string") {
           tx.idTag = idToken.idToken;
-          await db.csmsTransaction.update({ where: { id: tx.id }, data: { idTag: tx.idTag } });
+          txWrite(tx);
           changed = true;
         }
         applySamples(st, tx.evseId, tx.connectorId, tx, list);
@@ -998,10 +1014,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             powerW: null,
           });
           if (lastEnergy !== null && tx.meterStartWh !== null) tx.energyWh = Math.max(0, lastEnergy - tx.meterStartWh);
-          await db.csmsTransaction.update({
-            where: { id: tx.id },
-            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, meterStartWh: tx.meterStartWh, updatedAt: now },
-          });
+          txWrite(tx);
           changed = true;
         }
         if (changed) {
@@ -1534,7 +1547,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     flush,
     loadViews,
     getStation: async (id) => {
-      const st = await loadStation(id);
+      const cached = cache.get(id);
+      const st = cached?.exists && Date.now() - cached.loadedAt < CACHE_TTL_MS ? cached : (await writes.flush(), await loadStation(id));
       return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
     },
     sendCommand,
@@ -1580,6 +1594,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       const ended = await withTimeout(mqtt!.endAsync().then(() => true), 1000).catch(() => false);
       if (!ended) await mqtt!.endAsync(true).catch(() => {});
       await withTimeout(Promise.allSettled([...stationQueues.values()]), 2000);
+      await writes.close().catch(() => {});
       await Promise.allSettled([messageLog.close(), samples.close(), flushStateSerial(), commandRecords.close()]);
       feed.close();
       server.closeAllConnections();
