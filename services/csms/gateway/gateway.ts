@@ -54,6 +54,13 @@ export type GatewayOptions = {
   rateLimit?: RateLimit;
   /** What happens to a station that keeps sending once the rate limit refuses it (pause reading, then 1008). */
   floodLimit?: FloodLimit;
+  /**
+   * Upgrades waiting for authentication at once; more are refused with 503 + Retry-After
+   * (an answer the station backs off on) rather than piling up until sockets reset.
+   */
+  maxPendingUpgrades?: number;
+  /** TCP accept backlog (capped by the kernel's somaxconn); a boot storm needs more than Node's 511. */
+  listenBacklog?: number;
   /** Consecutive malformed frames tolerated before the socket is closed with 1002. */
   maxBadMessages?: number;
   /**
@@ -281,6 +288,10 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const floodLimit = opts.floodLimit ?? DEFAULT_FLOOD_LIMIT;
+  const maxPendingUpgrades = opts.maxPendingUpgrades ?? 1000;
+  let pendingUpgrades = 0;
+  /** Ends an upgrade's "pending" count once ocpp-rpc made a client of it. */
+  const upgradeDone = new WeakMap<http.IncomingMessage, () => void>();
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
   const qos = opts.qos ?? 1;
   const retryMs = opts.retryMs ?? 3000;
@@ -730,6 +741,8 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     accept({ stationId }, protocol);
   });
   rpc.on("client", (client: RPCServerClient) => {
+    const request = (client as unknown as { _handshake?: { request?: http.IncomingMessage } })._handshake?.request;
+    if (request) upgradeDone.get(request)?.();
     if (closing) {
       void client.close({ code: 1001, reason: "gateway shutting down" }).catch(() => {});
       return;
@@ -784,12 +797,33 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       metrics.upgrades.inc({ outcome: "unavailable" });
       return refuseUpgrade(socket, 503, "gateway unavailable", { "retry-after": "5" });
     }
+    if (pendingUpgrades >= maxPendingUpgrades) {
+      metrics.upgrades.inc({ outcome: "busy" });
+      if (shouldLog("upgrades-busy")) log.warn({ pendingUpgrades, maxPendingUpgrades }, "too many upgrades waiting for authentication; refusing with 503");
+      return refuseUpgrade(socket, 503, "gateway busy, retry shortly", { "retry-after": "2" });
+    }
+    pendingUpgrades += 1;
+    let counted = true;
+    const done = () => {
+      if (counted) (counted = false), (pendingUpgrades -= 1);
+    };
+    socket.once("close", done);
+    upgradeDone.set(req, done);
     rpc.handleUpgrade(req, socket as net.Socket, head).catch((error: unknown) => {
       log.warn({ err: (error as Error).message }, "websocket upgrade failed");
       refuseUpgrade(socket, 500, "internal error");
+    }).finally(() => {
+      // Rejected or failed upgrades are finished here; accepted ones once the client is attached.
+      if (socket.destroyed) done();
     });
   });
-  server.on("clientError", (_error, socket) => socket.destroy());
+  // A malformed or timed-out HTTP request still gets an answer, never a bare reset.
+  server.on("clientError", (error: Error & { code?: string }, socket) => {
+    if (socket.writable && !socket.destroyed) {
+      const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT" ? 408 : error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
 
   const shutdownMqtt = async () => {
     const ended = await withTimeout(mqtt.endAsync().then(() => true), 500).catch(() => false);
@@ -805,7 +839,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(new Error(`gateway could not listen on ${host}:${opts.port ?? 9310}: ${error.message}`));
       server.once("error", onError);
-      server.listen(opts.port ?? 9310, host, () => {
+      server.listen({ port: opts.port ?? 9310, host, backlog: opts.listenBacklog ?? 4096 }, () => {
         server.off("error", onError);
         resolve();
       });

@@ -138,3 +138,36 @@ describe("bad input at the gateway", () => {
     await expect(s16.call("BootNotification", { chargePointVendor: "x" })).rejects.toMatchObject({ rpcErrorCode: expect.stringMatching(/^Occur+enceConstraintViolation$/) });
   });
 });
+
+describe("a connection storm", () => {
+  it("answers every upgrade — accepted, or 503 with Retry-After when too many wait for authentication — and resets none", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowAuth: Authenticate = async (...args) => (await gate, authenticate(...args));
+    const gw = await gateway({ authenticate: slowAuth, maxPendingUpgrades: 20 });
+    const N = 120;
+    for (let i = 0; i < N; i++) register(`STORM${i}`);
+    const outcomes = Array.from({ length: N }, (_, i) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${gw.url}/ws/STORM${i}`, ["ocpp1.6"], { headers: { authorization: `Basic ${Buffer.from(`STORM${i}:pw-STORM${i}`).toString("base64")}` } });
+        sockets.push(ws);
+        ws.once("open", () => resolve("open"));
+        ws.once("unexpected-response", (_req, res) => {
+          res.resume();
+          resolve(`${res.statusCode}${res.headers["retry-after"] ? " retry-after" : ""}`);
+        });
+        ws.once("error", (error: Error & { code?: string }) => resolve(`error ${error.code ?? error.message}`));
+      }),
+    );
+    // The first 20 wait for authentication; everyone beyond is answered 503 at once.
+    await eventually(async () => (await metric(gw, "csms_gateway_upgrades_total")) >= N - 20, "busy answers");
+    release();
+    const results = await Promise.all(outcomes);
+    const counts = results.reduce<Record<string, number>>((acc, r) => ((acc[r] = (acc[r] ?? 0) + 1), acc), {});
+    expect(counts).toEqual({ open: 20, "503 retry-after": N - 20 });
+    // Once they are through, room again: a new station gets in.
+    register("STORM-LATE");
+    const late = await raw(gw, "STORM-LATE");
+    expect(late.readyState).toBe(WebSocket.OPEN);
+  });
+});
