@@ -805,7 +805,9 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     pendingUpgrades += 1;
     let counted = true;
     const done = () => {
-      if (counted) (counted = false), (pendingUpgrades -= 1);
+      if (!counted) return;
+      counted = false;
+      pendingUpgrades -= 1;
     };
     socket.once("close", done);
     upgradeDone.set(req, done);
