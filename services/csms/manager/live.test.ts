@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb, type TestDb } from "../../../lib/testing/db";
-import { ZCommandRecord, ZManagerCommandResult, ZMeterEvent, ZStationView, ZTransactionDetail } from "../../../contracts/csms/api";
+import { ZCommandRecord, ZManagerCommandResult, ZMeterEvent, ZStationsSnapshot, ZStationView, ZTransactionDetail } from "../../../contracts/csms/api";
 import { csmsTopics, envelopeSchema, type Envelope, type OcppVersion } from "../../../contracts/csms/mqtt";
 import { eventually, startTestBroker } from "../testkit";
 import { api, openSse, type SseEvent } from "./harness";
@@ -295,5 +295,33 @@ describe("hostile stations at the manager", () => {
     expect(errorOf(a).code).toBe("NotSupported");
     const metrics = await (await fetch(`${manager.url}/metrics`)).text();
     expect(metrics).toMatch(/csms_manager_refused_calls_total\{reason="unsupported"\} [1-9]/);
+  });
+});
+
+describe("lists and snapshots of a big fleet", () => {
+  it("pages GET /stations and streams the snapshot across database chunks", async () => {
+    const ids = Array.from({ length: 2300 }, (_, i) => `BIG${String(i).padStart(5, "0")}`);
+    await testDb.db.csmsStation.createMany({ data: ids.map((id, i) => ({ id, protocol: "ocpp1.6", vendor: i % 2 ? "Acme" : "Volta", serialNumber: `SER-${i}` })) });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await http.get(`/api/v0/stations?q=BIG&limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      expect(res.json.total).toBe(2300);
+      seen.push(...res.json.items.map((s: { id: string }) => s.id));
+      cursor = res.json.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(ids);
+    // Search matches vendor and serial number too; the online filter pages as well.
+    expect((await http.get("/api/v0/stations?q=volta&limit=1")).json.total).toBe(1150);
+    expect((await http.get("/api/v0/stations?q=SER-2299")).json.items.map((s: { id: string }) => s.id)).toEqual(["BIG02299"]);
+    const offline = await http.get("/api/v0/stations?q=BIG&online=false&limit=5");
+    expect(offline.json).toMatchObject({ total: 2300, items: expect.any(Array), nextCursor: expect.any(String) });
+    const snap = ZStationsSnapshot.parse((await http.get("/api/v0/stations/snapshot")).json);
+    expect(snap.stations.filter((s) => s.id.startsWith("BIG"))).toHaveLength(2300);
+    expect(new Set(snap.stations.map((s) => s.id)).size).toBe(snap.stations.length);
   });
 });

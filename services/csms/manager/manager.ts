@@ -561,11 +561,17 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   });
 
   /** Views straight from the database (for lists and snapshots), overlaid with what this process knows. */
-  const loadViews = async ({ ids, where }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput } = {}) => {
+  /** One page of views in id order (`after` = the last id of the previous page, `take` ≤ a few thousand). */
+  const loadViews = async ({ ids, where, after, take }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput; after?: string; take?: number } = {}) => {
     await writes.flush();
-    const rows = await db.csmsStation.findMany({ where: { ...(where ?? {}), ...(ids ? { id: { in: ids } } : {}) }, include: { connectors: true }, orderBy: { id: "asc" } });
+    const rows = await db.csmsStation.findMany({
+      where: { AND: [where ?? {}, ids ? { id: { in: ids } } : {}, after !== undefined ? { id: { gt: after } } : {}] },
+      include: { connectors: true },
+      orderBy: { id: "asc" },
+      ...(take ? { take } : {}),
+    });
     // Small result sets ask for their stations' transactions only; big ones for all of today's.
-    const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 500 ? rows.map((r) => r.id) : undefined) });
+    const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 2000 ? rows.map((r) => r.id) : undefined) });
     const byStation = new Map<string, TxRow[]>();
     for (const t of txRows) {
       const list = byStation.get(t.stationId);
@@ -1546,6 +1552,27 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     mqttConnected: () => !!mqtt?.connected && !closing,
     flush,
     loadViews,
+    countOnline: async (where, online) => {
+      await flushStateSerial();
+      let n = 0;
+      let after: string | undefined;
+      for (;;) {
+        const rows = await db.csmsStation.findMany({
+          where: { AND: [where, after !== undefined ? { id: { gt: after } } : {}] },
+          select: { id: true, lastSeenAt: true, heartbeatIntervalSec: true },
+          orderBy: { id: "asc" },
+          take: 5000,
+        });
+        const now = Date.now();
+        for (const r of rows) {
+          const cached = cache.get(r.id);
+          const seen = cached?.lastSeenAt && (!r.lastSeenAt || cached.lastSeenAt > r.lastSeenAt) ? cached.lastSeenAt : r.lastSeenAt;
+          if (isOnline(r.id, seen, cached?.heartbeatIntervalSec ?? r.heartbeatIntervalSec, now) === online) n++;
+        }
+        if (rows.length < 5000) return n;
+        after = rows[rows.length - 1].id;
+      }
+    },
     getStation: async (id) => {
       const cached = cache.get(id);
       const st = cached?.exists && Date.now() - cached.loadedAt < CACHE_TTL_MS ? cached : (await writes.flush(), await loadStation(id));
