@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import type pino from "pino";
 import { logger } from "../../lib/log";
 import { base64Sha256 } from "../../services/csms/gateway/auth";
@@ -47,6 +49,42 @@ export const randomPasswords = () => {
   return (id: string) => {
     let password = passwords.get(id);
     if (!password) passwords.set(id, (password = randomPassword()));
+    return password;
+  };
+};
+
+/**
+ * Random passwords per station id kept in a JSON file (mode 0600, e.g. under `.data`), so a
+ * restarted demo keeps its stations' passwords and an operator can look one up to point
+ * another simulator at the demo. New ids get a fresh random password, written at once.
+ */
+export const persistentPasswords = (file: string) => {
+  let passwords: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      passwords = Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string" && e[1].length >= 16));
+    }
+  } catch {
+    // missing or unreadable: start afresh
+  }
+  let writeScheduled = false;
+  const write = () => {
+    writeScheduled = false;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(passwords, null, 1), { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+  };
+  return (id: string) => {
+    let password = passwords[id];
+    if (!password) {
+      passwords[id] = password = randomPassword();
+      // Many ids are asked for in one go (a fleet registers all first): one write for them all.
+      if (!writeScheduled) {
+        writeScheduled = true;
+        queueMicrotask(write);
+      }
+    }
     return password;
   };
 };

@@ -22,6 +22,7 @@ import {
 import { advanceCharging, CHARGERS, electrical, limitToWatts, randomEv, type Charger, type ChargerKind, type Ev, type Flow } from "./physics";
 import { createRng, type Rng } from "./rng";
 import { createScheduler, type Scheduler } from "./scheduler";
+import { createTxQueue } from "./tx-queue";
 
 /**
  * A simulated OCPP 1.6J or 2.0.1 charge station over a real websocket (ocpp-rpc, strict
@@ -124,7 +125,7 @@ export type StationState = {
   heartbeatIntervalS: number;
   operative: boolean;
   connectors: ConnectorState[];
-  stats: { boots: number; calls: number; callErrors: number; validationFailures: number; reconnects: number };
+  stats: { boots: number; calls: number; callErrors: number; validationFailures: number; reconnects: number; queuedTxMessages: number; txMessagesSentLater: number };
 };
 
 export type StationSim = {
@@ -363,6 +364,22 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       return undefined;
     }
   };
+  /** Transaction messages wait here while they cannot be delivered (tx-queue.ts). */
+  const txQueue = createTxQueue({
+    canSend: () => !closed && canSend(),
+    send: async (action, params) => {
+      stats.calls += 1;
+      try {
+        return await client.call(action, params);
+      } catch (error) {
+        stats.callErrors += 1;
+        log.debug({ action, err: (error as Error).message, code: (error as { rpcErrorCode?: string }).rpcErrorCode }, "transaction message failed");
+        throw error;
+      }
+    },
+    onDrop: (m) => log.warn({ action: m.action }, "transaction message queue full; oldest dropped"),
+  });
+  const txCall = <T = Json>(action: string, params: Params) => (closed ? Promise.resolve(undefined) : txQueue.call<T>(action, params));
   /** Runs a side effect after the current CALLRESULT has gone out. */
   const later = (fn: () => Promise<unknown> | void) =>
     setImmediate(() => {
@@ -436,14 +453,11 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     advance(c);
     const tx = c.tx?.active && !c.tx.stopping ? c.tx : undefined;
     if (v16) {
-      return call("MeterValues", {
-        connectorId: c.id,
-        ...(tx?.remoteId !== undefined ? { transactionId: tx.remoteId } : {}),
-        meterValue: [meterValue(c, context, measurands("updated"))],
-      });
+      const params = { connectorId: c.id, ...(tx?.remoteId !== undefined ? { transactionId: tx.remoteId } : {}), meterValue: [meterValue(c, context, measurands("updated"))] };
+      return tx?.remoteId !== undefined ? txCall("MeterValues", params) : call("MeterValues", params);
     }
     if (tx) {
-      return call("TransactionEvent", {
+      return txCall("TransactionEvent", {
         eventType: "Updated",
         timestamp: iso(),
         triggerReason: context === "Trigger" ? "Trigger" : "MeterValuePeriodic",
@@ -539,7 +553,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       }
     } else {
       tx.active = true;
-      const res = await call<{ idTokenInfo?: { status: string } }>("TransactionEvent", {
+      const res = await txCall<{ idTokenInfo?: { status: string } }>("TransactionEvent", {
         eventType: "Started",
         timestamp: iso(tx.startedAt),
         triggerReason: remote ? "RemoteStart" : "Authorized",
@@ -570,7 +584,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     if (tx.active) {
       if (v16) {
         if (tx.remoteId !== undefined) {
-          await call("StopTransaction", {
+          await txCall("StopTransaction", {
             transactionId: tx.remoteId,
             idTag: tx.idTag,
             meterStop: Math.round(c.flow.energyWh),
@@ -580,7 +594,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
         }
       } else {
         const r = STOP_REASON_201[reason];
-        await call("TransactionEvent", {
+        await txCall("TransactionEvent", {
           eventType: "Ended",
           timestamp: iso(),
           triggerReason: r.triggerReason,
@@ -715,6 +729,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     const waiters = bootWaiters;
     bootWaiters = [];
     for (const w of waiters) w();
+    await txQueue.flush();
     await syncAll({ force: true });
     return true;
   };
@@ -739,8 +754,9 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     for (const c of connectors) c.lastStatus = undefined;
     station.lastStatus0 = undefined;
     if (needBoot) void bootLoop(connGen);
-    // After a mere reconnect OCPP needs no new boot, but the CSMS may have missed changes.
-    else void syncAll({ force: true });
+    // After a mere reconnect OCPP needs no new boot, but the CSMS may have missed changes
+    // (and the transaction messages queued while offline go first).
+    else void txQueue.flush().then(() => syncAll({ force: true }));
   });
   client.on("disconnect", () => {
     if (connected && !rebooting && !closed) stats.reconnects += 1;
@@ -883,8 +899,14 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       remoteStart(c, idTag, {});
       return { status: "Accepted" };
     },
-    RemoteStopTransaction: (p) => {
-      const c = connectors.find((x) => x.tx?.remoteId === p.transactionId && !x.tx?.stopping);
+    RemoteStopTransaction: async (p) => {
+      const find = () => connectors.find((x) => x.tx?.remoteId === p.transactionId && !x.tx?.stopping);
+      // The StartTransaction.conf may have arrived in the same chunk as this CALL: let it land first.
+      let c = find();
+      if (!c && connectors.some((x) => x.tx && x.tx.remoteId === undefined)) {
+        await new Promise((resolve) => setImmediate(resolve));
+        c = find();
+      }
       if (!c) return { status: "Rejected" };
       later(() => exclusive(c, () => stopTransaction(c, "remote")));
       if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;
@@ -1285,7 +1307,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
               : {}),
           };
         }),
-        stats: { ...stats },
+        stats: { ...stats, queuedTxMessages: txQueue.size(), txMessagesSentLater: txQueue.sentLater() },
       };
     },
     waitForBoot: () => (bootStatus === "Accepted" ? Promise.resolve() : new Promise<void>((resolve) => bootWaiters.push(resolve))),

@@ -29,6 +29,7 @@ import {
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
 import type { Authenticate } from "./auth";
+import { createFloodGuard, DEFAULT_FLOOD_LIMIT, disconnectAbuser, fixErrorSpelling, pauseReading, type FloodGuard, type FloodLimit } from "./flood";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
 import { urlHost, withTimeout } from "../../../lib/net";
 import { sendJson } from "../../lib/http";
@@ -51,6 +52,15 @@ export type GatewayOptions = {
   maxFrameBytes?: number;
   /** Per-station limit on CALLs; excess CALLs get a SecurityError CALLERROR. */
   rateLimit?: RateLimit;
+  /** What happens to a station that keeps sending once the rate limit refuses it (pause reading, then 1008). */
+  floodLimit?: FloodLimit;
+  /**
+   * Upgrades waiting for authentication at once; more are refused with 503 + Retry-After
+   * (an answer the station backs off on) rather than piling up until sockets reset.
+   */
+  maxPendingUpgrades?: number;
+  /** TCP accept backlog (capped by the kernel's somaxconn); a boot storm needs more than Node's 511. */
+  listenBacklog?: number;
   /** Consecutive malformed frames tolerated before the socket is closed with 1002. */
   maxBadMessages?: number;
   /**
@@ -59,8 +69,17 @@ export type GatewayOptions = {
    * the station shows up on another gateway.
    */
   offlineLingerMs?: number;
-  /** QoS of the in/out traffic. MaEVe uses 0; presence is always QoS 1 and retained. */
+  /**
+   * QoS of the in/out traffic. 1 (the default) lets a manager with a persistent session
+   * receive what was published while it was down; MaEVe uses 0. Presence is always QoS 1 and retained.
+   */
   qos?: 0 | 1;
+  /**
+   * A station CALL the manager has not answered after this long is published again (same
+   * id; the manager answers a repeat once), until `callTimeoutMs`: a manager killed while
+   * handling it, and restarted, still answers. 0 turns retries off.
+   */
+  retryMs?: number;
   /** Unique per process; appears in presence messages. */
   gatewayId?: string;
   connectTimeoutMs?: number;
@@ -103,6 +122,7 @@ type Session = {
   /** Closed because a newer socket of the same station replaced it (here or on another gateway). */
   superseded: boolean;
   bucket: TokenBucket;
+  flood: FloodGuard;
   /** Station CALLs published to the manager and awaiting its answer, by OCPP message id. */
   pending: Map<string, PendingStationCall>;
   /** Manager CALLs in flight or queued in ocpp-rpc's per-client queue. */
@@ -200,6 +220,9 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
     registers: [registry],
   });
   const rateLimited = new Counter({ name: "csms_gateway_rate_limited_total", help: "Station CALLs refused by the per-station rate limit", registers: [registry] });
+  const retries = new Counter({ name: "csms_gateway_station_call_retries_total", help: "Station CALLs published again because the manager had not answered yet", registers: [registry] });
+  const floodPauses = new Counter({ name: "csms_gateway_flood_pauses_total", help: "Times reading from a rate-limited station's socket was paused (backpressure)", registers: [registry] });
+  const floodDisconnects = new Counter({ name: "csms_gateway_flood_disconnects_total", help: "Stations disconnected (1008) for flooding after being rate limited", registers: [registry] });
   const queueFull = new Counter({ name: "csms_gateway_queue_full_total", help: "Manager CALLs refused because the station's queue was full", registers: [registry] });
   const stationOffline = new Counter({ name: "csms_gateway_station_offline_total", help: "Manager CALLs answered StationOffline", registers: [registry] });
   const timeouts = new Counter({
@@ -232,7 +255,7 @@ const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttCon
   for (const reason of ["json", "schema", "unknown_id", "protocol_mismatch", "response_schema", "request_schema"]) badMqtt.inc({ reason }, 0);
   for (const origin of ["station", "manager"]) timeouts.inc({ origin }, 0);
   for (const outcome of ["accepted", "unauthorized", "not_found", "bad_request", "unavailable"]) upgrades.inc({ outcome }, 0);
-  return { registry, frames, badFrames, badMqtt, rateLimited, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
+  return { registry, frames, badFrames, badMqtt, rateLimited, retries, floodPauses, floodDisconnects, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
 };
 
 /** Logs at most once per `intervalMs` per key, so a flooding station cannot flood the log. */
@@ -264,8 +287,14 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const maxQueuedCalls = opts.maxQueuedCalls ?? 5;
   const maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const floodLimit = opts.floodLimit ?? DEFAULT_FLOOD_LIMIT;
+  const maxPendingUpgrades = opts.maxPendingUpgrades ?? 1000;
+  let pendingUpgrades = 0;
+  /** Ends an upgrade's "pending" count once ocpp-rpc made a client of it. */
+  const upgradeDone = new WeakMap<http.IncomingMessage, () => void>();
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
-  const qos = opts.qos ?? 0;
+  const qos = opts.qos ?? 1;
+  const retryMs = opts.retryMs ?? 3000;
   const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // It becomes a topic level and the MQTT client id.
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(gatewayId)) throw new Error("gatewayId must be 1–64 letters, digits, '.', '_' or '-'");
@@ -475,8 +504,24 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       const id = messageId!;
       if (!session.bucket.take()) {
         metrics.rateLimited.inc();
-        if (shouldLog(`rate:${session.stationId}`)) log.warn({ stationId: session.stationId, action, ...rateLimit }, "station rate limited");
+        if (session.flood.refused() === "disconnect") {
+          if (session.open) {
+            metrics.floodDisconnects.inc();
+            log.warn({ stationId: session.stationId, action, ...floodLimit }, "station kept flooding after being rate limited; socket closed with 1008");
+            disconnectAbuser(session.client, "rate limit exceeded");
+          }
+        } else {
+          // Backpressure: its next frames wait in its own socket buffers, not in our event loop.
+          if (pauseReading(session.client, floodLimit.pauseMs)) metrics.floodPauses.inc();
+          if (shouldLog(`rate:${session.stationId}`)) log.warn({ stationId: session.stationId, action, ...rateLimit }, "station rate limited; reading paused");
+        }
         throw rpcError("SecurityError", `rate limited: more than ${rateLimit.callsPerSecond} calls/s (burst ${rateLimit.burst})`);
+      }
+      // OCPP-J message ids are at most 36 characters; the manager could not answer a longer one.
+      if (id.length > 36) {
+        metrics.badFrames.inc({ reason: "message_id" });
+        if (shouldLog(`msgid:${session.stationId}`)) log.warn({ stationId: session.stationId, action, length: id.length }, "message id longer than 36 characters refused");
+        throw rpcError(session.protocol === "ocpp1.6" ? "FormationViolation" : "FormatViolation", "message id longer than 36 characters");
       }
       if (!mqtt.connected) throw rpcError("InternalError", "CSMS temporarily unavailable");
       await entry.subscription;
@@ -505,10 +550,28 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
           resolve: (response) => (done(), observe("result"), resolve(response)),
           reject: (error) => (done(), observe("error"), reject(error)),
         });
-        publish(topics.in(session.protocol, session.stationId), { type: 2, action, id, request: params ?? {} } satisfies CallEnvelope).catch(() => {
+        const topic = topics.in(session.protocol, session.stationId);
+        const envelope = { type: 2, action, id, request: params ?? {} } satisfies CallEnvelope;
+        publish(topic, envelope).catch(() => {
           done();
           reject(rpcError("InternalError", "CSMS temporarily unavailable"));
         });
+        if (retryMs > 0) {
+          const retry = setInterval(() => {
+            if (!session.pending.has(id)) return clearInterval(retry);
+            if (!mqtt.connected) return;
+            metrics.retries.inc();
+            publishQuietly(topic, envelope);
+          }, retryMs);
+          retry.unref();
+          const clear = () => clearInterval(retry);
+          const pendingCall = session.pending.get(id)!;
+          const { resolve: res, reject: rej } = pendingCall;
+          pendingCall.resolve = (response) => (clear(), res(response));
+          pendingCall.reject = (error) => (clear(), rej(error));
+          signal?.addEventListener("abort", clear, { once: true });
+          setTimeout(clear, callTimeoutMs).unref();
+        }
       });
     };
 
@@ -536,6 +599,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       open: true,
       superseded: false,
       bucket: createTokenBucket(rateLimit),
+      flood: createFloodGuard(floodLimit),
       pending: new Map(),
       managerCalls: 0,
     };
@@ -548,6 +612,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       void previous.client.close({ code: 1000, reason: "replaced by a newer connection" }).catch(() => {});
     }
 
+    if (protocol === "ocpp2.0.1") fixErrorSpelling(client);
     const handler = handleStationCall(entry, session);
     for (const action of STATION_ACTIONS[protocol]) client.handle(action, handler);
     // No wildcard handler: ocpp-rpc answers unknown actions NotImplemented by itself.
@@ -676,6 +741,8 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     accept({ stationId }, protocol);
   });
   rpc.on("client", (client: RPCServerClient) => {
+    const request = (client as unknown as { _handshake?: { request?: http.IncomingMessage } })._handshake?.request;
+    if (request) upgradeDone.get(request)?.();
     if (closing) {
       void client.close({ code: 1001, reason: "gateway shutting down" }).catch(() => {});
       return;
@@ -730,12 +797,35 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       metrics.upgrades.inc({ outcome: "unavailable" });
       return refuseUpgrade(socket, 503, "gateway unavailable", { "retry-after": "5" });
     }
+    if (pendingUpgrades >= maxPendingUpgrades) {
+      metrics.upgrades.inc({ outcome: "busy" });
+      if (shouldLog("upgrades-busy")) log.warn({ pendingUpgrades, maxPendingUpgrades }, "too many upgrades waiting for authentication; refusing with 503");
+      return refuseUpgrade(socket, 503, "gateway busy, retry shortly", { "retry-after": "2" });
+    }
+    pendingUpgrades += 1;
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      pendingUpgrades -= 1;
+    };
+    socket.once("close", done);
+    upgradeDone.set(req, done);
     rpc.handleUpgrade(req, socket as net.Socket, head).catch((error: unknown) => {
       log.warn({ err: (error as Error).message }, "websocket upgrade failed");
       refuseUpgrade(socket, 500, "internal error");
+    }).finally(() => {
+      // Rejected or failed upgrades are finished here; accepted ones once the client is attached.
+      if (socket.destroyed) done();
     });
   });
-  server.on("clientError", (_error, socket) => socket.destroy());
+  // A malformed or timed-out HTTP request still gets an answer, never a bare reset.
+  server.on("clientError", (error: Error & { code?: string }, socket) => {
+    if (socket.writable && !socket.destroyed) {
+      const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT" ? 408 : error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
 
   const shutdownMqtt = async () => {
     const ended = await withTimeout(mqtt.endAsync().then(() => true), 500).catch(() => false);
@@ -751,7 +841,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(new Error(`gateway could not listen on ${host}:${opts.port ?? 9310}: ${error.message}`));
       server.once("error", onError);
-      server.listen(opts.port ?? 9310, host, () => {
+      server.listen({ port: opts.port ?? 9310, host, backlog: opts.listenBacklog ?? 4096 }, () => {
         server.off("error", onError);
         resolve();
       });

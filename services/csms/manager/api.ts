@@ -28,7 +28,9 @@ export type ApiContext = {
   metricsToken?: string;
   mqttConnected: () => boolean;
   flush: () => Promise<void>;
-  loadViews: (filter?: { ids?: string[]; where?: Prisma.CsmsStationWhereInput }) => Promise<{ view: StationView }[]>;
+  /** How many stations matching `where` are (not) online right now. */
+  countOnline: (where: Prisma.CsmsStationWhereInput, online: boolean) => Promise<number>;
+  loadViews: (filter?: { ids?: string[]; where?: Prisma.CsmsStationWhereInput; after?: string; take?: number }) => Promise<{ view: StationView }[]>;
   getStation: (id: string) => Promise<{ view: StationView; registeredAt: Date | null } | undefined>;
   sendCommand: (id: string, body: CommandBody) => Promise<ManagerCommandResult | undefined>;
   getCommand: (commandId: string) => Promise<CommandRecord | undefined>;
@@ -38,6 +40,8 @@ export type ApiContext = {
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
 const unb64 = (s: string) => Buffer.from(s, "base64url").toString("utf8");
 
+/** Stations read from the database per query when listing or streaming. */
+const STATION_CHUNK = 1000;
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const cursor = z.string().min(1).max(500);
@@ -147,23 +151,62 @@ export const createApi = (c: ApiContext) => {
   route("GET", "/api/v0/stations", "api", async ({ res, query }) => {
     const q = parse(stationsQuery, query, "query");
     const where: Prisma.CsmsStationWhereInput = {
-      ...(q.q ? { id: { contains: q.q, mode: "insensitive" } } : {}),
+      ...(q.q
+        ? {
+            OR: (["id", "vendor", "model", "serialNumber"] as const).map((field) => ({ [field]: { contains: q.q, mode: "insensitive" as const } })),
+          }
+        : {}),
       ...(q.protocol ? { protocol: q.protocol } : {}),
       ...(q.status ? { connectors: { some: { status: q.status } } } : {}),
     };
-    let views = (await c.loadViews({ where })).map((v) => v.view);
-    if (q.online !== undefined) views = views.filter((v) => v.online === q.online);
-    const total = views.length;
-    const after = q.cursor ? unb64(q.cursor) : undefined;
-    const rest = after !== undefined ? views.filter((v) => v.id > after) : views;
-    const items = rest.slice(0, q.limit);
-    sendJson(res, 200, { items, nextCursor: rest.length > q.limit ? b64(items[items.length - 1].id) : null, total });
+    // A page is read from the database in id order, a chunk at a time, never the whole fleet.
+    let after = q.cursor ? unb64(q.cursor) : undefined;
+    const items: StationView[] = [];
+    let more = false;
+    for (;;) {
+      const chunk = (await c.loadViews({ where, after, take: STATION_CHUNK })).map((v) => v.view);
+      for (const v of chunk) {
+        if (q.online !== undefined && v.online !== q.online) continue;
+        if (items.length === q.limit) {
+          more = true;
+          break;
+        }
+        items.push(v);
+      }
+      if (more || chunk.length < STATION_CHUNK) break;
+      after = chunk[chunk.length - 1].id;
+    }
+    // The total without the online filter is a count; with it, online is computed per station.
+    const total = q.online === undefined ? await c.db.csmsStation.count({ where }) : await c.countOnline(where, q.online);
+    sendJson(res, 200, { items, nextCursor: more ? b64(items[items.length - 1].id) : null, total });
   });
   route("GET", "/api/v0/stations/snapshot", "api", async ({ res }) => {
     // The position is taken first: an event raced into the snapshot is replayed, never lost.
     const seq = c.feed.seq();
-    const stations = (await c.loadViews()).map((v) => v.view);
-    sendJson(res, 200, { epoch: c.feed.epoch, seq, stations });
+    // Streamed a chunk at a time, so 50,000 stations are never one array in memory.
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+    res.write(`{"epoch":${JSON.stringify(c.feed.epoch)},"seq":${seq},"stations":[`);
+    let after: string | undefined;
+    let first = true;
+    for (;;) {
+      let chunk: StationView[];
+      try {
+        chunk = (await c.loadViews({ after, take: STATION_CHUNK })).map((v) => v.view);
+      } catch (error) {
+        // Headers are out: a cut-off body (invalid JSON) is the only honest signal left.
+        c.log.warn({ err: (error as Error).message }, "snapshot stream failed");
+        res.destroy(error as Error);
+        return;
+      }
+      if (chunk.length) {
+        const text = chunk.map((v) => JSON.stringify(v)).join(",");
+        if (!res.write(`${first ? "" : ","}${text}`)) await new Promise((r) => res.once("drain", r));
+        first = false;
+      }
+      if (chunk.length < STATION_CHUNK || res.destroyed) break;
+      after = chunk[chunk.length - 1].id;
+    }
+    res.end("]}");
   });
   route("GET", "/api/v0/stations/:id", "api", async ({ res, params }) => {
     const id = stationId(params[0]);
@@ -277,7 +320,14 @@ export const createApi = (c: ApiContext) => {
     const samples = await c.db.csmsMeterSample.findMany({ where: { transactionId: id }, orderBy: [{ at: "asc" }, { id: "asc" }], take: 20_000 });
     sendJson(res, 200, {
       ...txView(row),
-      samples: samples.map((s) => ({ at: s.at.toISOString(), powerW: s.powerW, energyWh: s.energyWh, socPct: s.socPct })),
+      samples: samples.map((s) => ({
+        at: s.at.toISOString(),
+        powerW: s.powerW,
+        energyWh: s.energyWh,
+        socPct: s.socPct,
+        // Session energy, what a chart plots: the register minus the session's start.
+        sessionEnergyWh: s.energyWh !== null && row.meterStartWh !== null ? Math.max(0, s.energyWh - row.meterStartWh) : null,
+      })),
     });
   });
 

@@ -3,6 +3,7 @@ import type pino from "pino";
 import type { CommandRecord, ManagerCommandResult } from "../../../contracts/csms/api";
 import type { CommandAction } from "../../../contracts/csms/commands";
 import { createBatcher } from "./batch";
+import { rejectionReason } from "./commands";
 
 /**
  * The outcome of every command the console sent with a `commandId`, kept under that id:
@@ -40,6 +41,8 @@ const toRecord = (row: Row): CommandRecord => ({
   ...(row.response ? { response: row.response as Record<string, unknown> } : {}),
   ...(row.errorCode ? { errorCode: row.errorCode } : {}),
   ...(row.errorDescription ? { errorDescription: row.errorDescription } : {}),
+  ...(row.status === "rejected" && row.ocppAction ? rejectionReason(row.ocppAction, (row.response ?? undefined) as Record<string, unknown> | undefined) : {}),
+  ...(row.status !== "pending" ? { sent: row.status !== "offline" } : {}),
 });
 
 /** A pending record whose process is gone reads as timed out once its deadline passed. */
@@ -48,8 +51,11 @@ const settled = (entry: Entry, now = Date.now()): CommandRecord =>
     ? { ...entry.record, status: "timed_out", errorDescription: STALE_DESCRIPTION, completedAt: entry.deadlineAt.toISOString() }
     : entry.record;
 
-const resultOf = ({ status, ocppAction, request, response, errorCode, errorDescription }: CommandRecord): ManagerCommandResult => ({
+const resultOf = ({ status, ocppAction, request, response, errorCode, errorDescription, reason, reasonDetail, sent }: CommandRecord): ManagerCommandResult => ({
   status: status === "pending" ? "timed_out" : status,
+  ...(reason ? { reason } : {}),
+  ...(reasonDetail ? { reasonDetail } : {}),
+  ...(sent !== undefined ? { sent } : {}),
   ...(ocppAction ? { ocppAction } : {}),
   ...(request ? { request } : {}),
   ...(response ? { response } : {}),

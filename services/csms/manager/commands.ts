@@ -194,3 +194,27 @@ export const outcomeOf = (action: string, response: Record<string, unknown>): "a
   if (typeof response.status === "string") return ACCEPTED.has(response.status) ? "accepted" : "rejected";
   return "accepted";
 };
+
+type StatusInfo = { reasonCode?: unknown; additionalInfo?: unknown };
+const text = (v: unknown, max: number) => (typeof v === "string" && v ? v.slice(0, max) : undefined);
+
+/**
+ * The station's reason for saying no, in its own words: 2.0.1 `statusInfo.reasonCode`
+ * (+ `additionalInfo`), per-variable `attributeStatusInfo` for SetVariables, otherwise the
+ * status it answered (1.6 has no reason field: "Rejected", "NotSupported", "Occupied"…).
+ * Empty for an accepted answer.
+ */
+export const rejectionReason = (action: string, response: Record<string, unknown> | undefined): { reason?: string; reasonDetail?: string } => {
+  if (!response || outcomeOf(action, response) === "accepted") return {};
+  const fromInfo = (info: unknown, fallback: unknown) => {
+    const i = (info && typeof info === "object" ? info : {}) as StatusInfo;
+    const reason = text(i.reasonCode, 128) ?? text(fallback, 128);
+    const reasonDetail = text(i.additionalInfo, 1024);
+    return { ...(reason ? { reason } : {}), ...(reasonDetail ? { reasonDetail } : {}) };
+  };
+  if (action === "SetVariables" && Array.isArray(response.setVariableResult)) {
+    const bad = (response.setVariableResult as { attributeStatus?: string; attributeStatusInfo?: unknown }[]).find((r) => !ACCEPTED.has(String(r.attributeStatus)));
+    if (bad) return fromInfo(bad.attributeStatusInfo, bad.attributeStatus);
+  }
+  return fromInfo(response.statusInfo, response.status);
+};

@@ -27,8 +27,9 @@ import {
 import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
+import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
-import { mapCommand, outcomeOf } from "./commands";
+import { mapCommand, outcomeOf, rejectionReason } from "./commands";
 import { createCommandRecords, type CommandBody } from "./command-records";
 import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
@@ -58,6 +59,11 @@ export type ManagerOptions = {
    * simulators register that way). Off by default: anyone could otherwise set a password.
    */
   openRegistration?: boolean;
+  /**
+   * Highest connector / EVSE id a station may use unless it declared fewer
+   * (1.6 `NumberOfConnectors`); anything above is refused with a CALLERROR.
+   */
+  maxConnectorId?: number;
   /** What BootNotification answers; online = any message within 2× this. */
   heartbeatIntervalSec?: number;
   commandTimeoutMs?: number;
@@ -66,6 +72,14 @@ export type ManagerOptions = {
   commandResultHours?: number;
   /** Unique per process; prefixes the ids of this manager's CALLs (≤ 8 characters). */
   managerId?: string;
+  /**
+   * Keep the MQTT session (and its QoS 1 station subscription) across restarts, so the
+   * broker queues station messages while this manager is down. Default: on when
+   * `managerId` is given (a session needs a stable client id), off for a random id.
+   */
+  durableSession?: boolean;
+  /** How long the broker keeps a durable session of a manager that is gone (MQTT 5). */
+  sessionExpirySec?: number;
   feedBufferSize?: number;
   /** How often stations are checked for going offline. */
   sweepIntervalMs?: number;
@@ -95,26 +109,16 @@ export type CommandResult = {
   response?: Record<string, unknown>;
   errorCode?: string;
   errorDescription?: string;
+  /** The station's reason for a rejection (statusInfo.reasonCode, or the status it answered). */
+  reason?: string;
+  reasonDetail?: string;
+  /** Whether a CALL was published at all. */
+  sent: boolean;
 };
 
-type TxState = {
-  id: string;
-  transactionId: string;
-  stationId: string;
-  evseId: number;
-  connectorId: number;
-  idTag: string | null;
-  startedAt: Date;
-  stoppedAt: Date | null;
-  meterStartWh: number | null;
-  meterStopWh: number | null;
-  energyWh: number;
-  powerW: number | null;
-  socPct: number | null;
-  stopReason: string | null;
-  active: boolean;
-};
-type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date };
+/** A transaction as the manager keeps it: the row it writes (write-behind.ts), `seq` known for 1.6 only. */
+type TxState = Omit<TxWrite, "seq"> & { seq?: number | null };
+type ConnectorState = { evseId: number; connectorId: number; status: string; errorCode: string | null; updatedAt: Date; powerW?: number | null };
 type StationState = {
   id: string;
   exists: boolean;
@@ -134,12 +138,15 @@ type StationState = {
   loadedAt: number;
   /** `online` of the last station event this manager published for it. */
   emittedOnline?: boolean;
+  /** Connectors the station declared (1.6 NumberOfConnectors), when it told us. */
+  declaredConnectors?: number;
 };
 
 type StationRow = Prisma.CsmsStationGetPayload<{ include: { connectors: true } }>;
 type TxRow = Prisma.CsmsTransactionGetPayload<object>;
 
 const CACHE_TTL_MS = 60_000;
+const OFFLINE_DESCRIPTION = "the station is not connected; nothing was sent";
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const startOfToday = () => {
   const d = new Date();
@@ -177,6 +184,39 @@ const parsePayload = <T extends z.ZodType>(schema: T, payload: Buffer): { ok: tr
   if (!parsed.success) return { ok: false, reason: "schema", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ") };
   return { ok: true, data: parsed.data };
 };
+
+/**
+ * The first string in a station's payload that PostgreSQL cannot store (text and jsonb
+ * refuse U+0000), as a dotted path, e.g. `idTag` or `meterValue.0.sampledValue.1.value`.
+ */
+export const unstorableField = (value: unknown, path = ""): string | undefined => {
+  if (typeof value === "string") return value.includes("\u0000") ? path || "payload" : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = unstorableField(value[i], path ? `${path}.${i}` : String(i));
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = unstorableField(k, path) ?? unstorableField(v, path ? `${path}.${k}` : k);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+};
+
+/** A CALLERROR for a station CALL the CSMS refuses on purpose (bad input, not a failure). */
+class CallRefused extends Error {
+  constructor(
+    readonly code: "PropertyConstraintViolation" | "NotSupported" | "NotImplemented" | "OccurrenceConstraintViolation",
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
 
 const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
 const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
@@ -239,13 +279,20 @@ const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () =
     labelNames: ["action", "status"] as const,
     registers: [registry],
   });
+  const refusedCalls = new Counter({
+    name: "csms_manager_refused_calls_total",
+    help: "Station CALLs answered with a CALLERROR on purpose, by reason (unstorable, connector, unsupported, unknown_action)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const repeatedCalls = new Counter({ name: "csms_manager_repeated_calls_total", help: "Station CALLs received again (redelivery or gateway retry) and not handled twice", registers: [registry] });
   const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
   const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
   const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
   const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
   for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
   badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, forwarded, batchRows, batchErrors, feedEvents };
+  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, batchRows, batchErrors, feedEvents };
 };
 
 export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
@@ -256,9 +303,11 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const group = opts.shareGroup ?? "manager";
   const topics = csmsTopics(prefix);
   const heartbeatIntervalSec = opts.heartbeatIntervalSec ?? 60;
+  const defaultHeartbeatSec = heartbeatIntervalSec;
   const commandTimeoutMs = opts.commandTimeoutMs ?? 15_000;
   const messageLogDays = opts.messageLogDays ?? 7;
   const managerId = opts.managerId ?? randomBytes(4).toString("hex");
+  const durable = opts.durableSession ?? opts.managerId !== undefined;
   if (!/^[A-Za-z0-9_-]{1,8}$/.test(managerId)) throw new Error("managerId must be 1–8 letters, digits, _ or -");
   const replyTopic = topics.reply;
   const feedTopic = topics.feed;
@@ -292,10 +341,22 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     },
     onError: (error, n) => (metrics.batchErrors.inc({ table: "meter_sample" }), log.warn({ err: error.message, rows: n }, "meter sample batch failed")),
   });
+  /** Station, connector and transaction state, answered from memory and written behind (write-behind.ts). */
+  const writes = createWriteBehind({
+    db,
+    onRows: (table, n) => metrics.batchRows.inc({ table }, n),
+    onError: (table, error, n) => {
+      metrics.batchErrors.inc({ table });
+      if (shouldLog(`write-behind:${table}`)) log.warn({ table, rows: n, err: error.message }, "write-behind batch failed");
+    },
+  });
+  const txWrite = (t: TxState) => writes.tx({ ...t, seq: t.seq ?? null });
   /** Last-seen times and running transaction values, written together once a second. */
   const dirtySeen = new Map<string, Date>();
   const dirtyTx = new Map<string, TxState>();
   const flushState = async () => {
+    // Rows the running values update must exist first.
+    await writes.flush();
     if (dirtySeen.size) {
       const entries = [...dirtySeen.entries()];
       dirtySeen.clear();
@@ -331,6 +392,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const stateTimer = setInterval(() => void flushStateSerial(), 1000);
   stateTimer.unref();
   const flush = async () => {
+    await writes.flush();
     await Promise.all([messageLog.flush(), samples.flush(), flushStateSerial(), commandRecords.flush()]);
   };
 
@@ -359,6 +421,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const txFromRow = (r: TxRow): TxState => ({
     id: r.id,
+    seq: r.seq,
     transactionId: r.transactionId,
     stationId: r.stationId,
     evseId: r.evseId,
@@ -409,6 +472,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       // Keep what this process knows better than the (batched) database.
       if (old.lastSeenAt && (!st.lastSeenAt || old.lastSeenAt > st.lastSeenAt)) st.lastSeenAt = old.lastSeenAt;
       st.emittedOnline = old.emittedOnline;
+      st.declaredConnectors = old.declaredConnectors;
       for (const [txId, t] of old.txs) {
         const fresh = st.txs.get(txId);
         if (fresh && fresh.active && t.active) Object.assign(fresh, { energyWh: t.energyWh, powerW: t.powerW, socPct: t.socPct });
@@ -420,6 +484,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const getStation = (id: string): Promise<StationState> => {
     const st = cache.get(id);
     if (st && Date.now() - st.loadedAt < CACHE_TTL_MS) return Promise.resolve(st);
+    if (st) {
+      // Stale: answer from memory, refresh behind (other managers' changes), after our own writes.
+      st.loadedAt = Date.now();
+      void serial(id, async () => {
+        await writes.flush();
+        await loadStation(id);
+      });
+      return Promise.resolve(st);
+    }
     let p = loading.get(id);
     if (!p) {
       p = loadStation(id).finally(() => loading.delete(id));
@@ -454,7 +527,19 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       gateway: presence.get(st.id)?.gateway ?? st.gateway,
       connectors: [...st.connectors.values()]
         .sort((a, b) => a.evseId - b.evseId || a.connectorId - b.connectorId)
-        .map((c) => ({ evseId: c.evseId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, updatedAt: c.updatedAt.toISOString() })),
+        .map((c) => {
+          const tx = active.find((t) => t.evseId === c.evseId && (t.connectorId === c.connectorId || st.protocol === "ocpp1.6"));
+          return {
+            evseId: c.evseId,
+            connectorId: c.connectorId,
+            status: c.status,
+            errorCode: c.errorCode,
+            updatedAt: c.updatedAt.toISOString(),
+            transactionId: tx?.id ?? null,
+            powerW: tx?.powerW ?? c.powerW ?? null,
+            sessionEnergyWh: tx ? tx.energyWh : null,
+          };
+        }),
       activeTransactionIds: active.map((t) => t.id).sort(),
       powerW: powers.length ? powers.reduce((a, b) => a + b, 0) : null,
       energyTodayWh: [...st.txs.values()].filter((t) => t.startedAt >= today).reduce((sum, t) => sum + Math.max(0, t.energyWh), 0),
@@ -476,10 +561,17 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   });
 
   /** Views straight from the database (for lists and snapshots), overlaid with what this process knows. */
-  const loadViews = async ({ ids, where }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput } = {}) => {
-    const rows = await db.csmsStation.findMany({ where: { ...(where ?? {}), ...(ids ? { id: { in: ids } } : {}) }, include: { connectors: true }, orderBy: { id: "asc" } });
+  /** One page of views in id order (`after` = the last id of the previous page, `take` ≤ a few thousand). */
+  const loadViews = async ({ ids, where, after, take }: { ids?: string[]; where?: Prisma.CsmsStationWhereInput; after?: string; take?: number } = {}) => {
+    await writes.flush();
+    const rows = await db.csmsStation.findMany({
+      where: { AND: [where ?? {}, ids ? { id: { in: ids } } : {}, after !== undefined ? { id: { gt: after } } : {}] },
+      include: { connectors: true },
+      orderBy: { id: "asc" },
+      ...(take ? { take } : {}),
+    });
     // Small result sets ask for their stations' transactions only; big ones for all of today's.
-    const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 500 ? rows.map((r) => r.id) : undefined) });
+    const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.length <= 2000 ? rows.map((r) => r.id) : undefined) });
     const byStation = new Map<string, TxRow[]>();
     for (const t of txRows) {
       const list = byStation.get(t.stationId);
@@ -522,7 +614,34 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const emitStation = (st: StationState, broadcast = true) => {
     const view = viewOf(st);
     st.emittedOnline = view.online;
+    stationEmittedAt.set(st.id, Date.now());
+    pendingStation.delete(st.id);
     emit("station", view, broadcast);
+  };
+
+  /**
+   * Live figures (last seen, power, energy, connector values) after any station message:
+   * at most one station event per station per second. The first change in a window goes
+   * out at once (leading edge); later ones in the same window are folded into one event at
+   * its end (trailing edge), so the view is never more than a second behind.
+   */
+  const STATION_WINDOW_MS = 1000;
+  const stationEmittedAt = new Map<string, number>();
+  const pendingStation = new Set<string>();
+  const liveStation = (st: StationState) => {
+    if (!st.exists) return;
+    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st);
+    else pendingStation.add(st.id);
+  };
+  const flushLiveStations = () => {
+    const now = Date.now();
+    for (const id of pendingStation) {
+      if (now - (stationEmittedAt.get(id) ?? 0) < STATION_WINDOW_MS) continue;
+      const st = cache.get(id);
+      if (st?.exists) emitStation(st);
+      else pendingStation.delete(id);
+    }
+    if (stationEmittedAt.size > 2 * cache.size + 1000) for (const [id, at] of stationEmittedAt) if (now - at >= STATION_WINDOW_MS) stationEmittedAt.delete(id);
   };
 
   // Meter events: at most one per second per connector.
@@ -538,6 +657,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     } else pendingMeter.set(key, event);
   };
   const meterTimer = setInterval(() => {
+    flushLiveStations();
     const now = Date.now();
     for (const [key, event] of pendingMeter) {
       if (now - (lastMeterAt.get(key) ?? 0) < 1000) continue;
@@ -545,7 +665,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       lastMeterAt.set(key, now);
       emit("meter", event);
     }
-  }, 200);
+  }, 100);
   meterTimer.unref();
 
   /** Counts and logs (throttled) a message that broke its contract; nothing else happens with it. */
@@ -612,20 +732,27 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const ensureRow = async (st: StationState, version: OcppVersion) => {
     if (st.exists && st.protocol === version) return;
-    await db.csmsStation.upsert({
-      where: { id: st.id },
-      create: { id: st.id, protocol: version, heartbeatIntervalSec, lastSeenAt: st.lastSeenAt ?? new Date() },
-      update: { protocol: version },
-    });
+    await writes.room();
+    writes.station({ id: st.id, protocol: version, heartbeatIntervalSec, lastSeenAt: st.lastSeenAt ?? new Date() });
     if (!st.exists) st.registeredAt = new Date();
     st.exists = true;
     st.protocol = version;
   };
 
   type TokenStatus = "Accepted" | "Blocked" | "Expired" | "Invalid";
+  /** Tokens change rarely and are asked for on every Authorize / start: kept 10 s (and dropped when the API changes one). */
+  const tokenCache = new Map<string, { token: { status: string; expiresAt: Date | null } | null; at: number }>();
+  const findToken = async (idTag: string) => {
+    const hit = tokenCache.get(idTag);
+    if (hit && Date.now() - hit.at < 10_000) return hit.token;
+    const token = await db.csmsToken.findUnique({ where: { idTag }, select: { status: true, expiresAt: true } });
+    tokenCache.set(idTag, { token, at: Date.now() });
+    if (tokenCache.size > 50_000) tokenCache.delete(tokenCache.keys().next().value!);
+    return token;
+  };
   const authorize = async (idTag: unknown): Promise<TokenStatus> => {
     if (typeof idTag !== "string" || !idTag) return "Invalid";
-    const token = await db.csmsToken.findUnique({ where: { idTag } });
+    const token = await findToken(idTag);
     if (!token) return opts.acceptUnknownTokens ? "Accepted" : "Invalid";
     if (token.status === "Accepted" && token.expiresAt && token.expiresAt.getTime() < Date.now()) return "Expired";
     return token.status as TokenStatus;
@@ -657,10 +784,51 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       }
     }
     const last = list[list.length - 1];
-    emitMeter({ stationId: st.id, evseId, connectorId, transactionId: tx?.id ?? null, at: last.at.toISOString(), powerW: last.powerW, energyWh: last.energyWh, socPct: last.socPct });
+    const lastPower = [...list].reverse().find((s) => s.powerW !== null)?.powerW;
+    const connector = st.connectors.get(connectorKey(evseId, connectorId)) ?? (st.protocol === "ocpp1.6" ? st.connectors.get(connectorKey(evseId, evseId)) : undefined);
+    if (connector && lastPower !== undefined) connector.powerW = lastPower;
+    emitMeter({
+      stationId: st.id,
+      evseId,
+      connectorId,
+      transactionId: tx?.id ?? null,
+      at: last.at.toISOString(),
+      powerW: last.powerW,
+      energyWh: last.energyWh,
+      socPct: last.socPct,
+      sessionEnergyWh: tx && tx.meterStartWh !== null ? tx.energyWh : null,
+    });
+  };
+
+  /**
+   * A 1.6 transaction: the CSMS assigns the id from the sequence. An id already taken (a
+   * 2.0.1 station may have used that number as its own) is skipped, never an error.
+   */
+  const createTx16 = async (data: Pick<TxState, "stationId" | "evseId" | "connectorId" | "idTag" | "startedAt" | "meterStartWh">): Promise<TxState> => {
+    const seq = await nextSeq();
+    const tx: TxState = { ...data, id: String(seq), seq, transactionId: String(seq), stoppedAt: null, meterStopWh: null, energyWh: 0, powerW: null, socPct: null, stopReason: null, active: true };
+    await writes.room();
+    txWrite(tx);
+    return tx;
+  };
+  /** Transaction numbers come from the database sequence in blocks, so a StartTransaction rarely waits for it. */
+  const seqBlock: number[] = [];
+  let seqRefill: Promise<void> | undefined;
+  const nextSeq = async (): Promise<number> => {
+    while (!seqBlock.length) {
+      seqRefill ??= db
+        .$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq FROM generate_series(1, 50)`)
+        .then((rows) => void seqBlock.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b)))
+        .finally(() => (seqRefill = undefined));
+      await seqRefill;
+    }
+    return seqBlock.shift()!;
   };
 
   const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
+    // A 2.0.1 id that looks like a 1.6 sequence number is always scoped to its station,
+    // so no station can take the ids the CSMS hands out.
+    if (/^\d{1,12}$/.test(preferredId)) preferredId = `${data.stationId}:${preferredId}`;
     try {
       return await db.csmsTransaction.create({ data: { ...data, id: preferredId } });
     } catch (error) {
@@ -690,15 +858,33 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const setConnector = async (st: StationState, evseId: number, connectorId: number, status: string, errorCode: string | null) => {
     const updatedAt = new Date();
-    await db.csmsConnector.upsert({
-      where: { stationId_evseId_connectorId: { stationId: st.id, evseId, connectorId } },
-      create: { stationId: st.id, evseId, connectorId, status, errorCode, updatedAt },
-      update: { status, errorCode, updatedAt },
-    });
+    await writes.room();
+    writes.connector({ stationId: st.id, evseId, connectorId, status, errorCode, updatedAt });
     const key = connectorKey(evseId, connectorId);
     const prev = st.connectors.get(key);
     st.connectors.set(key, { evseId, connectorId, status, errorCode, updatedAt });
     return !prev || prev.status !== status || prev.errorCode !== errorCode;
+  };
+
+  const maxConnectorId = opts.maxConnectorId ?? 32;
+  /** Refuses a connector / EVSE id the station cannot have (beyond what it declared, or absurd). */
+  const checkConnector = (st: StationState, field: string, id: unknown) => {
+    const max = st.declaredConnectors ?? maxConnectorId;
+    if (typeof id === "number" && Number.isInteger(id) && id >= 0 && id <= max) return id;
+    throw new CallRefused("PropertyConstraintViolation", `${field}: ${String(id)} is beyond this station's connectors (at most ${max})`, "connector");
+  };
+  /** Closes a still-open transaction that a new one on the same connector replaced (its stop never came). */
+  const closeSuperseded = async (st: StationState, newTx: TxState, reason: string) => {
+    for (const t of st.txs.values()) {
+      if (t === newTx || !t.active || t.evseId !== newTx.evseId || (st.protocol !== "ocpp1.6" && t.connectorId !== newTx.connectorId)) continue;
+      await closeTx(t, reason, new Date());
+    }
+  };
+  const closeTx = async (t: TxState, reason: string, at: Date) => {
+    dirtyTx.delete(t.id);
+    Object.assign(t, { active: false, stoppedAt: at, stopReason: reason, powerW: null });
+    txWrite(t);
+    emit("transaction", txView(t));
   };
 
   type Req = Record<string, unknown>;
@@ -708,13 +894,14 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     switch (action) {
       case "BootNotification": {
         const info = bootInfo(version, r);
-        await db.csmsStation.upsert({
-          where: { id: st.id },
-          create: { id: st.id, protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
-          update: { protocol: version, ...info, bootedAt: now, lastSeenAt: now, heartbeatIntervalSec },
-        });
+        const heartbeatIntervalSec = (st.exists ? await configuredHeartbeat(st.id) : undefined) ?? defaultHeartbeatSec;
+        writes.station({ id: st.id, protocol: version, boot: { ...info, bootedAt: now, heartbeatIntervalSec }, heartbeatIntervalSec, lastSeenAt: now });
         if (!st.exists) st.registeredAt = now;
         Object.assign(st, info, { exists: true, protocol: version, bootedAt: now, heartbeatIntervalSec });
+        // A 1.6 station that boots has ended whatever it was charging; a StopTransaction it
+        // still had queued arrives later and corrects the figures. 2.0.1 reports on its own
+        // (TransactionEvent Ended, or GetTransactionStatus, see after the answer).
+        if (v16) for (const t of st.txs.values()) if (t.active) await closeTx(t, "Reboot", now);
         emitStation(st);
         return { status: "Accepted", currentTime: now.toISOString(), interval: heartbeatIntervalSec };
       }
@@ -724,13 +911,13 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await ensureRow(st, version);
         let changed: boolean;
         if (v16) {
-          const connectorId = Number(r.connectorId);
+          const connectorId = checkConnector(st, "connectorId", r.connectorId);
           // Connector 0 is the station as a whole; OCPP 1.6 connector N is stored as EVSE N.
-          if (!Number.isInteger(connectorId) || connectorId <= 0) return {};
+          if (connectorId <= 0) return {};
           const errorCode = typeof r.errorCode === "string" && r.errorCode !== "NoError" ? r.errorCode : null;
           changed = await setConnector(st, connectorId, connectorId, String(r.status), errorCode);
         } else {
-          changed = await setConnector(st, Number(r.evseId), Number(r.connectorId), String(r.connectorStatus), null);
+          changed = await setConnector(st, checkConnector(st, "evseId", r.evseId), checkConnector(st, "connectorId", r.connectorId), String(r.connectorStatus), null);
         }
         if (changed) emitStation(st);
         return {};
@@ -742,29 +929,23 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         return { idTokenInfo: { status: await authorize(token?.idToken) } };
       }
       case "StartTransaction": {
+        const connectorId = checkConnector(st, "connectorId", r.connectorId);
+        if (connectorId === 0) throw new CallRefused("PropertyConstraintViolation", "connectorId: transactions run on connectors 1 and up", "connector");
         await ensureRow(st, version);
         const status = await authorize(r.idTag);
-        const rows = await db.$queryRawUnsafe<{ seq: number }[]>(`SELECT nextval(pg_get_serial_sequence('"csms"."transaction"', 'seq'))::int AS seq`);
-        const seq = Number(rows[0].seq);
-        const connectorId = Number(r.connectorId);
-        const row = await db.csmsTransaction.create({
-          data: {
-            id: String(seq),
-            seq,
-            stationId: st.id,
-            transactionId: String(seq),
-            evseId: connectorId,
-            connectorId,
-            idTag: typeof r.idTag === "string" ? r.idTag : null,
-            startedAt: parseTime(r.timestamp, now),
-            meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
-          },
+        const tx = await createTx16({
+          stationId: st.id,
+          evseId: connectorId,
+          connectorId,
+          idTag: typeof r.idTag === "string" ? r.idTag : null,
+          startedAt: parseTime(r.timestamp, now),
+          meterStartWh: typeof r.meterStart === "number" ? r.meterStart : null,
         });
-        const tx = txFromRow(row);
         st.txs.set(tx.id, tx);
+        await closeSuperseded(st, tx, "NewTransactionOnConnector");
         emit("transaction", txView(tx));
         emitStation(st);
-        return { transactionId: seq, idTagInfo: { status } };
+        return { transactionId: Number(tx.transactionId), idTagInfo: { status } };
       }
       case "StopTransaction": {
         await ensureRow(st, version);
@@ -781,10 +962,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             stopReason: typeof r.reason === "string" ? r.reason : "Local",
             powerW: null,
           });
-          await db.csmsTransaction.update({
-            where: { id: tx.id },
-            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, updatedAt: now },
-          });
+          txWrite(tx);
           emit("transaction", txView(tx));
           emitStation(st);
         } else if (shouldLog(`unknown-tx:${st.id}`)) log.warn({ stationId: st.id, transactionId: r.transactionId }, "StopTransaction for an unknown transaction");
@@ -795,6 +973,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const info = (r.transactionInfo ?? {}) as Req;
         const wireId = String(info.transactionId);
         const evse = r.evse as { id?: number; connectorId?: number } | undefined;
+        if (evse?.id !== undefined) checkConnector(st, "evse.id", evse.id);
+        if (evse?.connectorId !== undefined) checkConnector(st, "evse.connectorId", evse.connectorId);
         const eventType = String(r.eventType);
         const list = parseMeterValues(r.meterValue);
         const idToken = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
@@ -816,15 +996,16 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           );
           tx = txFromRow(row);
           st.txs.set(tx.id, tx);
+          if (tx.active) await closeSuperseded(st, tx, "NewTransactionOnConnector");
           changed = true;
         } else if (evse?.id !== undefined && tx.evseId !== evse.id) {
           tx.evseId = evse.id;
           tx.connectorId = evse.connectorId ?? tx.connectorId;
-          await db.csmsTransaction.update({ where: { id: tx.id }, data: { evseId: tx.evseId, connectorId: tx.connectorId } });
+          txWrite(tx);
         }
         if (!tx.idTag && typeof idToken?.idToken === "string") {
           tx.idTag = idToken.idToken;
-          await db.csmsTransaction.update({ where: { id: tx.id }, data: { idTag: tx.idTag } });
+          txWrite(tx);
           changed = true;
         }
         applySamples(st, tx.evseId, tx.connectorId, tx, list);
@@ -839,10 +1020,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             powerW: null,
           });
           if (lastEnergy !== null && tx.meterStartWh !== null) tx.energyWh = Math.max(0, lastEnergy - tx.meterStartWh);
-          await db.csmsTransaction.update({
-            where: { id: tx.id },
-            data: { active: false, stoppedAt: tx.stoppedAt, meterStopWh: tx.meterStopWh, energyWh: tx.energyWh, stopReason: tx.stopReason, powerW: null, meterStartWh: tx.meterStartWh, updatedAt: now },
-          });
+          txWrite(tx);
           changed = true;
         }
         if (changed) {
@@ -858,11 +1036,11 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await ensureRow(st, version);
         const list = parseMeterValues(r.meterValue);
         if (v16) {
-          const connectorId = Number(r.connectorId);
+          const connectorId = checkConnector(st, "connectorId", r.connectorId);
           const tx = r.transactionId !== undefined ? await findTx(st, String(r.transactionId)) : activeTxOn(st, connectorId);
           applySamples(st, tx?.evseId ?? connectorId, tx?.connectorId ?? connectorId, tx, list);
         } else {
-          const evseId = Number(r.evseId);
+          const evseId = checkConnector(st, "evseId", r.evseId);
           const tx = activeTxOn(st, evseId);
           applySamples(st, evseId, tx?.connectorId ?? (evseId === 0 ? 0 : 1), tx, list);
         }
@@ -902,22 +1080,30 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       case "SignCertificate":
         return { status: "Rejected" };
       default:
-        throw Object.assign(new Error(`${action} is not implemented by this CSMS`), { code: "NotImplemented" });
+        // The gateway passes only actions OCPP defines for this version: recognised, just not supported here.
+        if ((STATION_ACTIONS[version] as readonly string[]).includes(action)) throw new CallRefused("NotSupported", `${action} is not supported by this CSMS`, "unsupported");
+        throw new CallRefused("NotImplemented", `${action} is not an OCPP ${version} action`, "unknown_action");
     }
   };
 
   /** Side effects of a manager CALL's answer (any manager may receive it: action and request are merged in). */
-  const applyResult = async (stationId: string, env: ResultEnvelope) => {
+  const applyResult = async (st: StationState, env: ResultEnvelope) => {
+    const stationId = st.id;
     const r = env.response;
     const req = env.request ?? {};
     switch (env.action) {
       case "GetConfiguration": {
         const keys = Array.isArray(r.configurationKey) ? (r.configurationKey as { key: string; readonly?: boolean; value?: string }[]) : [];
         await upsertConfig(stationId, keys.map((k) => ({ key: k.key, value: k.value ?? null, readonly: typeof k.readonly === "boolean" ? k.readonly : null })));
+        const declared = Number(keys.find((k) => k.key === "NumberOfConnectors")?.value);
+        if (Number.isInteger(declared) && declared > 0 && declared <= maxConnectorId) st.declaredConnectors = declared;
         return;
       }
       case "ChangeConfiguration":
-        if (r.status === "Accepted" || r.status === "RebootRequired") await upsertConfig(stationId, [{ key: String(req.key), value: String(req.value), readonly: false }]);
+        if (r.status === "Accepted" || r.status === "RebootRequired") {
+          await upsertConfig(stationId, [{ key: String(req.key), value: String(req.value), readonly: false }]);
+          if (req.key === "HeartbeatInterval") await heartbeatChanged(st, req.value);
+        }
         return;
       case "GetVariables": {
         const results = Array.isArray(r.getVariableResult)
@@ -944,9 +1130,29 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             return s ? [{ component: c, variable: v, value: s.attributeValue, readonly: false }] : [];
           }),
         );
+        const hb = results.find((x) => x.attributeStatus === "Accepted" && x.component?.name === "OCPPCommCtrlr" && x.variable?.name === "HeartbeatInterval");
+        if (hb) await heartbeatChanged(st, sent.find((d) => d.component?.name === "OCPPCommCtrlr" && d.variable?.name === "HeartbeatInterval")?.attributeValue);
         return;
       }
     }
+  };
+
+  /** A HeartbeatInterval the station accepted: online checks and the view use it from now on (and the next boot answers it). */
+  const heartbeatChanged = async (st: StationState, value: unknown) => {
+    const sec = Number(value);
+    if (!Number.isInteger(sec) || sec <= 0 || sec > 86_400 || sec === st.heartbeatIntervalSec) return;
+    st.heartbeatIntervalSec = sec;
+    await db.csmsStation.update({ where: { id: st.id }, data: { heartbeatIntervalSec: sec } }).catch(() => {});
+    emitStation(st);
+  };
+  /** The interval a station was configured with (ChangeConfiguration / SetVariables accepted), if any. */
+  const configuredHeartbeat = async (stationId: string) => {
+    const row = await db.csmsStationConfig.findFirst({
+      where: { stationId, OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
+      orderBy: { updatedAt: "desc" },
+    });
+    const sec = Number(row?.value);
+    return Number.isInteger(sec) && sec > 0 && sec <= 86_400 ? sec : undefined;
   };
 
   // ---------- commands (manager CALLs) ----------
@@ -990,7 +1196,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       mapped = mapCommand("ocpp2.0.1", body.action, body.params);
       accepted();
       metrics.commands.inc({ action: body.action, status: "offline" });
-      return { status: "offline", ocppAction: mapped.action, request: mapped.request };
+      return { status: "offline", ocppAction: mapped.action, request: mapped.request, sent: false, errorDescription: OFFLINE_DESCRIPTION };
     }
     const lookupWire = async (apiId: string) => {
       if (txIds.has(apiId)) return;
@@ -1006,11 +1212,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       metrics.commands.inc({ action: body.action, status: result.status });
       return result;
     };
-    if (!(await stationOnline(stationId))) return finish({ status: "offline", ...base });
+    const offline = { status: "offline" as const, ...base, sent: false, errorDescription: OFFLINE_DESCRIPTION };
+    if (!(await stationOnline(stationId))) return finish(offline);
 
     const run = async (): Promise<CommandResult> => {
-      if (!mqtt?.connected) return { status: "failed", ...base, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
-      if (!(await stationOnline(stationId))) return { status: "offline", ...base };
+      if (!mqtt?.connected) return { status: "failed", ...base, sent: false, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
+      if (!(await stationOnline(stationId))) return offline;
       const id = `${managerId}:${randomBytes(12).toString("hex")}`;
       const timeoutMs = body.timeoutMs ?? commandTimeoutMs;
       const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
@@ -1029,12 +1236,16 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       logFrame(stationId, "out", call);
       await publishRaw(topics.out(version, stationId), JSON.stringify(call));
       const env = await answer;
-      if (!env) return { status: "timed_out", ...base };
+      if (!env) return { status: "timed_out", ...base, sent: true, errorDescription: `the station did not answer within ${timeoutMs} ms` };
       if (env.type === 4) {
-        if (env.error_code === GATEWAY_ERROR.stationOffline) return { status: "offline", ...base, errorCode: env.error_code, errorDescription: env.error_description };
-        return { status: "failed", ...base, errorCode: env.error_code, errorDescription: env.error_description };
+        const error = { errorCode: env.error_code, errorDescription: env.error_description };
+        // The gateway held no socket for it: nothing reached the station.
+        if (env.error_code === GATEWAY_ERROR.stationOffline) return { status: "offline", ...base, sent: false, ...error };
+        // The gateway sent it and the station stayed silent.
+        if (env.error_code === GATEWAY_ERROR.timeout) return { status: "timed_out", ...base, sent: true, ...error };
+        return { status: "failed", ...base, sent: true, ...error };
       }
-      return { status: outcomeOf(mapped.action, env.response), ...base, response: env.response };
+      return { status: outcomeOf(mapped.action, env.response), ...base, sent: true, response: env.response, ...rejectionReason(mapped.action, env.response) };
     };
     // One manager call in flight per station from this manager.
     const previous = commandQueues.get(stationId) ?? Promise.resolve();
@@ -1089,21 +1300,32 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const started = performance.now();
         let answer: ResultEnvelope | ErrorEnvelope;
         try {
+          const unstorable = unstorableField(env.request);
+          if (unstorable) throw new CallRefused("PropertyConstraintViolation", `${unstorable}: contains a NUL character (\\u0000), which cannot be stored`, "unstorable");
           answer = { type: 3, id: env.id, response: await handleCall(version, st, env.action, env.request) };
           metrics.calls.inc({ action: actionLabel(env.action), outcome: "result" });
         } catch (error) {
-          const code = (error as { code?: unknown }).code === "NotImplemented" ? "NotImplemented" : "InternalError";
-          if (code === "InternalError" && shouldLog(`call-fail:${stationId}`)) log.warn({ stationId, action: env.action, err: (error as Error).message }, "station call failed");
-          answer = { type: 4, id: env.id, error_code: code, error_description: code === "NotImplemented" ? (error as Error).message : "the CSMS could not handle the call" };
+          if (error instanceof CallRefused) {
+            metrics.refusedCalls.inc({ reason: error.reason });
+            if (shouldLog(`refused:${stationId}:${error.reason}`)) log.warn({ stationId, action: env.action, code: error.code, err: error.message }, "station call refused");
+            answer = { type: 4, id: env.id, error_code: error.code, error_description: error.message };
+          } else {
+            if (shouldLog(`call-fail:${stationId}`)) log.warn({ stationId, action: env.action, err: (error as Error).message }, "station call failed");
+            answer = { type: 4, id: env.id, error_code: "InternalError", error_description: "the CSMS could not handle the call" };
+          }
           metrics.calls.inc({ action: actionLabel(env.action), outcome: "error" });
         }
         logFrame(stationId, "out", answer);
-        await publishRaw(topics.out(version, stationId), JSON.stringify(answer));
+        const text = JSON.stringify(answer);
+        rememberAnswer(stationId, env.id, text);
+        await publishRaw(topics.out(version, stationId), text);
         metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
+        liveStation(st);
         return;
       }
       // The answer to a manager CALL.
-      if (env.type === 3) await applyResult(stationId, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      if (env.type === 3 && !unstorableField(env.response)) await applyResult(st, env).catch((error: Error) => log.warn({ stationId, err: error.message }, "storing a call result failed"));
+      liveStation(st);
       const owner = env.id.includes(":") ? env.id.slice(0, env.id.indexOf(":")) : undefined;
       if (owner === managerId) resolvePending(env);
       else if (owner && /^[A-Za-z0-9_-]{1,8}$/.test(owner)) {
@@ -1187,8 +1409,32 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       if (env.type !== 2) resolvePending(env);
       return;
     }
+    if (env.type === 2 && repeatedCall(where!.version, where!.stationId, env.id)) return;
     logFrame(where!.stationId, "in", env);
     void onStationMessage(where!.version, where!.stationId, env);
+  };
+
+  /**
+   * Station CALLs arrive at least once (QoS 1 redelivery after a restart, the gateway's
+   * retry of an unanswered CALL). A repeat of one being handled is dropped (its answer is
+   * coming); a repeat of one already answered gets that answer again, not a second handling.
+   */
+  const recentCalls = new Map<string, { answer?: string }>();
+  const repeatedCall = (version: OcppVersion, stationId: string, id: string) => {
+    const key = `${stationId}\n${id}`;
+    const seen = recentCalls.get(key);
+    if (seen) {
+      metrics.repeatedCalls.inc();
+      if (seen.answer) void publishRaw(topics.out(version, stationId), seen.answer);
+      return true;
+    }
+    recentCalls.set(key, {});
+    if (recentCalls.size > 20_000) recentCalls.delete(recentCalls.keys().next().value!);
+    return false;
+  };
+  const rememberAnswer = (stationId: string, id: string, answer: string) => {
+    const seen = recentCalls.get(`${stationId}\n${id}`);
+    if (seen) seen.answer = answer;
   };
 
   let probeReceived: (() => void) | undefined;
@@ -1205,6 +1451,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
         queueQoSZero: false,
+        clean: !durable,
+        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: durable ? (opts.sessionExpirySec ?? 600) : 0 } } : {}),
       };
       const client = connect(opts.mqttUrl, options);
       const ms = opts.connectTimeoutMs ?? 15_000;
@@ -1269,7 +1517,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   shared = await probeShared(mqtt).catch(() => false);
   const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
   if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
-  await mqtt.subscribeAsync({ [inTopic]: { qos: 0 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
+  await mqtt.subscribeAsync({ [inTopic]: { qos: 1 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   // ---------- offline sweep ----------
 
@@ -1304,8 +1552,30 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     mqttConnected: () => !!mqtt?.connected && !closing,
     flush,
     loadViews,
+    countOnline: async (where, online) => {
+      await flushStateSerial();
+      let n = 0;
+      let after: string | undefined;
+      for (;;) {
+        const rows = await db.csmsStation.findMany({
+          where: { AND: [where, after !== undefined ? { id: { gt: after } } : {}] },
+          select: { id: true, lastSeenAt: true, heartbeatIntervalSec: true },
+          orderBy: { id: "asc" },
+          take: 5000,
+        });
+        const now = Date.now();
+        for (const r of rows) {
+          const cached = cache.get(r.id);
+          const seen = cached?.lastSeenAt && (!r.lastSeenAt || cached.lastSeenAt > r.lastSeenAt) ? cached.lastSeenAt : r.lastSeenAt;
+          if (isOnline(r.id, seen, cached?.heartbeatIntervalSec ?? r.heartbeatIntervalSec, now) === online) n++;
+        }
+        if (rows.length < 5000) return n;
+        after = rows[rows.length - 1].id;
+      }
+    },
     getStation: async (id) => {
-      const st = await loadStation(id);
+      const cached = cache.get(id);
+      const st = cached?.exists && Date.now() - cached.loadedAt < CACHE_TTL_MS ? cached : (await writes.flush(), await loadStation(id));
       return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
     },
     sendCommand,
@@ -1351,6 +1621,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       const ended = await withTimeout(mqtt!.endAsync().then(() => true), 1000).catch(() => false);
       if (!ended) await mqtt!.endAsync(true).catch(() => {});
       await withTimeout(Promise.allSettled([...stationQueues.values()]), 2000);
+      await writes.close().catch(() => {});
       await Promise.allSettled([messageLog.close(), samples.close(), flushStateSerial(), commandRecords.close()]);
       feed.close();
       server.closeAllConnections();

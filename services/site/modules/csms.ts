@@ -1,7 +1,8 @@
+import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_TOPIC_PREFIX } from "../../../contracts/csms/mqtt";
 import { parseEnv, zBool, zPort } from "../../../lib/env";
-import { startFleet } from "../../../sim/ocpp/fleet";
+import { persistentPasswords, startFleet } from "../../../sim/ocpp/fleet";
 import { csmsBrokerAccess, CSMS_COMPONENTS } from "../../csms/broker-access";
 import { createManagerAuthenticator } from "../../csms/gateway/auth";
 import { startGateway } from "../../csms/gateway/gateway";
@@ -82,6 +83,8 @@ export const csmsModule: SiteModule = {
           stations: e.SITE_SIM_STATIONS,
           managerUrl: manager.url,
           managerToken: apiToken,
+          // Random per station, kept across restarts in the data dir (never derivable from the id).
+          passwordFor: persistentPasswords(path.join(ctx.dataDir, "csms-station-passwords.json")),
           behaviour: e.SITE_SIM_EVENTS ? "demo" : "idle",
           seed: e.SITE_SIM_SEED,
           log: log.child({ component: "sim-ocpp" }),

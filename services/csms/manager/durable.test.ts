@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { RPCClient } from "ocpp-rpc";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/db";
+import { eventually, startTestBroker } from "../testkit";
+import { startGateway, type Gateway } from "../gateway/gateway";
+import { api, observe } from "./harness";
+
+/**
+ * Nothing lost: a manager process killed with SIGKILL in the middle of a StatusNotification
+ * burst, and started again with the same id, answers every station CALL, and the state it
+ * keeps is the last thing each station said. Real processes, a real broker, PostgreSQL.
+ */
+
+const TOKEN = "durable-test-token-0123456789";
+const children = new Set<ChildProcess>();
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  for (const fn of cleanups.reverse()) await fn().catch(() => {});
+});
+
+const startManagerProcess = (env: Record<string, string>) =>
+  new Promise<{ proc: ChildProcess; url: string }>((resolve, reject) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", "services/csms/manager/main.ts"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(proc);
+    proc.once("exit", () => children.delete(proc));
+    let stderr = "";
+    proc.stderr!.on("data", (d) => (stderr += String(d)));
+    const timer = setTimeout(() => reject(new Error(`no ready line: ${stderr}`)), 60_000);
+    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+      if (!line.includes('"event":"ready"')) return;
+      clearTimeout(timer);
+      resolve({ proc, url: JSON.parse(line).url });
+    });
+    proc.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+const kill9 = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGKILL")));
+
+const STATUSES = ["Available", "Preparing", "Charging", "SuspendedEV", "Finishing"] as const;
+
+describe.skipIf(!usingServices())("kill -9 of the manager", () => {
+  it("loses no station message: every CALL of a burst is answered and the last status of each station is stored", async () => {
+    const testDb: TestDb = await createTestDb();
+    cleanups.push(() => testDb.close());
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "csms-durable-"));
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const prefix = `cs-dur-${randomBytes(3).toString("hex")}`;
+    const env = {
+      MQTT_URL: broker.url,
+      DATABASE_URL: testDb.url!,
+      // A stable id = a stable MQTT client id = a session the broker keeps while it is down.
+      CSMS_MANAGER_ID: `d${randomBytes(3).toString("hex")}`,
+      CSMS_API_TOKEN: TOKEN,
+      CSMS_MANAGER_PORT: "0",
+      CSMS_TOPIC_PREFIX: prefix,
+      CSMS_ACCEPT_UNKNOWN_TOKENS: "1",
+      SWITCHYARD_DATA_DIR: dataDir,
+    };
+    let manager = await startManagerProcess(env);
+    const gateway: Gateway = await startGateway({ port: 0, mqttUrl: broker.url, topicPrefix: prefix, authenticate: async () => true, callTimeoutMs: 60_000, retryMs: 1000 });
+    cleanups.push(() => gateway.close());
+    const observer = await observe(broker.url, prefix);
+    cleanups.push(() => observer.close());
+
+    const ids = Array.from({ length: 10 }, (_, i) => `DUR${i}`);
+    const clients = await Promise.all(
+      ids.map(async (id) => {
+        const c = new RPCClient({ endpoint: `${gateway.url}/ws`, identity: id, password: "x", protocols: ["ocpp1.6"], reconnect: false, callTimeoutMs: 60_000 } as unknown as ConstructorParameters<typeof RPCClient>[0]);
+        await c.connect();
+        cleanups.push(() => c.close({ force: true }));
+        await c.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "Durable" });
+        return c;
+      }),
+    );
+    const PER_STATION = 40;
+    let answered = 0;
+    const burst = Promise.allSettled(
+      clients.map(async (c) => {
+        for (let i = 0; i < PER_STATION; i++) {
+          await c.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: STATUSES[i % STATUSES.length] });
+          answered++;
+        }
+      }),
+    );
+    // Kill it in the middle of the burst, and start it again with the same id.
+    await eventually(() => answered >= 80, "part of the burst answered", 60_000);
+    await kill9(manager.proc);
+    const answeredAtKill = answered;
+    manager = await startManagerProcess(env);
+    const results = await burst;
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(answeredAtKill).toBeLessThan(ids.length * PER_STATION);
+    expect(answered).toBe(ids.length * PER_STATION);
+
+    // Every StatusNotification got an answer on `out` from a manager.
+    const callIds = new Set(observer.seen.filter((m) => m.direction === "in" && m.envelope.type === 2 && m.envelope.action === "StatusNotification").map((m) => `${m.stationId}/${m.envelope.id}`));
+    const answerIds = new Set(observer.seen.filter((m) => m.direction === "out" && m.envelope.type === 3).map((m) => `${m.stationId}/${m.envelope.id}`));
+    expect(callIds.size).toBe(ids.length * PER_STATION);
+    for (const id of callIds) expect(answerIds.has(id)).toBe(true);
+    // And the state is the last thing each station said.
+    const http = api(manager.url, TOKEN);
+    const last = STATUSES[(PER_STATION - 1) % STATUSES.length];
+    for (const id of ids) expect((await http.get(`/api/v0/stations/${id}`)).json.connectors).toMatchObject([{ connectorId: 1, status: last }]);
+  }, 180_000);
+});
