@@ -54,11 +54,11 @@ test.describe("charging", () => {
     await expect(table.getByRole("row").nth(1)).toContainText("SIM00012", { timeout: 30_000 });
     await expect(table.getByRole("columnheader", { name: /station/i })).toHaveAttribute("aria-sort", "descending");
 
-    await page.getByLabel("Station id").fill("SIM0000");
+    await page.getByLabel("Search").fill("SIM0000");
     await expect(page).toHaveURL(/q=SIM0000/);
     await expect(page.getByTestId("stations-count")).toHaveText(/^9 of 12 stations shown/);
     await page.reload();
-    await expect(page.getByLabel("Station id")).toHaveValue("SIM0000");
+    await expect(page.getByLabel("Search")).toHaveValue("SIM0000");
     await expect(table.getByRole("row").nth(1)).toContainText("SIM00009");
 
     await page.getByRole("button", { name: /^Offline/ }).click();

@@ -6,18 +6,19 @@ import Link from "next/link";
 import { useDeferredValue, useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { CONNECTOR_STATUSES, type StationView } from "@/contracts/csms";
+import { countStationTiles, STATION_TILES } from "@/contracts/console/station-tiles";
 import { computeKpis } from "@/contracts/csms/kpis";
 import { matchesStationFilter, type StationFilter } from "@/contracts/csms/station-filter";
 import { LinkBadge, LiveIndicator } from "../_components/badges";
-import { formatAge, formatDateTime } from "../_components/format";
 import { useLiveHealth } from "../_components/live-health";
 import { useMe } from "../_components/session";
+import { Ago } from "../_components/ui/ago";
 import { DataTable } from "../_components/ui/data-table";
 import { boolOptions, FilterBar, optionsOf, SelectFilter, TextFilter } from "../_components/ui/filters";
 import { KpiTiles, type Kpi } from "../_components/ui/kpi-tiles";
 import { PageHeader } from "../_components/ui/page-header";
+import { SelectionBar } from "../_components/ui/selection-bar";
 import { oneOf, parseBool, useUrlState, type UrlPatch } from "../_components/ui/url-state";
-import { useNow } from "../_components/use-now";
 import { BulkPanel } from "./_components/bulk-panel";
 import { ChargingNav } from "./_components/charging-nav";
 import { ConnectorStrip, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "./_components/station-badges";
@@ -30,69 +31,60 @@ type FilterKey = (typeof FILTERS)[number];
 
 const byId = (a: StationView, b: StationView) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const lastSeen = (s: StationView) => (s.lastSeenAt ? new Date(s.lastSeenAt).getTime() : undefined);
+/** Sorts the Connectors column: faulted first, then unavailable, charging, the rest. */
+const STATUS_RANK: Record<string, number> = { Faulted: 0, Unavailable: 1, Charging: 2 };
+const worstStatus = (s: StationView) => Math.min(9, ...s.connectors.map((c) => STATUS_RANK[c.status] ?? 3));
 
 const column = createColumnHelper<StationView>();
 
-const stationColumns = (now: number) => [
+// Stable columns: the ticking "Last seen" cells re-render themselves (ui/ago), not the table.
+const STATION_COLUMNS = [
   column.accessor("id", { header: "Station", meta: { className: "mono" }, cell: ({ getValue }) => <Link href={`/charging/${encodeURIComponent(getValue())}`}>{getValue()}</Link> }),
   column.accessor("online", { header: "Connection", cell: ({ getValue }) => <OnlineBadge online={getValue()} /> }),
   column.accessor((s) => (s.protocol ? PROTOCOL_LABELS[s.protocol] : ""), { id: "protocol", header: "Protocol", cell: ({ getValue }) => getValue() || "—" }),
-  column.display({ id: "connectors", header: "Connectors", cell: ({ row }) => <ConnectorStrip station={row.original} /> }),
+  column.accessor(worstStatus, { id: "connectors", header: "Connectors", cell: ({ row }) => <ConnectorStrip station={row.original} /> }),
   column.accessor((s) => s.activeTransactionIds.length, { id: "sessions", header: "Sessions", meta: { className: "num" }, cell: ({ getValue }) => getValue() || "—" }),
   column.accessor((s) => s.powerW ?? undefined, { id: "power", header: "Power", meta: { className: "num" }, sortUndefined: "last", cell: ({ getValue }) => formatKw(getValue()) }),
   column.accessor((s) => s.energyTodayWh ?? undefined, { id: "energy", header: "Energy today", meta: { className: "num" }, sortUndefined: "last", cell: ({ getValue }) => formatKwh(getValue()) }),
-  column.accessor(lastSeen, {
-    id: "lastSeen",
-    header: "Last seen",
-    meta: { className: "num" },
-    sortUndefined: "last",
-    cell: ({ row: { original: s }, getValue }) => {
-      const at = getValue();
-      return <span title={formatDateTime(s.lastSeenAt)}>{at ? `${formatAge(now - at)} ago` : "never"}</span>;
-    },
-  }),
+  column.accessor(lastSeen, { id: "lastSeen", header: "Last seen", meta: { className: "num" }, sortUndefined: "last", cell: ({ getValue }) => <Ago at={getValue()} /> }),
   column.accessor((s) => [s.vendor, s.model].filter(Boolean).join(" "), { id: "model", header: "Model", meta: { className: "truncate" }, cell: ({ getValue }) => getValue() || "—" }),
+  column.accessor((s) => s.serialNumber ?? "", { id: "serial", header: "Serial", meta: { className: "mono truncate" }, cell: ({ getValue }) => getValue() || "—" }),
 ];
+
+const sameFilter = (a: StationFilter, b: StationFilter) => a.status === b.status && a.online === b.online;
 
 /** The fleet figures; the server's until the live feed arrives, then computed from it. Tiles filter the table. */
 const FleetKpis = ({ stations, filter, set }: { stations: ReadonlyMap<string, StationView> | null; filter: StationFilter; set: (patch: UrlPatch<FilterKey>) => void }) => {
   const trpc = useTRPC();
   const query = useQuery(trpc.charging.kpis.queryOptions(undefined, { enabled: stations === null, refetchInterval: 10_000 }));
-  const live = useMemo(() => (stations ? computeKpis(stations.values()) : null), [stations]);
+  const live = useMemo(() => (stations ? { ...computeKpis(stations.values()), stationTiles: countStationTiles(stations.values()) } : null), [stations]);
   const k = live ?? query.data ?? null;
-  const toggle = (key: FilterKey, value: string, on: boolean) => () => set({ [key]: on ? null : value });
-  const breakdown = k
-    ? Object.entries(k.connectorStatus)
-        .sort((a, b) => b[1] - a[1])
-        .map(([s, n]) => `${n} ${s}`)
-        .join(" · ") || "none"
-    : undefined;
   const items: Kpi[] = [
     { id: "stations", label: "Stations", value: k?.totalStations ?? "—", note: k ? `${k.byProtocol["ocpp1.6"] ?? 0} × 1.6J, ${k.byProtocol["ocpp2.0.1"] ?? 0} × 2.0.1` : undefined },
-    { id: "online", label: "Online", value: k?.online ?? "—", note: k ? `${k.offline} offline` : undefined, active: filter.online === true, onSelect: toggle("online", "true", filter.online === true), action: "Show online stations only" },
-    { id: "offline", label: "Offline", value: k?.offline ?? "—", tone: k?.offline ? "danger" : undefined, active: filter.online === false, onSelect: toggle("online", "false", filter.online === false), action: "Show offline stations only" },
-    {
-      id: "sessions",
-      label: "Active sessions",
-      value: k?.activeSessions ?? "—",
-      note: k ? `${formatKw(k.powerW)} now` : undefined,
-      active: filter.status === "Charging",
-      onSelect: toggle("status", "Charging", filter.status === "Charging"),
-      action: "Show stations with a connector charging",
-    },
+    ...STATION_TILES.map((tile): Kpi => {
+      const active = sameFilter(filter, tile.filter);
+      const n = k?.stationTiles[tile.id];
+      return {
+        id: tile.id,
+        label: tile.label,
+        value: n ?? "—",
+        tone: n && tile.id !== "charging" ? (tile.id === "faulted" || tile.id === "offline" ? "danger" : "warn") : undefined,
+        active,
+        // A tile applies its own filter (replacing another tile's); clicking it again clears it.
+        onSelect: () => set(active ? { status: null, online: null } : { status: null, online: null, ...toPatch(tile.filter) }),
+        action: tile.action,
+      };
+    }),
+    { id: "power", label: "Power now", value: k ? formatKw(k.powerW) : "—", note: k ? `${k.activeSessions} active ${k.activeSessions === 1 ? "session" : "sessions"}` : undefined },
     { id: "energy", label: "Energy today", value: k ? formatKwh(k.energyTodayWh) : "—" },
-    {
-      id: "connectors",
-      label: "Connectors",
-      value: k?.totalConnectors ?? "—",
-      note: breakdown,
-      active: filter.status === "Faulted",
-      onSelect: toggle("status", "Faulted", filter.status === "Faulted"),
-      action: "Show stations with a faulted connector",
-    },
   ];
   return <KpiTiles items={items} label="Fleet figures" testId="kpis" />;
 };
+
+const toPatch = (filter: StationFilter): UrlPatch<FilterKey> => ({
+  ...(filter.status ? { status: filter.status } : {}),
+  ...(filter.online !== undefined ? { online: String(filter.online) } : {}),
+});
 
 /** Every charge station, live: figures, filters in the URL, a virtualized table, bulk commands. */
 export const StationsView = () => {
@@ -100,7 +92,6 @@ export const StationsView = () => {
   const canCommand = can("charging.command");
   const live = useLiveStations();
   const health = useLiveHealth();
-  const now = useNow(5000);
   const link = health.links.find((l) => l.id === "charging");
   const url = useUrlState(FILTERS);
   const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set());
@@ -113,8 +104,8 @@ export const StationsView = () => {
   const deferredFilter = useDeferredValue(filter);
   const deferredStations = useDeferredValue(live.stations);
   const rows = useMemo(() => [...deferredStations.values()].filter((s) => matchesStationFilter(s, deferredFilter)).sort(byId), [deferredStations, deferredFilter]);
-  const columns = useMemo(() => stationColumns(now), [now]);
   const selectedIds = useMemo(() => [...selected].sort(), [selected]);
+  const visibleIds = useMemo(() => new Set(rows.map((s) => s.id)), [rows]);
 
   return (
     <>
@@ -150,13 +141,13 @@ export const StationsView = () => {
 
       {canCommand && selectedIds.length > 0 ? (
         <section className="section" aria-label="Bulk command">
-          <BulkPanel stationIds={selectedIds} onClear={() => setSelected(new Set())} />
+          <BulkPanel stationIds={selectedIds} />
         </section>
       ) : null}
 
       <div className="section">
         <FilterBar label="Filter stations" onClear={url.clear} canClear={url.any}>
-          <TextFilter label="Station id" value={q} onChange={(v) => url.set({ q: v })} placeholder="Search…" size="wide" testId="filter-q" />
+          <TextFilter label="Search" value={q} onChange={(v) => url.set({ q: v })} placeholder="Id, vendor, model or serial…" size="wide" testId="filter-q" />
           <SelectFilter
             label="Connection"
             value={online}
@@ -169,9 +160,11 @@ export const StationsView = () => {
         </FilterBar>
       </div>
 
+      {canCommand ? <SelectionBar ids={selectedIds} visible={visibleIds} noun={["station", "stations"]} onClear={() => setSelected(new Set())} /> : null}
+
       <DataTable
         label="Stations"
-        columns={columns}
+        columns={STATION_COLUMNS}
         rows={rows}
         rowId={(s) => s.id}
         rowHref={(s) => `/charging/${encodeURIComponent(s.id)}`}

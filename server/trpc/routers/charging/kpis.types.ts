@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { STATION_TILES, type StationTileId } from "../../../../contracts/console/station-tiles";
 import type { ChargingKpis } from "../../../../contracts/csms/kpis";
 import { ZUpstreamStatus } from "../health/health.types";
 
@@ -18,6 +19,8 @@ export const ZChargingKpis = z.object({
 }) satisfies z.ZodType<ChargingKpis>;
 
 export const ZGetKpisResponseSchema = ZChargingKpis.extend({
+  /** Stations per tile (Charging, Faulted, Unavailable, Offline): the rows each tile's filter shows. */
+  stationTiles: z.object(Object.fromEntries(STATION_TILES.map((t) => [t.id, count])) as Record<StationTileId, typeof count>),
   /** The link to the CSMS as the health bar shows it; null when the connector is off. */
   link: ZUpstreamStatus.nullable(),
   /** Whether the figures come from a snapshot at all. */
