@@ -35,6 +35,12 @@ export const ZConnectorView = z.object({
   status: z.string().max(40),
   errorCode: z.string().max(100).nullable(),
   updatedAt: isoTime.nullable(),
+  /** The open transaction on this connector (API id), when there is one. */
+  transactionId: z.string().max(100).nullable().optional(),
+  /** Latest power reading on this connector (W), null when it reported none. */
+  powerW: watts.nullable().optional(),
+  /** Energy of the open session on this connector so far: register − start (Wh). */
+  sessionEnergyWh: z.number().finite().nullable().optional(),
 });
 export type ConnectorView = z.infer<typeof ZConnectorView>;
 
@@ -100,7 +106,15 @@ export const ZTransactionView = z.object({
 });
 export type TransactionView = z.infer<typeof ZTransactionView>;
 
-export const ZMeterSample = z.object({ at: isoTime, powerW: watts.nullable(), energyWh: z.number().finite().nullable(), socPct: z.number().finite().nullable() });
+export const ZMeterSample = z.object({
+  at: isoTime,
+  powerW: watts.nullable(),
+  /** The meter register (absolute, Wh), as the station sent it. */
+  energyWh: z.number().finite().nullable(),
+  socPct: z.number().finite().nullable(),
+  /** Energy of the session at this sample: register − the transaction's start (Wh). Plot this, not `energyWh`. */
+  sessionEnergyWh: z.number().finite().nullable().optional(),
+});
 export type MeterSample = z.infer<typeof ZMeterSample>;
 export const ZTransactionDetail = ZTransactionView.extend({ samples: z.array(ZMeterSample) });
 export type TransactionDetail = z.infer<typeof ZTransactionDetail>;
@@ -113,8 +127,11 @@ export const ZMeterEvent = z.object({
   transactionId: z.string().max(100).nullable(),
   at: isoTime,
   powerW: watts.nullable(),
+  /** The meter register (absolute, Wh). */
   energyWh: z.number().finite().nullable(),
   socPct: z.number().finite().nullable(),
+  /** Energy of the session so far: register − start (Wh); null without a transaction. */
+  sessionEnergyWh: z.number().finite().nullable().optional(),
 });
 export type MeterEvent = z.infer<typeof ZMeterEvent>;
 
@@ -129,8 +146,17 @@ export const ZTokenView = z.object({
 });
 export type TokenView = z.infer<typeof ZTokenView>;
 
-/** The manager's answer to `POST /stations/{id}/commands` (always HTTP 200 once valid). */
+/**
+ * The manager's answer to `POST /stations/{id}/commands` (always HTTP 200 once valid):
+ * - `accepted` — the station said yes (Accepted, Scheduled, Unlocked, RebootRequired…);
+ * - `rejected` — the station answered but said no; `reason` carries its reason
+ *   (2.0.1 `statusInfo.reasonCode`, e.g. TxInProgress, or the 1.6 status such as NotSupported);
+ * - `failed` — a CALLERROR (the station's or the gateway's): `errorCode` + `errorDescription`;
+ * - `timed_out` — sent, but no answer came within the timeout;
+ * - `offline` — the station was not connected: nothing was sent.
+ */
 export const MANAGER_COMMAND_STATUSES = ["accepted", "rejected", "failed", "timed_out", "offline"] as const;
+export type ManagerCommandStatus = (typeof MANAGER_COMMAND_STATUSES)[number];
 export const ZManagerCommandResult = z.object({
   status: z.enum(MANAGER_COMMAND_STATUSES),
   ocppAction: z.string().max(64).optional(),
@@ -138,8 +164,42 @@ export const ZManagerCommandResult = z.object({
   response: z.record(z.string(), z.unknown()).optional(),
   errorCode: z.string().max(128).optional(),
   errorDescription: z.string().max(1024).optional(),
+  /** The station's reason for a rejection (statusInfo.reasonCode, or the status it answered). */
+  reason: z.string().max(128).optional(),
+  /** The station's extra words on it (statusInfo.additionalInfo), when it gave any. */
+  reasonDetail: z.string().max(1024).optional(),
+  /** Whether a CALL was published to the station at all (false for `offline`). */
+  sent: z.boolean().optional(),
 });
 export type ManagerCommandResult = z.infer<typeof ZManagerCommandResult>;
+
+/** Short labels for the outcome statuses (badges, tables). */
+export const COMMAND_STATUS_LABELS: Record<ManagerCommandStatus | "pending", string> = {
+  pending: "Pending",
+  accepted: "Accepted",
+  rejected: "Rejected",
+  failed: "Failed",
+  timed_out: "Timed out",
+  offline: "Offline — not sent",
+};
+
+/** One sentence for an outcome, e.g. "Rejected by the station: TxInProgress". */
+export const describeCommandResult = (r: Pick<ManagerCommandResult, "status" | "errorCode" | "errorDescription" | "reason" | "reasonDetail"> | { status: "pending" }): string => {
+  switch (r.status) {
+    case "pending":
+      return "Waiting for the station's answer";
+    case "accepted":
+      return "Accepted by the station";
+    case "rejected":
+      return `Rejected by the station${r.reason ? `: ${r.reason}` : ""}${r.reasonDetail ? ` (${r.reasonDetail})` : ""}`;
+    case "failed":
+      return `Failed${r.errorCode ? `: ${r.errorCode}` : ""}${r.errorDescription ? ` — ${r.errorDescription}` : ""}`;
+    case "timed_out":
+      return "Timed out: the station did not answer";
+    case "offline":
+      return "Station offline: nothing was sent";
+  }
+};
 
 /**
  * `GET /api/v0/commands/{commandId}`: what became of a command the console sent (pending

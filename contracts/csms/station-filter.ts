@@ -10,13 +10,15 @@ export type StationFilter = {
   status?: string;
 };
 
-const SEARCHED = ["id", "vendor", "model", "serialNumber"] as const;
-
-/** Whether `q` (already lower-cased) is part of the station's id, vendor, model or serial number. */
-const matchesSearch = (station: StationView, q: string) => SEARCHED.some((field) => station[field]?.toLowerCase().includes(q));
-
 export const matchesStationFilter = (station: StationView, { q, online, protocol, status }: StationFilter) =>
-  (!q || matchesSearch(station, q.trim().toLowerCase())) &&
+  (!q || matchesStationSearch(station, q)) &&
   (online === undefined || station.online === online) &&
   (!protocol || station.protocol === protocol) &&
   (!status || station.connectors.some((c) => c.status === status));
+
+/** Case-insensitive substring of id, vendor, model or serial number. */
+export const matchesStationSearch = (station: Pick<StationView, "id" | "vendor" | "model" | "serialNumber">, q: string) => {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return true;
+  return [station.id, station.vendor, station.model, station.serialNumber].some((v) => !!v && v.toLowerCase().includes(needle));
+};
