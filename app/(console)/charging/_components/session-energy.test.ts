@@ -17,6 +17,11 @@ describe("the Energy chart", () => {
     expect(points[0]!.powerKw).toBe(11);
   });
 
+  it("takes the manager's session energy where the sample carries it", () => {
+    const points = chartPoints({ meterStartWh: 1_000, samples: [{ at: at(0), powerW: 0, energyWh: 9_999_999, socPct: null, sessionEnergyWh: 250 }] });
+    expect(points[0]!.energyKwh).toBe(0.25);
+  });
+
   it("measures from the first reading when the station gave no start value", () => {
     const points = chartPoints({ meterStartWh: null, samples: [{ at: at(0), powerW: 0, energyWh: 2_000, socPct: null }, { at: at(5), powerW: 0, energyWh: 3_500, socPct: null }] });
     expect(points.map((p) => p.energyKwh)).toEqual([0, 1.5]);
