@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium, type Browser, type Page } from "playwright";
+import { freePort } from "../../lib/testing/net";
 import { startFakeManager, type FakeManager } from "./fake-manager";
 
 /**
@@ -46,16 +46,6 @@ const DURATION_S = Number(args.duration);
 const CHANGE_PCT = Number(args["change-pct"]);
 
 const say = (line: string) => process.stderr.write(`[bench:console] ${line}\n`);
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** `npm start` (scripts/start.ts) with only the console doing work: no simulated domain runs in the site. */
 const startConsole = async (fake: FakeManager, dataDir: string) => {
@@ -123,6 +113,40 @@ type Result = Scenario & {
   updatesSeen: number;
 };
 
+/**
+ * What runs in the page, as source text (tsx would wrap a function passed to evaluate in its
+ * own helpers, which the page does not have): every frame's length for `seconds`, the long
+ * tasks meanwhile, and how many rows' text changed (proof the updates reach the table).
+ */
+const SAMPLE_IN_PAGE = `async (seconds) => {
+  const frames = [];
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+  try { observer.observe({ type: "longtask", buffered: false }); } catch {}
+  const seen = new Set();
+  const rowsObserver = new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const row = el && el.closest('[data-testid^="station-row-"]');
+      if (row) seen.add(row.getAttribute("data-testid"));
+    }
+  });
+  rowsObserver.observe(document.querySelector('[data-testid="stations-table"]'), { subtree: true, childList: true, characterData: true });
+  await new Promise((resolve) => {
+    const end = performance.now() + seconds * 1000;
+    let last = performance.now();
+    const tick = (t) => {
+      frames.push(t - last);
+      last = t;
+      if (t < end) requestAnimationFrame(tick); else resolve();
+    };
+    requestAnimationFrame(tick);
+  });
+  observer.disconnect();
+  rowsObserver.disconnect();
+  return { frames, longTasks, updatesSeen: seen.size };
+}`;
+
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0);
 
 /** Waits until the console's live view holds the fleet (the KPI figures come from it). */
@@ -146,48 +170,16 @@ const measure = async (browser: Browser, base: string, login: Login, fake: FakeM
   await waitForConsoleView(page, base, s.stations);
 
   await page.goto(`${base}/charging`);
-  await page.waitForFunction(() => document.querySelector('[data-testid^="station-row-"]') !== null, undefined, { polling: "raf", timeout: 120_000 });
-  const firstRowsMs = await page.evaluate(() => performance.now());
-  await page.waitForFunction((n) => new RegExp(`^${n} of ${n} station`).test(document.querySelector('[data-testid="stations-count"]')?.textContent ?? ""), s.stations, { polling: "raf", timeout: 120_000 });
-  const allRowsMs = await page.evaluate(() => performance.now());
+  await page.waitForFunction(`document.querySelector('[data-testid^="station-row-"]') !== null`, undefined, { polling: "raf", timeout: 120_000 });
+  const firstRowsMs = (await page.evaluate("performance.now()")) as number;
+  await page.waitForFunction(`/^${s.stations} of ${s.stations} station/.test(document.querySelector('[data-testid="stations-count"]')?.textContent ?? "")`, undefined, { polling: "raf", timeout: 120_000 });
+  const allRowsMs = (await page.evaluate("performance.now()")) as number;
 
   // Settle, then measure: every frame's length, and the main thread's long tasks.
   await page.waitForTimeout(1000);
   fake.setRate(s.changesPerSec);
   await page.waitForTimeout(2000);
-  const sample = await page.evaluate(async (seconds) => {
-    const frames: number[] = [];
-    const longTasks: number[] = [];
-    const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
-    try {
-      observer.observe({ type: "longtask", buffered: false });
-    } catch {
-      // No long-task timing in this browser: frames alone then.
-    }
-    // Rows whose "Last seen" text changes prove the updates reach the page.
-    const seen = new Set<string>();
-    const rowsObserver = new MutationObserver((records) => {
-      for (const r of records) {
-        const row = (r.target instanceof Element ? r.target : r.target.parentElement)?.closest('[data-testid^="station-row-"]');
-        if (row) seen.add(row.getAttribute("data-testid")!);
-      }
-    });
-    rowsObserver.observe(document.querySelector('[data-testid="stations-table"]')!, { subtree: true, childList: true, characterData: true });
-    await new Promise<void>((resolve) => {
-      const end = performance.now() + seconds * 1000;
-      let last = performance.now();
-      const tick = (t: number) => {
-        frames.push(t - last);
-        last = t;
-        if (t < end) requestAnimationFrame(tick);
-        else resolve();
-      };
-      requestAnimationFrame(tick);
-    });
-    observer.disconnect();
-    rowsObserver.disconnect();
-    return { frames, longTasks, updatesSeen: seen.size };
-  }, DURATION_S);
+  const sample = (await page.evaluate(`(${SAMPLE_IN_PAGE})(${DURATION_S})`)) as { frames: number[]; longTasks: number[]; updatesSeen: number };
   fake.setRate(0);
 
   const cdp = await context.newCDPSession(page);
