@@ -7,7 +7,7 @@ import { loginFor, signIn } from "./fixtures";
 test.describe("charging tiles", () => {
   let fleet: Fleet;
   test.beforeAll(async () => {
-    fleet = await bringStations({ prefix: "TILE", count: 3 });
+    fleet = await bringStations({ prefix: "FLT", count: 3 });
   });
   test.afterAll(async () => {
     await fleet?.close();
@@ -16,7 +16,7 @@ test.describe("charging tiles", () => {
   test("an operator clicks the Faulted tile and sees exactly the faulted stations; the Overview counts the same", async ({ page }) => {
     await signIn(page, loginFor("operator"), "/charging");
     const table = page.getByRole("table", { name: "Stations" });
-    await expect(table.getByRole("row").filter({ hasText: "TILE00003" })).toBeVisible({ timeout: 30_000 });
+    await expect(table.getByRole("row").filter({ hasText: "FLT00003" })).toBeVisible({ timeout: 30_000 });
     const faulted = page.getByRole("button", { name: /^Faulted/ });
     await expect(faulted.locator(".tile-value")).toHaveText("0");
 
@@ -30,8 +30,8 @@ test.describe("charging tiles", () => {
     await expect(faulted).toHaveAttribute("aria-pressed", "true");
     const rows = table.locator('tbody tr[data-testid^="station-row-"]');
     await expect(rows).toHaveCount(2);
-    await expect(rows.nth(0)).toHaveAttribute("data-testid", "station-row-TILE00001");
-    await expect(rows.nth(1)).toHaveAttribute("data-testid", "station-row-TILE00003");
+    await expect(rows.nth(0)).toHaveAttribute("data-testid", "station-row-FLT00001");
+    await expect(rows.nth(1)).toHaveAttribute("data-testid", "station-row-FLT00003");
     await expect(page.getByTestId("stations-count")).toHaveText(/^2 of \d+ stations shown/);
 
     // Another tile replaces the filter; clicking the active one clears it.
@@ -51,28 +51,28 @@ test.describe("charging tiles", () => {
     await overviewFaulted.click();
     await expect(page).toHaveURL(/\/charging\?status=Faulted/);
     await expect(table.locator('tbody tr[data-testid^="station-row-"]')).toHaveCount(1);
-    await expect(table.getByRole("row").filter({ hasText: "TILE00003" })).toBeVisible();
+    await expect(table.getByRole("row").filter({ hasText: "FLT00003" })).toBeVisible();
   });
 
   test("search finds stations by vendor, model or serial; a selection stays in view and a bulk action over a few asks first, listing them", async ({ page }) => {
     await signIn(page, loginFor("support"), "/charging");
     const table = page.getByRole("table", { name: "Stations" });
-    await expect(table.getByRole("row").filter({ hasText: "TILE00001" })).toBeVisible({ timeout: 30_000 });
-    const serial = await page.evaluate(() => document.querySelector('[data-testid="station-row-TILE00002"] td.mono.truncate')?.textContent ?? "");
+    await expect(table.getByRole("row").filter({ hasText: "FLT00001" })).toBeVisible({ timeout: 30_000 });
+    const serial = await page.evaluate(() => document.querySelector('[data-testid="station-row-FLT00002"] td.mono.truncate')?.textContent ?? "");
     expect(serial).not.toBe("");
     await page.getByLabel("Search").fill(serial);
     await expect(table.locator('tbody tr[data-testid^="station-row-"]')).toHaveCount(1);
-    await expect(table.getByRole("row").filter({ hasText: "TILE00002" })).toBeVisible();
-    await page.getByLabel("Search").fill("TILE");
+    await expect(table.getByRole("row").filter({ hasText: "FLT00002" })).toBeVisible();
+    await page.getByLabel("Search").fill("FLT");
     await expect(table.locator('tbody tr[data-testid^="station-row-"]')).toHaveCount(3);
 
     await page.getByTestId("select-all").check();
     await expect(page.getByTestId("selection-bar-count")).toHaveText("3 stations selected");
-    await page.getByLabel("Search").fill("TILE00001");
+    await page.getByLabel("Search").fill("FLT00001");
     // Filtered out, still selected, and said so.
     await expect(page.getByTestId("selection-bar")).toContainText("(2 hidden by the filters)");
 
-    await page.getByTestId("select-TILE00001").uncheck();
+    await page.getByTestId("select-FLT00001").uncheck();
     await page.getByLabel("Search").fill("");
     await expect(page.getByTestId("selection-bar-count")).toHaveText("2 stations selected");
     await page.getByTestId("selection-bar-clear").click();

@@ -1,13 +1,11 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
-import { useDeferredValue, useMemo, useState } from "react";
-import { useTRPC } from "@/app/_trpc/client";
+import { useMemo, useState } from "react";
 import { CONNECTOR_STATUSES, type StationView } from "@/contracts/csms";
-import { countStationTiles, STATION_TILES } from "@/contracts/console/station-tiles";
-import { computeKpis } from "@/contracts/csms/kpis";
+import { worstStatus } from "@/contracts/console/station-sort";
+import { STATION_TILES } from "@/contracts/console/station-tiles";
 import { matchesStationFilter, type StationFilter } from "@/contracts/csms/station-filter";
 import { LinkBadge, LiveIndicator } from "../_components/badges";
 import { useLiveHealth } from "../_components/live-health";
@@ -22,18 +20,14 @@ import { oneOf, parseBool, useUrlState, type UrlPatch } from "../_components/ui/
 import { BulkPanel } from "./_components/bulk-panel";
 import { ChargingNav } from "./_components/charging-nav";
 import { ConnectorStrip, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "./_components/station-badges";
-import { useLiveStations } from "./_components/use-live-stations";
+import { useStationsWindow } from "./_components/use-stations-window";
 
 const MAX_SELECTION = 5000;
 const PROTOCOLS = ["ocpp1.6", "ocpp2.0.1"] as const;
 const FILTERS = ["q", "online", "status", "protocol"] as const;
 type FilterKey = (typeof FILTERS)[number];
 
-const byId = (a: StationView, b: StationView) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const lastSeen = (s: StationView) => (s.lastSeenAt ? new Date(s.lastSeenAt).getTime() : undefined);
-/** Sorts the Connectors column: faulted first, then unavailable, charging, the rest. */
-const STATUS_RANK: Record<string, number> = { Faulted: 0, Unavailable: 1, Charging: 2 };
-const worstStatus = (s: StationView) => Math.min(9, ...s.connectors.map((c) => STATUS_RANK[c.status] ?? 3));
 
 const column = createColumnHelper<StationView>();
 
@@ -53,12 +47,10 @@ const STATION_COLUMNS = [
 
 const sameFilter = (a: StationFilter, b: StationFilter) => a.status === b.status && a.online === b.online;
 
-/** The fleet figures; the server's until the live feed arrives, then computed from it. Tiles filter the table. */
-const FleetKpis = ({ stations, filter, set }: { stations: ReadonlyMap<string, StationView> | null; filter: StationFilter; set: (patch: UrlPatch<FilterKey>) => void }) => {
-  const trpc = useTRPC();
-  const query = useQuery(trpc.charging.kpis.queryOptions(undefined, { enabled: stations === null, refetchInterval: 10_000 }));
-  const live = useMemo(() => (stations ? { ...computeKpis(stations.values()), stationTiles: countStationTiles(stations.values()) } : null), [stations]);
-  const k = live ?? query.data ?? null;
+type Figures = NonNullable<ReturnType<typeof useStationsWindow>["figures"]>;
+
+/** The fleet figures, from the same answer as the rows (so a tile's count is its filter's row count). Tiles filter the table. */
+const FleetKpis = ({ figures: k, filter, set }: { figures: Figures | null; filter: StationFilter; set: (patch: UrlPatch<FilterKey>) => void }) => {
   const items: Kpi[] = [
     { id: "stations", label: "Stations", value: k?.totalStations ?? "—", note: k ? `${k.byProtocol["ocpp1.6"] ?? 0} × 1.6J, ${k.byProtocol["ocpp2.0.1"] ?? 0} × 2.0.1` : undefined },
     ...STATION_TILES.map((tile): Kpi => {
@@ -86,14 +78,14 @@ const toPatch = (filter: StationFilter): UrlPatch<FilterKey> => ({
   ...(filter.online !== undefined ? { online: String(filter.online) } : {}),
 });
 
-/** Every charge station, live: figures, filters in the URL, a virtualized table, bulk commands. */
+/** Every charge station, live: figures, filters in the URL, a table windowed over the console's live view, bulk commands. */
 export const StationsView = () => {
   const { can } = useMe();
   const canCommand = can("charging.command");
-  const live = useLiveStations();
   const health = useLiveHealth();
   const link = health.links.find((l) => l.id === "charging");
   const url = useUrlState(FILTERS);
+  const sortParam = useUrlState(["sort"]).values.sort;
   const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set());
 
   const { q, online, status, protocol } = url.values;
@@ -101,11 +93,17 @@ export const StationsView = () => {
     () => ({ q: q || undefined, online: parseBool(online), status: oneOf(CONNECTOR_STATUSES, status), protocol: oneOf(PROTOCOLS, protocol) }),
     [q, online, status, protocol],
   );
-  const deferredFilter = useDeferredValue(filter);
-  const deferredStations = useDeferredValue(live.stations);
-  const rows = useMemo(() => [...deferredStations.values()].filter((s) => matchesStationFilter(s, deferredFilter)).sort(byId), [deferredStations, deferredFilter]);
+  const table = useStationsWindow(filter, sortParam);
+  const { rows, figures } = table;
+
+  // What the selected stations looked like when last seen, to say how many the filters hide.
+  const [known] = useState(() => new Map<string, StationView>());
+  for (const s of rows) if (selected.has(s.id)) known.set(s.id, s);
   const selectedIds = useMemo(() => [...selected].sort(), [selected]);
-  const visibleIds = useMemo(() => new Set(rows.map((s) => s.id)), [rows]);
+  const hidden = selectedIds.filter((id) => {
+    const s = known.get(id);
+    return s !== undefined && !matchesStationFilter(s, filter);
+  }).length;
 
   return (
     <>
@@ -115,7 +113,7 @@ export const StationsView = () => {
         actions={
           <span className="status-line">
             {link ? <LinkBadge state={link.state} /> : null}
-            <LiveIndicator state={live.state} />
+            <LiveIndicator state={table.query.isError ? "reconnecting" : table.query.data ? "live" : "connecting"} />
           </span>
         }
       />
@@ -136,7 +134,7 @@ export const StationsView = () => {
       ) : null}
 
       <section className="section" aria-label="Fleet figures">
-        <FleetKpis stations={live.received ? live.stations : null} filter={filter} set={url.set} />
+        <FleetKpis figures={figures} filter={filter} set={url.set} />
       </section>
 
       {canCommand && selectedIds.length > 0 ? (
@@ -160,7 +158,7 @@ export const StationsView = () => {
         </FilterBar>
       </div>
 
-      {canCommand ? <SelectionBar ids={selectedIds} visible={visibleIds} noun={["station", "stations"]} onClear={() => setSelected(new Set())} /> : null}
+      {canCommand ? <SelectionBar ids={selectedIds} hidden={hidden} noun={["station", "stations"]} onClear={() => setSelected(new Set())} /> : null}
 
       <DataTable
         label="Stations"
@@ -169,16 +167,17 @@ export const StationsView = () => {
         rowId={(s) => s.id}
         rowHref={(s) => `/charging/${encodeURIComponent(s.id)}`}
         rowAttrs={(s) => ({ "data-testid": `station-row-${s.id}`, "data-online": s.online })}
-        status={{ loading: !live.received }}
+        status={{ loading: table.query.isPending, error: table.query.error, retry: () => void table.query.refetch() }}
         noun="stations"
         empty={url.any ? { title: "No station matches these filters", hint: "Try other filters." } : { title: "No stations yet", hint: "Stations appear here as soon as they are registered with the CSMS." }}
         virtual={{ rowHeight: 37 }}
+        windowed={{ total: table.total, offset: table.offset, onRange: table.onRange }}
         selection={canCommand ? { selected, onChange: setSelected, max: MAX_SELECTION, name: (id) => id } : undefined}
         foot={
           <span data-testid="stations-count">
-            {rows.length} of {live.stations.size} {live.stations.size === 1 ? "station" : "stations"} shown
+            {table.total} of {figures?.totalStations ?? "…"} {figures?.totalStations === 1 ? "station" : "stations"} shown
             {canCommand && selected.size ? ` · ${selected.size} selected` : ""}
-            {live.state === "reconnecting" ? " · live updates paused; reconnecting…" : ""}
+            {table.liveState === "reconnecting" ? " · live updates paused; reconnecting…" : ""}
           </span>
         }
         testId="stations-table"

@@ -8,22 +8,21 @@ const SHOWN = 5;
  */
 export const SelectionBar = ({
   ids,
-  visible,
+  hidden = 0,
   noun,
   onClear,
   testId = "selection-bar",
 }: {
   /** Every selected id, in a stable order. */
   ids: readonly string[];
-  /** The ids the table currently shows (to say how many selected rows are filtered out). */
-  visible?: ReadonlySet<string>;
+  /** How many of them the current filters hide. */
+  hidden?: number;
   /** Singular and plural: ["station", "stations"]. */
   noun: readonly [string, string];
   onClear: () => void;
   testId?: string;
 }) => {
   if (ids.length === 0) return null;
-  const hidden = visible ? ids.filter((id) => !visible.has(id)).length : 0;
   const first = ids.slice(0, SHOWN);
   return (
     <div className="alert alert-info selection-bar" role="status" aria-live="polite" data-testid={testId} data-count={ids.length}>

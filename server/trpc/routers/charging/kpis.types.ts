@@ -18,9 +18,13 @@ export const ZChargingKpis = z.object({
   byProtocol: z.record(z.string(), count),
 }) satisfies z.ZodType<ChargingKpis>;
 
-export const ZGetKpisResponseSchema = ZChargingKpis.extend({
-  /** Stations per tile (Charging, Faulted, Unavailable, Offline): the rows each tile's filter shows. */
-  stationTiles: z.object(Object.fromEntries(STATION_TILES.map((t) => [t.id, count])) as Record<StationTileId, typeof count>),
+/** Stations per tile (Charging, Faulted, Unavailable, Offline): the rows each tile's filter shows. */
+export const ZStationTileCounts = z.object(Object.fromEntries(STATION_TILES.map((t) => [t.id, count])) as Record<StationTileId, typeof count>);
+
+/** The fleet's figures with the tiles' counts. */
+export const ZFleetFigures = ZChargingKpis.extend({ stationTiles: ZStationTileCounts });
+
+export const ZGetKpisResponseSchema = ZFleetFigures.extend({
   /** The link to the CSMS as the health bar shows it; null when the connector is off. */
   link: ZUpstreamStatus.nullable(),
   /** Whether the figures come from a snapshot at all. */
