@@ -13,10 +13,10 @@ test.describe("charging command outcomes", () => {
     await dialog.getByRole("button", { name: "Send set variables" }).click();
     await expect(dialog.getByTestId("error-component")).toHaveText("Component is required.");
 
-    await dialog.getByLabel("Component").fill("OCPPCommCtrlr");
-    await dialog.getByLabel("Variable").fill("HeartbeatInterval");
-    await dialog.getByLabel("Value").fill("often");
-    await dialog.getByLabel("Value").press("Enter");
+    await dialog.getByLabel("Component", { exact: true }).fill("OCPPCommCtrlr");
+    await dialog.getByLabel("Variable", { exact: true }).fill("HeartbeatInterval");
+    await dialog.getByLabel("Value", { exact: true }).fill("often");
+    await dialog.getByLabel("Value", { exact: true }).press("Enter");
     await expect(dialog).toHaveCount(0);
 
     const outcome = page.getByTestId("command-status-change-configuration");

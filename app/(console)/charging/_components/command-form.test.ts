@@ -46,5 +46,9 @@ describe("the command forms, from the catalogue", () => {
     expect(suggestionsFor(component!, { keys })).toEqual(["EVSE@1", "OCPPCommCtrlr"]);
     expect(suggestionsFor(variable!, { keys })).toEqual(["AvailabilityState", "HeartbeatInterval", "MessageTimeout"]);
     expect(initialParams("reset", "ocpp1.6")).toEqual({ type: "soft" });
+    // Before the station reported any, the specification's own keys.
+    const [keysField] = paramFields("getConfiguration", "ocpp1.6");
+    expect(suggestionsFor(keysField!, { protocol: "ocpp1.6", keys: [] })).toContain("HeartbeatInterval");
+    expect(suggestionsFor(component!, { protocol: "ocpp2.0.1", keys: [] })).toContain("OCPPCommCtrlr");
   });
 });

@@ -70,9 +70,47 @@ export type ParamState = Record<string, string>;
 export const initialParams = (action: CommandAction, protocol?: ProtocolVersion | null): ParamState =>
   Object.fromEntries(paramFields(action, protocol).map((f) => [f.name, f.kind === "select" ? f.options![0]! : f.kind === "bool" ? "true" : ""]));
 
-/** Suggestions for a field from what the station reported. */
-export const suggestionsFor = (f: FieldDef, { keys = [] }: StationCatalogue): string[] => {
+/**
+ * The specification's own keys, offered until the station has reported its configuration:
+ * OCPP 1.6 Core profile keys, and 2.0.1 variables of the controllers every station has.
+ */
+export const STANDARD_KEYS: Record<ProtocolVersion, readonly string[]> = {
+  "ocpp1.6": [
+    "AllowOfflineTxForUnknownId",
+    "AuthorizationCacheEnabled",
+    "AuthorizeRemoteTxRequests",
+    "ClockAlignedDataInterval",
+    "ConnectionTimeOut",
+    "HeartbeatInterval",
+    "LocalAuthorizeOffline",
+    "LocalPreAuthorize",
+    "MeterValueSampleInterval",
+    "MeterValuesSampledData",
+    "NumberOfConnectors",
+    "ResetRetries",
+    "StopTransactionOnEVSideDisconnect",
+    "StopTransactionOnInvalidId",
+    "WebSocketPingInterval",
+  ],
+  "ocpp2.0.1": [
+    "AuthCtrlr.AuthorizeRemoteStart",
+    "AuthCtrlr.Enabled",
+    "ClockCtrlr.DateTime",
+    "OCPPCommCtrlr.HeartbeatInterval",
+    "OCPPCommCtrlr.MessageTimeout",
+    "OCPPCommCtrlr.WebSocketPingInterval",
+    "SampledDataCtrlr.TxUpdatedInterval",
+    "SampledDataCtrlr.TxUpdatedMeasurands",
+    "TxCtrlr.EVConnectionTimeOut",
+    "TxCtrlr.TxStartPoint",
+    "TxCtrlr.TxStopPoint",
+  ],
+};
+
+/** Suggestions for a field: what the station reported, else the specification's standard keys. */
+export const suggestionsFor = (f: FieldDef, { keys: reported = [], protocol }: StationCatalogue): string[] => {
   if (!f.suggest) return [];
+  const keys = reported.length ? reported : protocol ? STANDARD_KEYS[protocol] : [];
   if (f.suggest === "configKey") return [...keys];
   const split = keys.map((k) => {
     const dot = k.lastIndexOf(".");
