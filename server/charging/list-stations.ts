@@ -23,7 +23,7 @@ type Figures = ReturnType<typeof computeKpis> & { stationTiles: ReturnType<typeo
 type Caches = { lists: Map<string, Cached<StationView[]>>; figures?: Cached<Figures> };
 
 /** How long one filtered, sorted list serves requests while the fleet keeps changing. */
-const REUSE_MS = 500;
+const REUSE_MS = 250;
 const MAX_LISTS = 32;
 
 const g = globalThis as unknown as { __switchyardStationLists?: WeakMap<ChargingStore, Caches> };
