@@ -11,6 +11,10 @@ if (!process.env.E2E_PORT) {
   process.env.E2E_PORT = execFileSync(process.execPath, ["-e", script]).toString().trim();
 }
 process.env.E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-e2e-"));
+// The charging specs bring their own stations to the site's gateway (e2e/charging-stations.ts).
+const pickPort = () => execFileSync(process.execPath, ["-e", "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]).toString().trim();
+process.env.E2E_CSMS_MANAGER_PORT ??= pickPort();
+process.env.E2E_CSMS_GATEWAY_PORT ??= pickPort();
 const port = Number(process.env.E2E_PORT);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -49,8 +53,8 @@ export default defineConfig({
       CONSOLE_PORT: String(port),
       MQTT_PORT: "0",
       SITE_PORT: "0",
-      CSMS_MANAGER_PORT: "0",
-      CSMS_GATEWAY_PORT: "0",
+      CSMS_MANAGER_PORT: process.env.E2E_CSMS_MANAGER_PORT,
+      CSMS_GATEWAY_PORT: process.env.E2E_CSMS_GATEWAY_PORT,
       RMF_MAIN_PORT: "0",
       RMF_PROXY_PORT: "0",
       SITE_FLEX_TSO_PORT: "0",

@@ -54,11 +54,12 @@ test.describe("charging", () => {
     await expect(table.getByRole("row").nth(1)).toContainText("SIM00012", { timeout: 30_000 });
     await expect(table.getByRole("columnheader", { name: /station/i })).toHaveAttribute("aria-sort", "descending");
 
-    await page.getByLabel("Station id").fill("SIM0000");
+    await page.getByLabel("Search").fill("SIM0000");
     await expect(page).toHaveURL(/q=SIM0000/);
-    await expect(page.getByTestId("stations-count")).toHaveText(/^9 of 12 stations shown/);
+    // Other specs may have brought stations of their own (e2e/charging-stations.ts); the demo fleet is SIM00001…SIM00012.
+    await expect(page.getByTestId("stations-count")).toHaveText(/^9 of \d+ stations shown/);
     await page.reload();
-    await expect(page.getByLabel("Station id")).toHaveValue("SIM0000");
+    await expect(page.getByLabel("Search")).toHaveValue("SIM0000");
     await expect(table.getByRole("row").nth(1)).toContainText("SIM00009");
 
     await page.getByRole("button", { name: /^Offline/ }).click();
@@ -67,7 +68,7 @@ test.describe("charging", () => {
     await expect(page.getByText("No station matches these filters")).toBeVisible();
     await page.getByRole("button", { name: "Clear filters" }).click();
     await expect(page).not.toHaveURL(/online=|q=/);
-    await expect(page.getByTestId("stations-count")).toHaveText(/^12 of 12 stations shown/);
+    await expect(page.getByTestId("stations-count")).toHaveText(/^(\d+) of \1 stations shown/);
 
     // A row that leads somewhere is reachable by keyboard.
     await table.getByRole("row").filter({ hasText: "SIM00004" }).focus();

@@ -5,6 +5,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { useMemo } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { LinkBadge, LiveIndicator } from "./_components/badges";
+import { ChargingOverviewTiles } from "./charging/_components/charging-overview";
 import { formatAge, formatDateTime } from "./_components/format";
 import { useLiveHealth, type UpstreamStatus } from "./_components/live-health";
 import { useMe } from "./_components/session";
@@ -128,6 +129,8 @@ export const OverviewView = () => {
           <KpiTiles items={domains} label="Domains" />
         )}
       </section>
+
+      {can("charging.read") ? <ChargingOverviewTiles /> : null}
 
       <section className="section" aria-labelledby="activity-h">
         <h2 id="activity-h">Commands, last 24 hours</h2>

@@ -2,7 +2,12 @@
  * The console's command model as the browser sees it (server/commands writes it, pages
  * read it): every control action from request to outcome.
  */
-export const COMMAND_STATUSES = ["pending", "sent", "accepted", "rejected", "failed", "timed_out"] as const;
+/**
+ * `offline`: the target was not connected, so nothing was sent (unlike `rejected`, where it
+ * answered no, `failed`, where it answered with an error, and `timed_out`, where it was sent
+ * but never answered).
+ */
+export const COMMAND_STATUSES = ["pending", "sent", "accepted", "rejected", "failed", "timed_out", "offline"] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 /** Whether a command has its outcome. */

@@ -1,4 +1,5 @@
 import "server-only";
+import { countStationTiles } from "../../contracts/console/station-tiles";
 import { computeKpis } from "../../contracts/csms/kpis";
 import { chargingStore } from "../connectors/csms";
 import { getConnector } from "../connectors/kit/registry";
@@ -9,5 +10,6 @@ export const currentStore = () => getConnector("charging")?.store ?? chargingSto
 /** Fleet figures for the KPI tiles, from the live view; `link` and `synced` say how fresh they are. */
 export const getKpis = () => {
   const charging = getConnector("charging");
-  return { ...computeKpis(currentStore().stations.values()), link: charging?.view.link() ?? null, synced: charging?.view.status().synced ?? false };
+  const stations = currentStore().stations;
+  return { ...computeKpis(stations.values()), stationTiles: countStationTiles(stations.values()), link: charging?.view.link() ?? null, synced: charging?.view.status().synced ?? false };
 };

@@ -8,7 +8,7 @@ import { commandFeed, toCommandView, type CommandView } from "./command-feed";
 export type CommandActor = { id: string; email: string; role?: string | null };
 
 /** What an upstream said about a command it received: its outcome, with the upstream's reason when not accepted. */
-export type CommandReply = { status: "accepted" | "rejected" | "failed" | "timed_out"; result?: unknown; error?: string };
+export type CommandReply = { status: "accepted" | "rejected" | "failed" | "timed_out" | "offline"; result?: unknown; error?: string };
 
 export class CommandTimeoutError extends Error {
   constructor(ms: number) {
@@ -40,7 +40,7 @@ const publish = (c: Parameters<typeof toCommandView>[0]) => {
 
 /**
  * The one path every control action takes: persist (pending) → send → outcome
- * (accepted | rejected | failed | timed_out) → audit, with each step streamed live.
+ * (accepted | rejected | failed | timed_out | offline) → audit, with each step streamed live.
  * The same idempotency key from the same actor returns the first command, never a resend.
  */
 export const submitCommand = async ({

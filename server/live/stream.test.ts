@@ -79,6 +79,31 @@ describe("live feeds", () => {
     expect(batch.id).toBe(feed.eventId(1000));
   });
 
+  it("sends the first change of a window at once, and merges what follows it until the window closes", async () => {
+    const { feed, set } = makeFeed();
+    const controller = new AbortController();
+    // A window far longer than any test: whatever arrives promptly was not held back by it.
+    const stream = streamFeed(feed, { signal: controller.signal, batchMs: 600_000 });
+    expect((await stream.next()).value?.[1]).toEqual({ kind: "snapshot", items: [] });
+    const first = stream.next();
+    set({ id: "a", v: 1 });
+    expect((await first).value?.[1]).toEqual({ kind: "changes", upserts: [{ id: "a", v: 1 }], removed: [] });
+
+    // Inside the window now: these wait, merged per entity, for its end (here: the client leaving).
+    const second = stream.next();
+    set({ id: "a", v: 2 });
+    set({ id: "b", v: 1 });
+    set({ id: "a", v: 3 });
+    // Every callback queued so far has run: without the window the merged batch would be out.
+    const settled = await Promise.race([second.then(() => "delivered"), new Promise((r) => setImmediate(() => r("held back")))]);
+    expect(settled).toBe("held back");
+    controller.abort();
+    const merged = await second;
+    expect(merged.value?.[1]).toEqual({ kind: "changes", upserts: [{ id: "b", v: 1 }, { id: "a", v: 3 }], removed: [] });
+    expect(merged.value?.[0]).toBe(feed.eventId(4));
+    expect((await stream.next()).done).toBe(true);
+  });
+
   it("applies a per-subscriber filter and reports removals", async () => {
     const { feed, set } = makeFeed([{ id: "mine", v: 1 }, { id: "theirs", v: 1 }]);
     const pending = take(streamFeed(feed, { batchMs: 0, filter: (i) => i.id === "mine" }), 2);

@@ -18,8 +18,10 @@ export type StreamOptions<T> = {
 /**
  * Streams a feed to one subscriber: listen first, then backfill since `lastEventId` (or
  * send a snapshot), then forward live changes coalesced per entity inside a batch window,
- * so a browser gets at most one update per entity per window however fast the upstream
- * changes. Each message is tracked with the id of the last change it includes.
+ * so a browser gets at most one message per window however fast the upstream changes.
+ * The window is leading-edge: a change after a quiet spell goes out at once, and only what
+ * follows it within `batchMs` waits (merged per entity) for the window to close. Each
+ * message is tracked with the id of the last change it includes.
  */
 export async function* streamFeed<T>(
   feed: Feed<T>,
@@ -52,19 +54,27 @@ export async function* streamFeed<T>(
       yield tracked(feed.eventId(delivered), { kind: "snapshot", items: filter ? items.filter(filter) : items });
     }
 
+    // When the last message went out; the first change after a quiet window is not held back.
+    let sentAt = Number.NEGATIVE_INFINITY;
     while (!signal?.aborted) {
       if (pending.size === 0) {
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
         wake = null;
         if (signal?.aborted) break;
       }
-      if (batchMs > 0) await Promise.race([new Promise((r) => setTimeout(r, batchMs)), aborted]);
+      const wait = sentAt + batchMs - Date.now();
+      if (batchMs > 0 && wait > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => (timer = setTimeout(r, wait))), aborted]);
+        clearTimeout(timer);
+      }
       const batch = [...pending.values()].filter((c) => c.seq > delivered);
       pending = new Map();
       if (batch.length === 0) continue;
       delivered = Math.max(...batch.map((c) => c.seq));
       const message = toChanges(batch, filter);
       if (message.upserts.length === 0 && message.removed.length === 0) continue;
+      sentAt = Date.now();
       yield tracked(feed.eventId(delivered), message);
     }
   } finally {

@@ -15,7 +15,7 @@ export const getOverview = async (db: Db) => {
   const since = new Date(Date.now() - 24 * 3600_000);
   const [commands24h, failed24h] = await Promise.all([
     db.command.count({ where: { createdAt: { gte: since } } }),
-    db.command.count({ where: { createdAt: { gte: since }, status: { in: ["failed", "timed_out", "rejected"] } } }),
+    db.command.count({ where: { createdAt: { gte: since }, status: { in: ["failed", "timed_out", "rejected", "offline"] } } }),
   ]);
   const links = upstreamHealth().list();
   return {

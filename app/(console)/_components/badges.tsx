@@ -20,6 +20,7 @@ const COMMAND_STATUS: Record<CommandStatus, { label: string; tone: string }> = {
   rejected: { label: "Rejected", tone: "badge-danger" },
   failed: { label: "Failed", tone: "badge-danger" },
   timed_out: { label: "Timed out", tone: "badge-warn" },
+  offline: { label: "Offline — not sent", tone: "badge-warn" },
 };
 
 export const commandStatusLabel = (status: CommandStatus) => COMMAND_STATUS[status]?.label ?? status;

@@ -6,7 +6,8 @@ import { useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import type { CommandView } from "@/contracts/console/commands";
 import { COMMAND_STATUS_LIST, CommandStatusBadge, commandStatusLabel, LiveIndicator } from "../_components/badges";
-import { formatDateTime, formatDuration, formatTimeShort, summarize } from "../_components/format";
+import { formatDateTime, formatDuration, formatTimeShort } from "../_components/format";
+import { CommandDetailsButton } from "../_components/ui/command-details";
 import { useCommandFeed } from "../_components/ui/command-feed";
 import { describeCommand } from "../_components/ui/command-outcome";
 import { DataTable } from "../_components/ui/data-table";
@@ -51,12 +52,13 @@ const COLUMNS = [
       // The status column already says "Accepted"; only say more when there is more.
       if (outcome.text === commandStatusLabel(c.status)) return <span className="muted">—</span>;
       return (
-        <span className="clip" style={outcome.tone === "danger" ? { color: "var(--danger)" } : undefined} title={c.result ? summarize(c.result, 400) : (c.error ?? undefined)}>
+        <span className="clip" style={outcome.tone === "danger" ? { color: "var(--danger)" } : undefined} title={c.error ?? undefined}>
           {outcome.text}
         </span>
       );
     },
   }),
+  column.display({ id: "details", header: "Details", meta: { srOnly: true }, cell: ({ row: { original: c } }) => <CommandDetailsButton command={c} /> }),
   column.accessor("traceId", { header: "Trace id", enableSorting: false, cell: ({ getValue }) => <span className="trace" title={getValue()}>{getValue().slice(0, 12)}</span> }),
 ];
 

@@ -119,6 +119,7 @@ describe("the CSMS live view", () => {
     expect(k.connectorStatus.Available).toBe(k.totalConnectors);
     expect(k.activeSessions).toBe(0);
     expect(k.synced).toBe(true);
+    expect(k.stationTiles).toEqual({ charging: 0, faulted: 0, unavailable: 0, offline: 0 });
     expect(k.link?.state).toBe("connected");
   });
 
@@ -220,15 +221,17 @@ describe("charging commands end to end", () => {
 
     const { command } = await as(support).charging.commands.send({ stationId: offline.id, action: "clearCache", params: {}, idempotencyKey: "offline-0001" });
     const done = await waitForOutcome(command.id);
-    expect(done.status).toBe("rejected");
-    expect(done.error).toMatch(/offline/);
+    // Offline is its own outcome: nothing was sent, so it is neither rejected nor failed.
+    expect(done.status).toBe("offline");
+    expect(done.error).toMatch(/offline; nothing was sent/);
+    expect(done.result).toMatchObject({ offline: true });
 
     const { bulkId, commandIds } = await as(support).charging.commands.sendBulk({ stationIds: ids(), action: "triggerMessage", params: { message: "Heartbeat" }, idempotencyKey: "bulk-0001" });
     expect(commandIds).toHaveLength(STATIONS);
     const results = await Promise.all(commandIds.map(waitForOutcome));
     const byStation = Object.fromEntries(results.map((c) => [c.target, c.status]));
     for (const id of ids().filter((i) => i !== offline.id)) expect(byStation[id]).toBe("accepted");
-    expect(byStation[offline.id]).toBe("rejected");
+    expect(byStation[offline.id]).toBe("offline");
     expect(results.every((c) => (c.payload as { bulkId?: string }).bulkId === bulkId)).toBe(true);
 
     // The same request again is the same bulk, not a second round of commands.

@@ -48,6 +48,20 @@ describe("describeCommand", () => {
     expect(describeCommand(offline)).toEqual({ tone: "warn", text: "Station offline — nothing was sent" });
   });
 
+  it("keeps offline, rejected, failed and timed out apart, with the station's own words", () => {
+    expect(describeCommand(command({ status: "offline", error: "Station SIM00001 is offline; nothing was sent.", result: { ocppAction: "Reset", offline: true } }))).toEqual({
+      tone: "warn",
+      text: "Station offline — nothing was sent",
+    });
+    expect(describeCommand(command({ status: "rejected", result: { reason: "TxInProgress", reasonDetail: "session on EVSE 1", response: { status: "Rejected" } } })).text).toBe(
+      "Rejected by the station: TxInProgress (session on EVSE 1)",
+    );
+    expect(describeCommand(command({ status: "failed", error: "FormationViolation: bad payload", result: { errorCode: "FormationViolation", errorDescription: "bad payload" } })).text).toBe(
+      "Failed — the station answered FormationViolation: bad payload",
+    );
+    expect(describeCommand(command({ status: "timed_out", completedAt: at(30) })).text).toBe("Timed out: no answer in 30 s");
+  });
+
   it("says how long it waited before timing out", () => {
     expect(describeCommand(command({ status: "timed_out", completedAt: at(20), error: "Station SIM00001 did not answer Reset in time." })).text).toBe("Timed out: no answer in 20 s");
     expect(describeCommand(command({ status: "timed_out", sentAt: null, createdAt: null as never, error: "no answer within 10 s" })).text).toBe("Timed out: no answer in 10 s");

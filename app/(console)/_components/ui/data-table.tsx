@@ -3,7 +3,7 @@
 import { flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type RowData, type SortingState, type Updater } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRouter } from "next/navigation";
-import { useMemo, useRef, type KeyboardEvent, type MouseEvent, type ReactNode } from "react";
+import { useEffect, useMemo, useRef, type KeyboardEvent, type MouseEvent, type ReactNode } from "react";
 import { Spinner } from "./field";
 import { errorMessage } from "./messages";
 import { useUrlState } from "./url-state";
@@ -57,6 +57,13 @@ type DataTableProps<T> = {
   sortParam?: string | false;
   /** Fixed-height rows, virtualized once there are more than VIRTUAL_AFTER of them. */
   virtual?: { rowHeight: number };
+  /**
+   * The rows are a window of a list held elsewhere (the server's): `rows` start at row
+   * `offset` of `total`, the scrollbar spans all `total`, rows not loaded yet show as
+   * "Loading…", and `onRange` hears which rows are on screen (first, last) so the caller
+   * can fetch them. Sorting is then the caller's too: the headers still set the sort param.
+   */
+  windowed?: { total: number; offset: number; onRange: (first: number, last: number) => void };
   selection?: Selection;
   /** Left of the footer: counts and notes. */
   foot?: ReactNode;
@@ -135,8 +142,9 @@ const Placeholder = ({ status, noun, empty, testId }: { status: TableStatus; nou
 
 /**
  * The console's table: sortable columns with the sort kept in the URL, long lists
- * virtualized, loading / failed / empty states in words, "Load more" or page links, rows
- * that lead somewhere reachable by keyboard, and optional row selection.
+ * virtualized (or windowed over a list the server holds), loading / failed / empty states
+ * in words, "Load more" or page links, rows that lead somewhere reachable by keyboard, and
+ * optional row selection.
  */
 export const DataTable = <T,>({
   label,
@@ -150,6 +158,7 @@ export const DataTable = <T,>({
   rowAttrs,
   sortParam = "sort",
   virtual,
+  windowed,
   selection,
   foot,
   paging,
@@ -178,25 +187,35 @@ export const DataTable = <T,>({
     onSortingChange,
     enableSorting: Boolean(sortParam),
     enableMultiSort: false,
+    manualSorting: Boolean(windowed),
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),
   });
   const tableRows = table.getRowModel().rows;
 
   const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualOn = Boolean(virtual) && tableRows.length > VIRTUAL_AFTER;
+  const count = windowed ? windowed.total : tableRows.length;
+  const offset = windowed?.offset ?? 0;
+  const virtualOn = Boolean(virtual) && count > VIRTUAL_AFTER;
   const virtualizer = useVirtualizer({
-    count: tableRows.length,
+    count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => virtual?.rowHeight ?? 37,
     overscan: 12,
     enabled: virtualOn,
   });
-  const windowed = virtualOn ? virtualizer.getVirtualItems() : null;
-  const shown = windowed ? windowed.map((item) => ({ row: tableRows[item.index]!, index: item.index })) : tableRows.map((row, index) => ({ row, index }));
-  const paddingTop = windowed?.[0]?.start ?? 0;
-  const paddingBottom = windowed?.length ? virtualizer.getTotalSize() - windowed[windowed.length - 1]!.end : 0;
+  const onScreen = virtualOn ? virtualizer.getVirtualItems() : null;
+  // A windowed list's row i is rows[i - offset]; one not loaded yet is a placeholder.
+  const shown = onScreen ? onScreen.map((item) => ({ row: tableRows[item.index - offset], index: item.index })) : tableRows.map((row, index) => ({ row, index: index + offset }));
+  const paddingTop = onScreen?.[0]?.start ?? 0;
+  const paddingBottom = onScreen?.length ? virtualizer.getTotalSize() - onScreen[onScreen.length - 1]!.end : 0;
   const span = columns.length + (selection ? 1 : 0);
+  const first = shown[0]?.index ?? 0;
+  const last = shown.at(-1)?.index ?? -1;
+  const onRange = windowed?.onRange;
+  useEffect(() => {
+    onRange?.(first, last);
+  }, [onRange, first, last]);
 
   const selectable = selection ? tableRows.slice(0, selection.max ?? tableRows.length).map((r) => r.id) : [];
   const allSelected = selection !== undefined && selectable.length > 0 && selectable.every((id) => selection.selected.has(id));
@@ -209,7 +228,7 @@ export const DataTable = <T,>({
   };
 
   const open = (row: T) => rowHref && router.push(rowHref(row));
-  const showRows = tableRows.length > 0;
+  const showRows = count > 0;
   const wrapClass = `table-wrap${virtualOn ? " vscroll" : ""}${bare ? " bare" : ""}`;
 
   return (
@@ -230,7 +249,7 @@ export const DataTable = <T,>({
         {!showRows ? (
           <Placeholder status={status} noun={noun} empty={empty} testId={emptyTestId} />
         ) : (
-          <table className={virtual || dense ? "data dense" : "data"} aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? tableRows.length + 1 : undefined}>
+          <table className={virtual || dense ? "data dense" : "data"} aria-label={label} data-testid={testId} aria-rowcount={virtualOn ? count + 1 : undefined}>
             <thead>
               {table.getHeaderGroups().map((group) => (
                 <tr key={group.id} aria-rowindex={virtualOn ? 1 : undefined}>
@@ -276,6 +295,14 @@ export const DataTable = <T,>({
                 </tr>
               ) : null}
               {shown.map(({ row, index }) => {
+                if (!row)
+                  return (
+                    <tr key={`loading-${index}`} className="row-loading" style={{ height: virtual?.rowHeight }} aria-rowindex={virtualOn ? index + 2 : undefined} aria-busy="true">
+                      <td colSpan={span} className="muted">
+                        Loading…
+                      </td>
+                    </tr>
+                  );
                 const isSelected = selection?.selected.has(row.id) ?? false;
                 const attrs = rowAttrs?.(row.original) ?? {};
                 return (

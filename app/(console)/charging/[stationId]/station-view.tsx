@@ -20,10 +20,17 @@ import { ChargingNav } from "../_components/charging-nav";
 import { ConnectorStatusBadge, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "../_components/station-badges";
 import { useLiveStations } from "../_components/use-live-stations";
 import { MessageLog } from "./message-log";
+import type { StationCatalogue } from "../_components/command-params";
 import { StationCommands } from "./station-commands";
 import { TransactionCharts } from "./tx-charts";
 
 type ConfigRow = { key: string; value: string | null; note: string };
+
+/** The keys the station reported (1.6 configuration keys, 2.0.1 `Component.Variable`), for the command forms. */
+const catalogueOf = (protocol: StationDetail["protocol"] | undefined, detail: StationDetail | undefined): StationCatalogue => ({
+  protocol: protocol ?? detail?.protocol ?? null,
+  keys: detail?.configuration ? detail.configuration.map((c) => c.key) : (detail?.variables ?? []).map((v) => `${v.component}.${v.variable}`),
+});
 
 const configColumn = createColumnHelper<ConfigRow>();
 
@@ -81,6 +88,7 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
   const detail = useQuery(trpc.charging.stations.get.queryOptions({ stationId }));
   const now = useNow(1000);
   const station = live.stations.get(stationId) ?? detail.data;
+  const catalogue = useMemo(() => catalogueOf(station?.protocol, detail.data), [station?.protocol, detail.data]);
 
   const onOutcome = useCallback(
     (c: CommandView) => {
@@ -197,7 +205,7 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
 
       {canCommand ? (
         <section className="section" aria-label="Commands">
-          <StationCommands stationId={stationId} station={live.stations.get(stationId)} onOutcome={onOutcome} />
+          <StationCommands stationId={stationId} station={live.stations.get(stationId)} catalogue={catalogue} onOutcome={onOutcome} />
         </section>
       ) : (
         <p className="muted" data-testid="read-only-note">

@@ -7,6 +7,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { useTRPC } from "@/app/_trpc/client";
 import { errorMessage } from "../../_components/ui/messages";
 import { formatDateTime } from "../../_components/format";
+import { chartPoints } from "../_components/session-energy";
 import { formatKwh } from "../_components/station-badges";
 
 const pad = (n: number) => String(n).padStart(2, "0");
@@ -64,16 +65,7 @@ export const TransactionCharts = ({ stationId, transactionId }: { stationId: str
     return () => clearTimeout(timer);
   }, [meterTick, refetch]);
 
-  const data = useMemo(
-    () =>
-      (tx.data?.samples ?? []).map((s) => ({
-        t: new Date(s.at).getTime(),
-        powerKw: s.powerW === null ? null : s.powerW / 1000,
-        energyKwh: s.energyWh === null ? null : s.energyWh / 1000,
-        soc: s.socPct,
-      })),
-    [tx.data],
-  );
+  const data = useMemo(() => (tx.data ? chartPoints(tx.data) : []), [tx.data]);
 
   if (tx.isError) return <div className="alert alert-error">Could not load transaction {transactionId}: {errorMessage(tx.error)}</div>;
   if (!tx.data) return <div className="empty">Loading transaction…</div>;
@@ -101,7 +93,7 @@ export const TransactionCharts = ({ stationId, transactionId }: { stationId: str
       ) : (
         <div className="grid-2">
           <Chart data={data} dataKey="powerKw" unit="kW" label="Power" color="#2458d3" testId="chart-power" />
-          <Chart data={data} dataKey="energyKwh" unit="kWh" label="Energy" color="#146c36" testId="chart-energy" />
+          <Chart data={data} dataKey="energyKwh" unit="kWh" label="Session energy" color="#146c36" testId="chart-energy" />
           {data.some((d) => d.soc !== null && d.soc !== undefined) ? <Chart data={data} dataKey="soc" unit="%" label="State of charge" color="#8a4b00" testId="chart-soc" /> : null}
         </div>
       )}

@@ -5,11 +5,12 @@ import { useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { isFinal } from "@/contracts/console/commands";
 import { COMMAND_ACTIONS, type CommandAction } from "@/contracts/csms";
-import { COMMAND_LABELS, isDestructive } from "@/contracts/csms/commands";
+import { COMMAND_LABELS, isDestructive, type CommandSpec } from "@/contracts/csms/commands";
 import { CommandStatusBadge } from "../../_components/badges";
 import { newIdempotencyKey } from "../../_components/idempotency";
 import { useCommandFeed } from "../../_components/ui/command-feed";
 import { describeCommand } from "../../_components/ui/command-outcome";
+import { ConfirmDialog } from "../../_components/ui/dialog";
 import { Field, FormAlert, Select, Spinner, toOptions } from "../../_components/ui/field";
 import { formErrors } from "../../_components/ui/messages";
 import { buildSpec, CommandParamsFields, initialParams, type ParamState } from "./command-params";
@@ -18,11 +19,15 @@ type Sent = { bulkId: string; commandIds: string[]; stationIds: string[]; action
 
 const plural = (n: number) => `${n} ${n === 1 ? "station" : "stations"}`;
 
+/** A bulk command to more stations than this asks first, listing them. */
+export const CONFIRM_BULK_ABOVE = 3;
+const LISTED = 200;
+
 /**
  * One command to every selected station, then live progress: n of m done, and every
  * station that did not accept with its reason in words. Outcomes come from the command feed.
  */
-export const BulkPanel = ({ stationIds, onClear }: { stationIds: string[]; onClear: () => void }) => {
+export const BulkPanel = ({ stationIds }: { stationIds: string[] }) => {
   const trpc = useTRPC();
   const { commands } = useCommandFeed();
   const [action, setAction] = useState<CommandAction>("reset");
@@ -30,18 +35,28 @@ export const BulkPanel = ({ stationIds, onClear }: { stationIds: string[]; onCle
   const [confirm, setConfirm] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [sent, setSent] = useState<Sent | null>(null);
+  const [asking, setAsking] = useState<{ spec: CommandSpec; ids: string[] } | null>(null);
   const mutation = useMutation(trpc.charging.commands.sendBulk.mutationOptions());
 
   const built = buildSpec(action, params);
   const destructive = built.spec ? isDestructive(built.spec) : false;
   const { other } = formErrors(mutation.error, {});
 
+  const deliver = (spec: CommandSpec, ids: string[]) =>
+    mutation.mutate({ ...spec, stationIds: ids, idempotencyKey: newIdempotencyKey(), confirm: destructive ? confirm : undefined } as never, {
+      onSuccess: (r) => {
+        setAsking(null);
+        setSent({ ...r, stationIds: ids, action });
+      },
+    });
   const send = () => {
     const { spec, errors: errs } = buildSpec(action, params);
     setErrors(errs);
     if (!spec) return;
     const ids = [...stationIds];
-    mutation.mutate({ ...spec, stationIds: ids, idempotencyKey: newIdempotencyKey(), confirm: destructive ? confirm : undefined } as never, { onSuccess: (r) => setSent({ ...r, stationIds: ids, action }) });
+    // The selection is a snapshot from here on: the dialog lists exactly what will be sent.
+    if (ids.length > CONFIRM_BULK_ABOVE) setAsking({ spec, ids });
+    else deliver(spec, ids);
   };
 
   const progress = useMemo(() => {
@@ -103,11 +118,32 @@ export const BulkPanel = ({ stationIds, onClear }: { stationIds: string[]; onCle
               {mutation.isPending ? <Spinner /> : null}
               Send to {plural(stationIds.length)}
             </button>
-            <button type="button" className="btn btn-ghost" onClick={onClear}>
-              Clear selection
-            </button>
           </div>
         </form>
+
+        {asking ? (
+          <ConfirmDialog
+            title={`${COMMAND_LABELS[asking.spec.action]} on ${plural(asking.ids.length)}?`}
+            confirmLabel={`Send to ${plural(asking.ids.length)}`}
+            onConfirm={() => deliver(asking.spec, asking.ids)}
+            onClose={() => setAsking(null)}
+            pending={mutation.isPending}
+            error={mutation.error}
+            tone={destructive ? "danger" : "primary"}
+            testId="bulk-confirm-dialog"
+            confirmTestId="bulk-confirm-send"
+          >
+            <p>
+              {COMMAND_LABELS[asking.spec.action]} goes to each of these {plural(asking.ids.length)}, one command each:
+            </p>
+            <ul className="mono" style={{ maxHeight: 220, overflow: "auto", paddingLeft: 18, marginTop: 8 }} data-testid="bulk-confirm-list">
+              {asking.ids.slice(0, LISTED).map((id) => (
+                <li key={id}>{id}</li>
+              ))}
+              {asking.ids.length > LISTED ? <li>… and {asking.ids.length - LISTED} more</li> : null}
+            </ul>
+          </ConfirmDialog>
+        ) : null}
 
         {sent && progress ? (
           <div style={{ marginTop: 14 }} role="status" aria-live="polite" data-testid="bulk-progress" data-done={progress.done} data-total={sent.commandIds.length} data-bulk-id={sent.bulkId}>

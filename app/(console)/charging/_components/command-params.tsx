@@ -1,110 +1,144 @@
 "use client";
 
-import { COMMAND_LABELS, TRIGGER_MESSAGES, ZCommandSpec, type CommandSpec } from "@/contracts/csms/commands";
-import type { CommandAction } from "@/contracts/csms";
-import { Field, Select, toOptions } from "../../_components/ui/field";
-import { humanizeMessage } from "../../_components/ui/messages";
+import { useId } from "react";
+import type { CommandAction, ProtocolVersion } from "@/contracts/csms";
+import { COMMAND_LABELS } from "@/contracts/csms/commands";
+import { Field, Select, toOptions, type ControlProps } from "../../_components/ui/field";
+import { paramFields, suggestionsFor, type FieldDef, type ParamState, type StationCatalogue } from "./command-form";
 
-type FieldDef = { name: string; label: string; kind: "int" | "number" | "text" | "list" | "select" | "bool"; optional?: boolean; options?: readonly string[]; hint?: string };
+export { actionLabel, buildSpec, initialParams, paramFields, type ParamState, type StationCatalogue } from "./command-form";
 
-const connector: FieldDef = { name: "connectorId", label: "Connector id", kind: "int", optional: true };
-const evse: FieldDef = { name: "evseId", label: "EVSE id", kind: "int", optional: true, hint: "OCPP 2.0.1" };
-
-export const PARAM_FIELDS: Record<CommandAction, FieldDef[]> = {
-  remoteStart: [connector, evse, { name: "idTag", label: "Id tag", kind: "text" }],
-  remoteStop: [{ name: "transactionId", label: "Transaction id", kind: "text" }],
-  reset: [{ name: "type", label: "Type", kind: "select", options: ["soft", "hard"] }],
-  unlockConnector: [{ ...connector, optional: false }, evse],
-  changeAvailability: [connector, evse, { name: "available", label: "Available", kind: "bool" }],
-  triggerMessage: [{ name: "message", label: "Message", kind: "select", options: TRIGGER_MESSAGES }, connector, evse],
-  getConfiguration: [{ name: "keys", label: "Keys (comma separated)", kind: "list", optional: true }],
-  changeConfiguration: [
-    { name: "key", label: "Key (1.6)", kind: "text", optional: true },
-    { name: "component", label: "Component (2.0.1)", kind: "text", optional: true },
-    { name: "variable", label: "Variable (2.0.1)", kind: "text", optional: true },
-    { name: "value", label: "Value", kind: "text" },
-  ],
-  clearCache: [],
-  setChargingProfile: [connector, evse, { name: "limitW", label: "Limit (W)", kind: "number" }],
-  getTransactionStatus: [{ name: "transactionId", label: "Transaction id", kind: "text", optional: true }],
+/** A text input that offers what the station reported (a native datalist: type to narrow, arrows to pick). */
+const SuggestInput = ({ control, value, onValue, suggestions, name }: { control: ControlProps; value: string; onValue: (v: string) => void; suggestions: string[]; name: string }) => {
+  const listId = `${useId()}-list`;
+  return (
+    <>
+      <input
+        {...control}
+        className="input"
+        value={value}
+        onChange={(e) => onValue(e.target.value)}
+        list={suggestions.length ? listId : undefined}
+        autoComplete="off"
+        spellCheck={false}
+        data-testid={`param-${name}`}
+      />
+      {suggestions.length ? (
+        <datalist id={listId}>
+          {suggestions.map((s) => (
+            <option key={s} value={s} />
+          ))}
+        </datalist>
+      ) : null}
+    </>
+  );
 };
 
-export type ParamState = Record<string, string>;
-
-export const initialParams = (action: CommandAction): ParamState =>
-  Object.fromEntries(PARAM_FIELDS[action].map((f) => [f.name, f.kind === "select" ? f.options![0]! : f.kind === "bool" ? "true" : ""]));
-
-/** Form text → the action's params, checked with the server's own schema; messages are sentences. */
-export const buildSpec = (action: CommandAction, state: ParamState): { spec?: CommandSpec; errors: Record<string, string> } => {
-  const params: Record<string, unknown> = {};
-  for (const f of PARAM_FIELDS[action]) {
-    const raw = (state[f.name] ?? "").trim();
-    if (raw === "" && f.kind !== "bool") continue;
-    if (f.kind === "int" || f.kind === "number") params[f.name] = Number(raw);
-    else if (f.kind === "bool") params[f.name] = raw === "true";
-    else if (f.kind === "list") params[f.name] = raw.split(",").map((s) => s.trim()).filter(Boolean);
-    else params[f.name] = raw;
-  }
-  const parsed = ZCommandSpec.safeParse({ action, params });
-  if (parsed.success) return { spec: parsed.data, errors: {} };
-  const errors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const key = issue.path[0] === "params" && issue.path.length > 1 ? String(issue.path[1]) : "_";
-    errors[key] ??= humanizeMessage(issue.message, PARAM_FIELDS[action].find((f) => f.name === key)?.label);
-  }
-  return { errors };
+/**
+ * Keys to read: chosen from what the station reported (a multi-select: Space or Ctrl/Shift
+ * with the arrows, or click) plus any typed by hand, comma separated.
+ */
+const KeysInput = ({ control, value, onValue, suggestions }: { control: ControlProps; value: string; onValue: (v: string) => void; suggestions: string[] }) => {
+  const chosen = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const known = new Set(suggestions);
+  const typed = chosen.filter((k) => !known.has(k));
+  const set = (picked: string[], extra: string[]) => onValue([...picked, ...extra].join(", "));
+  if (suggestions.length === 0)
+    return <input {...control} className="input" value={value} onChange={(e) => onValue(e.target.value)} placeholder="HeartbeatInterval, MeterValueSampleInterval" data-testid="param-keys" />;
+  return (
+    <>
+      <select
+        {...control}
+        multiple
+        size={Math.min(8, suggestions.length)}
+        className="select"
+        value={chosen.filter((k) => known.has(k))}
+        onChange={(e) =>
+          set(
+            [...e.target.selectedOptions].map((o) => o.value),
+            typed,
+          )
+        }
+        data-testid="param-keys"
+      >
+        {suggestions.map((k) => (
+          <option key={k} value={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+      <input
+        className="input"
+        aria-label="Other keys, comma separated"
+        placeholder="Other keys, comma separated"
+        value={typed.join(", ")}
+        onChange={(e) =>
+          set(
+            chosen.filter((k) => known.has(k)),
+            e.target.value.split(",").map((s) => s.trim()),
+          )
+        }
+        style={{ marginTop: 6 }}
+        data-testid="param-keys-other"
+      />
+    </>
+  );
 };
 
+const Control = ({ f, control, value, onValue, catalogue }: { f: FieldDef; control: ControlProps; value: string; onValue: (v: string) => void; catalogue: StationCatalogue }) => {
+  if (f.kind === "select" || f.kind === "bool")
+    return (
+      <Select
+        {...control}
+        value={value}
+        onValue={onValue}
+        options={f.kind === "bool" ? [{ value: "true", label: "Yes (Operative)" }, { value: "false", label: "No (Inoperative)" }] : toOptions(f.options!)}
+        data-testid={`param-${f.name}`}
+      />
+    );
+  if (f.kind === "keys") return <KeysInput control={control} value={value} onValue={onValue} suggestions={suggestionsFor(f, catalogue)} />;
+  if (f.kind === "text") return <SuggestInput control={control} value={value} onValue={onValue} suggestions={suggestionsFor(f, catalogue)} name={f.name} />;
+  return <input {...control} className="input" inputMode={f.kind === "int" ? "numeric" : "decimal"} value={value} onChange={(e) => onValue(e.target.value)} data-testid={`param-${f.name}`} />;
+};
+
+/** The fields of one command for a station of `catalogue.protocol` (every field when unknown), with their errors. */
 export const CommandParamsFields = ({
   action,
   value,
   onChange,
   errors = {},
-  exclude = [],
+  catalogue = {},
 }: {
   action: CommandAction;
   value: ParamState;
   onChange: (next: ParamState) => void;
   errors?: Record<string, string>;
-  exclude?: string[];
+  catalogue?: StationCatalogue & { protocol?: ProtocolVersion | null };
 }) => {
-  const fields = PARAM_FIELDS[action].filter((f) => !exclude.includes(f.name));
+  const fields = paramFields(action, catalogue.protocol);
   if (fields.length === 0) return <p className="muted">{COMMAND_LABELS[action]} takes no parameters.</p>;
   return (
     <div className="form-grid">
-      {fields.map((f) => {
-        const set = (v: string) => onChange({ ...value, [f.name]: v });
-        const label = (
-          <>
-            {f.label}
-            {f.optional ? <span className="muted"> (optional)</span> : null}
-          </>
-        );
-        return (
-          <Field key={f.name} label={label} error={errors[f.name]} hint={f.hint} name={f.name}>
-            {(control) =>
-              f.kind === "select" || f.kind === "bool" ? (
-                <Select
-                  {...control}
-                  value={value[f.name] ?? ""}
-                  onValue={set}
-                  options={f.kind === "bool" ? [{ value: "true", label: "Yes (Operative)" }, { value: "false", label: "No (Inoperative)" }] : toOptions(f.options!)}
-                  data-testid={`param-${f.name}`}
-                />
-              ) : (
-                <input
-                  {...control}
-                  className="input"
-                  inputMode={f.kind === "int" || f.kind === "number" ? "numeric" : undefined}
-                  value={value[f.name] ?? ""}
-                  onChange={(e) => set(e.target.value)}
-                  data-testid={`param-${f.name}`}
-                />
-              )
-            }
-          </Field>
-        );
-      })}
+      {fields.map((f) => (
+        <Field
+          key={f.name}
+          label={
+            <>
+              {f.label}
+              {f.optional ? <span className="muted"> (optional)</span> : null}
+            </>
+          }
+          error={errors[f.name]}
+          hint={f.hint}
+          name={f.name}
+          className={f.kind === "keys" ? "span-2" : undefined}
+        >
+          {(control) => <Control f={f} control={control} value={value[f.name] ?? ""} onValue={(v) => onChange({ ...value, [f.name]: v })} catalogue={catalogue} />}
+        </Field>
+      ))}
       {errors._ ? (
         <span className="field-error span-2" role="alert">
           {errors._}

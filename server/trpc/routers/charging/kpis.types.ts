@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { STATION_TILES, type StationTileId } from "../../../../contracts/console/station-tiles";
 import type { ChargingKpis } from "../../../../contracts/csms/kpis";
 import { ZUpstreamStatus } from "../health/health.types";
 
@@ -17,7 +18,13 @@ export const ZChargingKpis = z.object({
   byProtocol: z.record(z.string(), count),
 }) satisfies z.ZodType<ChargingKpis>;
 
-export const ZGetKpisResponseSchema = ZChargingKpis.extend({
+/** Stations per tile (Charging, Faulted, Unavailable, Offline): the rows each tile's filter shows. */
+export const ZStationTileCounts = z.object(Object.fromEntries(STATION_TILES.map((t) => [t.id, count])) as Record<StationTileId, typeof count>);
+
+/** The fleet's figures with the tiles' counts. */
+export const ZFleetFigures = ZChargingKpis.extend({ stationTiles: ZStationTileCounts });
+
+export const ZGetKpisResponseSchema = ZFleetFigures.extend({
   /** The link to the CSMS as the health bar shows it; null when the connector is off. */
   link: ZUpstreamStatus.nullable(),
   /** Whether the figures come from a snapshot at all. */

@@ -2,6 +2,8 @@ import "server-only";
 import { isValidStationId } from "../../../../contracts/csms/mqtt";
 import { exportMessagesCsv } from "../../../charging/export-messages-csv";
 import { currentStore } from "../../../charging/get-kpis";
+import { listStations } from "../../../charging/list-stations";
+import { parseStationSort } from "../../../../contracts/console/station-sort";
 import type { CsmsClient } from "../../../connectors/csms";
 import { requireConnector } from "../../../connectors/kit/registry";
 import { AppError, viaUpstream } from "../../../errors";
@@ -12,6 +14,8 @@ import {
   ZExportMessagesResponseSchema,
   ZGetStationRequestSchema,
   ZGetStationResponseSchema,
+  ZListStationsRequestSchema,
+  ZListStationsResponseSchema,
   ZListMessagesRequestSchema,
   ZListMessagesResponseSchema,
   ZOnMeterRequestSchema,
@@ -34,9 +38,21 @@ export const stationsRouter = router({
     input: ZOnStationsChangeRequestSchema,
     filter: ({ input }) => {
       const id = input?.stationId;
-      return id ? (s) => s.id === id : undefined;
+      if (id) return (s) => s.id === id;
+      const ids = input?.stationIds ? new Set(input.stationIds) : undefined;
+      return ids ? (s) => ids.has(s.id) : undefined;
     },
   }),
+
+  /**
+   * One window of the stations table from the live view (filtered, sorted, `limit` rows
+   * from `offset`) with the match count and the fleet's figures; the browser asks for the
+   * window it shows and watches those stations with `onChange({ stationIds })`.
+   */
+  list: procedure("charging.read")
+    .input(ZListStationsRequestSchema)
+    .output(ZListStationsResponseSchema)
+    .query(({ input: { sort, offset, limit, ...filter } }) => listStations({ filter, sort: parseStationSort(sort), offset, limit })),
 
   /** The latest meter reading per connector of one station, live (for the station page's charts). */
   onMeter: liveProcedure("charging.read", () => currentStore().meters.feed, {

@@ -1,13 +1,35 @@
 import "server-only";
 import { z } from "zod";
-import { ZStationDetail } from "../../../../contracts/csms/api";
+import { ZStationDetail, ZStationView } from "../../../../contracts/csms/api";
 import { ZStationId } from "../../../../contracts/csms/commands";
 import { ZMessagesPage } from "../../../connectors/csms/client";
 import { ZLiveInput } from "../../live-procedure";
 import { ZCursor, ZLookupId, zLimit } from "../common.types";
+import { ZStationFilter } from "./commands.types";
+import { ZFleetFigures } from "./kpis.types";
 
-/** Every station, or just one (the station page). */
-export const ZOnStationsChangeRequestSchema = ZLiveInput.extend({ stationId: ZStationId.optional() }).optional();
+/** Stations one live subscription may watch by id (a table window and its overscan). */
+export const MAX_WATCHED = 300;
+
+/** Every station, just one (the station page), or the few a table window shows. */
+export const ZOnStationsChangeRequestSchema = ZLiveInput.extend({
+  stationId: ZStationId.optional(),
+  stationIds: z.array(ZStationId).max(MAX_WATCHED, `at most ${MAX_WATCHED} stations at once`).optional(),
+}).optional();
+
+/** One window of the stations table: filter, sort (a column id, "-" for descending), offset and size. */
+export const ZListStationsRequestSchema = ZStationFilter.extend({
+  sort: z.string().max(20).optional(),
+  offset: z.number().int().min(0).max(10_000_000).default(0),
+  limit: zLimit(500, 100),
+});
+export const ZListStationsResponseSchema = z.object({
+  items: z.array(ZStationView),
+  offset: z.number().int().min(0),
+  /** How many stations match the filter. */
+  total: z.number().int().min(0),
+  figures: ZFleetFigures,
+});
 /** The latest readings of one station's connectors. */
 export const ZOnMeterRequestSchema = ZLiveInput.extend({ stationId: ZStationId });
 
