@@ -4,6 +4,7 @@ import { mqttLoginFor } from "../../lib/credentials";
 import { logger } from "../../lib/log";
 import { upstreamUp } from "../metrics";
 import { connectCharging } from "./csms";
+import { connectFlex } from "./flex";
 import { upstreamHealth } from "./health";
 import { registerConnector } from "./kit/registry";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
@@ -32,6 +33,8 @@ export const startConnectors = () => {
   g.__switchyardBrokerLink = connectBrokerLink({ url: e.mqttUrl, username: login.mqttUsername, password: login.mqttPassword, health });
   const charging = connectCharging(health, e);
   if (charging) registerConnector(charging);
+  const flex = connectFlex(health, e);
+  if (flex) registerConnector(flex);
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
 };
 

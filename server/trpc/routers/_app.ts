@@ -4,6 +4,7 @@ import { adminRouter } from "./admin";
 import { auditRouter } from "./audit";
 import { chargingRouter } from "./charging";
 import { commandsRouter } from "./commands";
+import { flexRouter } from "./flex";
 import { healthRouter } from "./health";
 import { meRouter } from "./me";
 import { overviewRouter } from "./overview";
@@ -15,6 +16,7 @@ export const appRouter = router({
   overview: overviewRouter,
   commands: commandsRouter,
   charging: chargingRouter,
+  flex: flexRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,
