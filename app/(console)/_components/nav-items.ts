@@ -15,6 +15,7 @@ export type NavItem = {
 export const NAV_ITEMS: NavItem[] = [
   { href: "/", label: "Overview", permission: "overview.read", icon: "overview" },
   { href: "/charging", label: "Charging", permission: "charging.read", icon: "charging" },
+  { href: "/flex", label: "Flex market", permission: "flex.read", icon: "flex" },
   { href: "/commands", label: "Commands", permission: "commands.read", icon: "commands" },
   { href: "/audit", label: "Audit log", permission: "audit.read", icon: "audit" },
   { href: "/admin/users", label: "Users", permission: "admin.users.read", icon: "users", section: "Admin" },
