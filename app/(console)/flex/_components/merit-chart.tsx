@@ -18,7 +18,7 @@ export const MeritChart = ({ levels, markW, label, testId }: { levels: readonly 
       <ResponsiveContainer width="100%" height="100%">
         <AreaChart data={data} margin={{ top: 6, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="#eceef2" />
-          <XAxis dataKey="kw" type="number" domain={[0, "dataMax"]} fontSize={11} unit=" kW" />
+          <XAxis dataKey="kw" type="number" domain={[0, "dataMax"]} fontSize={11} tickFormatter={(v: number) => `${Math.round(v * 10) / 10} kW`} />
           <YAxis dataKey="price" fontSize={11} width={72} unit=" €" />
           <Tooltip labelFormatter={(v) => `up to ${formatW(Number(v) * 1000)}`} formatter={(v) => [formatPrice(Number(v)), "price"]} />
           <Area type="stepBefore" dataKey="price" stroke="#2563eb" fill="#dbeafe" isAnimationActive={false} />

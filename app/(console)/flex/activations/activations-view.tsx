@@ -119,6 +119,8 @@ export const ActivationsView = () => {
   const stepRows = [...steps.items.values()].filter((s) => selected && s.nodeId === selected.nodeId && s.tradeId === selected.id).sort((a, b) => a.stepTs - b.stepTs);
   const canSignal = (t: FlexTradeRow) => can("flex.trade") && (user.role === "admin" || t.buyerId === user.participantId) && t.status !== "settled" && now < t.periodEnd;
   const latest = stepRows.at(-1);
+  // Delivery is measured at the next step, so the newest step with a measurement is an earlier one.
+  const measured = stepRows.findLast((s) => s.deliveredW !== null);
 
   const columns = [
     tradeColumn.accessor("period", { header: "Window", meta: { className: "mono nowrap" }, cell: ({ row: { original: t } }) => formatWindow(t.period, t.periodEnd) }),
@@ -175,8 +177,9 @@ export const ActivationsView = () => {
             <h2 id="steps-title">
               {selected.requestId}: {formatWindow(selected.period, selected.periodEnd)}
             </h2>
-            <span className="muted" data-testid="flex-step-summary" data-acked={latest?.acked ?? 0} data-delivered={latest?.deliveredW ?? ""}>
+            <span className="muted" data-testid="flex-step-summary" data-acked={latest?.acked ?? 0} data-delivered={measured?.deliveredW ?? ""}>
               {latest ? `Last step ${clock(latest.stepTs)}: ${formatW(latest.requestedW)} asked of ${latest.devices} devices, ${latest.acked} acked, ${latest.late} late` : "Not activated yet"}
+              {measured ? ` · delivered ${formatW(measured.deliveredW)} of ${formatW(measured.requestedW)} at ${clock(measured.stepTs)}` : ""}
             </span>
           </div>
           <div className="card-body">
