@@ -15,6 +15,8 @@ import { actingParticipant, seesParticipant, traderFor } from "./act-as";
 
 type Base = { db: Db; user: SessionUser; traceId: string; idempotencyKey: string };
 
+const STALE_SOCKET = /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed/i;
+
 const actorOf = (user: SessionUser): CommandActor => ({ id: user.id, email: user.email, role: user.role });
 
 /**
@@ -24,7 +26,15 @@ const actorOf = (user: SessionUser): CommandActor => ({ id: user.id, email: user
  */
 export const deliverToNode = async (nodeId: string, call: () => Promise<unknown>): Promise<CommandReply> => {
   try {
-    return { status: "accepted", result: await call() };
+    try {
+      return { status: "accepted", result: await call() };
+    } catch (error) {
+      // A pooled keep-alive socket the node closed as we reused it: the request never got
+      // there. Every flex action is safe to repeat once (a create carries its id, a revision
+      // its base revision, a signal its level; a repeated cancel is answered as not active).
+      if (!(error instanceof UpstreamUnreachableError && STALE_SOCKET.test(error.reason))) throw error;
+      return { status: "accepted", result: await call() };
+    }
   } catch (error) {
     if (error instanceof UpstreamHttpError && error.status >= 400 && error.status < 500) {
       const fields = error.fields.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join("; ");
@@ -121,7 +131,9 @@ export const reviseFlexRequest = async (base: Base, { nodeId, requestId, ...chan
   const trader = traderOfRequest(flex, base.user, request);
   const next = { ...request, ...Object.fromEntries(Object.entries(change).filter(([k, v]) => v !== undefined && k !== "revision")) };
   checkRequestFields(flex, nodeId, next);
-  return submit(base, { trader, target: `${nodeId}/${requestId}`, action: "request.revise", payload: { change }, call: (signal) => trader.client.reviseRequest(requestId, change, signal) });
+  // Always based on a revision, so a repeated delivery can never stack a second one.
+  const based = { ...change, revision: change.revision ?? request.revision };
+  return submit(base, { trader, target: `${nodeId}/${requestId}`, action: "request.revise", payload: { change: based }, call: (signal) => trader.client.reviseRequest(requestId, based, signal) });
 };
 
 /** Cancels one of the participant's active requests (the node keeps it as a cancelled revision). */

@@ -25,6 +25,8 @@ export type FlexConnector = Connector & {
   traders: Map<string, FlexTrader>;
   /** The EV-charger bridge's FSP client per node (FLEX_BRIDGE_TOKENS). */
   bridgeClients: Map<string, FlexClient>;
+  /** The broker the nodes' devices use (the EV-charger bridge logs in there as its devices). */
+  deviceMqttUrl: string;
   /** Resolves once every node's first snapshot is in. */
   ready: Promise<void>;
 };
@@ -46,6 +48,8 @@ export type FlexConnectorOptions = LiveViewTiming & {
   bridgeTokens?: Record<string, string>;
   timeoutMs?: number;
   store?: FlexStore;
+  /** Default: the console's broker (MQTT_URL), which the site's flex nodes share. */
+  deviceMqttUrl?: string;
 };
 
 /**
@@ -53,7 +57,7 @@ export type FlexConnectorOptions = LiveViewTiming & {
  * client per trader participant with that participant's token — so the node enforces
  * "own participant only" as well as the console — and the bridge's FSP clients.
  */
-export const createFlexConnector = ({ health, nodeUrls, consoleToken, traderNodes = {}, traderTokens = {}, bridgeTokens = {}, timeoutMs, store = flexStore(), ...timing }: FlexConnectorOptions): FlexConnector => {
+export const createFlexConnector = ({ health, nodeUrls, consoleToken, traderNodes = {}, traderTokens = {}, bridgeTokens = {}, timeoutMs, store = flexStore(), deviceMqttUrl = env().mqttUrl, ...timing }: FlexConnectorOptions): FlexConnector => {
   const nodes = new Map<string, FlexNodeLink>();
   for (const [nodeId, baseUrl] of Object.entries(nodeUrls)) {
     const client = createFlexClient({ nodeId, baseUrl, token: consoleToken, timeoutMs });
@@ -77,6 +81,7 @@ export const createFlexConnector = ({ health, nodeUrls, consoleToken, traderNode
     nodes,
     traders,
     bridgeClients,
+    deviceMqttUrl,
     ready: Promise.all([...nodes.values()].map((n) => n.view.ready)).then(() => undefined),
     close: async () => {
       await Promise.all([...nodes.values()].map((n) => n.view.close()));

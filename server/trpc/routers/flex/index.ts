@@ -1,6 +1,7 @@
 import "server-only";
 import { router } from "../../init";
 import { activationsRouter } from "./activations";
+import { bridgeRouter } from "./bridge";
 import { marketRouter } from "./market";
 import { requestsRouter } from "./requests";
 import { settlementsRouter } from "./settlements";
@@ -10,4 +11,5 @@ export const flexRouter = router({
   requests: requestsRouter,
   activations: activationsRouter,
   settlements: settlementsRouter,
+  bridge: bridgeRouter,
 });
