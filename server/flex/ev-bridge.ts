@@ -246,10 +246,15 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
   return {
     status: () => ({ ...status, refused: { ...status.refused } }),
     close: async () => {
-      closed = true;
       clearInterval(offerTimer);
       clearInterval(telemetryTimer);
       clearTimeout(revertTimer);
+      // Leave the station as it was: back to its own limit if we had set one.
+      if (status.limitW !== null && !inFlight) {
+        wanted = { limitW: null, key: `flex-bridge:${deviceId}:stop:${Date.now()}` };
+        await sendLimit();
+      }
+      closed = true;
       publish(topics.offers, { offerId: "o-up", cancel: true }, 1);
       publish(topics.offers, { offerId: "o-down", cancel: true }, 1);
       publish(topics.status, { state: "offline", at: Date.now(), kind: "ev-charger" }, 1, true);

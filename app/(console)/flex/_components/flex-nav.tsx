@@ -8,6 +8,7 @@ const TABS = [
   { href: "/flex/requests", label: "Requests", id: "requests" },
   { href: "/flex/activations", label: "Activations", id: "activations" },
   { href: "/flex/settlements", label: "Settlements", id: "settlements" },
+  { href: "/flex/ev-chargers", label: "EV chargers", id: "ev-chargers" },
 ];
 
 /** Market / Requests / Activations / Settlements. */
