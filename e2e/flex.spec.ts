@@ -81,4 +81,29 @@ test.describe("flex market", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Requests" })).toBeVisible();
     await expect(page.getByRole("button", { name: "New request" })).toHaveCount(0);
   });
+
+  test("an operator brings a charge station into the market as an EV charger, and takes it out again", async ({ page }) => {
+    await signIn(page, loginFor("operator"), "/flex/ev-chargers");
+    await expect(page.getByRole("heading", { level: 1, name: "EV chargers in the market" })).toBeVisible();
+    await page.getByRole("button", { name: "Bridge a station" }).click();
+    const dialog = page.getByRole("dialog", { name: "Bring a charge station into the market" });
+    await dialog.getByLabel("Station").fill("SIM00001");
+    await dialog.getByLabel("Flex node").selectOption("flex-dso-north");
+    await dialog.getByLabel("Grid node").selectOption("gn-north-2");
+    await dialog.getByRole("button", { name: "Start bridge" }).click();
+    await expect(dialog).toHaveCount(0);
+    await expect(page.getByTestId("flex-notice")).toContainText("Station SIM00001 is in the market as ev-SIM00001.");
+    const row = page.getByRole("table", { name: "Bridged stations" }).getByRole("row").filter({ hasText: "SIM00001" });
+    await expect(row).toContainText("online");
+    // An unknown station is refused in words, next to its field.
+    await page.getByRole("button", { name: "Bridge a station" }).click();
+    await dialog.getByLabel("Station").fill("NOPE00001");
+    await dialog.getByRole("button", { name: "Start bridge" }).click();
+    await expect(dialog.getByTestId("form-error")).toContainText("does not exist");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.getByTestId("flex-bridge-stop-SIM00001").click();
+    await page.getByRole("dialog", { name: "Stop bridging SIM00001?" }).getByRole("button", { name: "Stop bridge" }).click();
+    await expect(page.getByTestId("flex-notice")).toContainText("Station SIM00001 left the market.");
+    await expect(page.getByTestId("flex-bridges-empty").or(page.getByText("No station is bridged"))).toBeVisible();
+  });
 });
