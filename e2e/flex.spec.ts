@@ -87,7 +87,7 @@ test.describe("flex market", () => {
     await expect(page.getByRole("heading", { level: 1, name: "EV chargers in the market" })).toBeVisible();
     await page.getByRole("button", { name: "Bridge a station" }).click();
     const dialog = page.getByRole("dialog", { name: "Bring a charge station into the market" });
-    await dialog.getByLabel("Station").fill("SIM00001");
+    await dialog.getByLabel("Station id", { exact: true }).fill("SIM00001");
     await dialog.getByLabel("Flex node").selectOption("flex-dso-north");
     await dialog.getByLabel("Grid node").selectOption("gn-north-2");
     await dialog.getByRole("button", { name: "Start bridge" }).click();
@@ -97,7 +97,7 @@ test.describe("flex market", () => {
     await expect(row).toContainText("online");
     // An unknown station is refused in words, next to its field.
     await page.getByRole("button", { name: "Bridge a station" }).click();
-    await dialog.getByLabel("Station").fill("NOPE00001");
+    await dialog.getByLabel("Station id", { exact: true }).fill("NOPE00001");
     await dialog.getByRole("button", { name: "Start bridge" }).click();
     await expect(dialog.getByTestId("form-error")).toContainText("does not exist");
     await dialog.getByRole("button", { name: "Cancel" }).click();

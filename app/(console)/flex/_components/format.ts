@@ -10,8 +10,8 @@ export const formatW = (w: number | null | undefined) => {
 /** EUR/MWh with two decimals. */
 export const formatPrice = (p: number | null | undefined) => (p === null || p === undefined ? "—" : `${p.toFixed(2)} €/MWh`);
 
-/** EUR with two decimals. */
-export const formatEur = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${v.toFixed(2)} €`);
+/** EUR: two decimals, four below 10 € (short windows settle for cents). */
+export const formatEur = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${v.toFixed(Math.abs(v) < 10 ? 4 : 2)} €`);
 
 const pad = (n: number) => String(n).padStart(2, "0");
 /** Local wall-clock time of an epoch ms, with seconds (windows can be short). */

@@ -17,7 +17,7 @@ import { numberChecks } from "../_components/node-verdict";
 import { useFlexContext, type FlexContext } from "../_components/use-flex";
 
 type Bridge = RouterOutputs["flex"]["bridge"]["list"][number];
-const LABELS = { stationId: "Station", nodeId: "Flex node", gridNodeId: "Grid node", maxPowerW: "Station limit", unitPrice: "Offer price" };
+const LABELS = { stationId: "Station id", nodeId: "Flex node", gridNodeId: "Grid node", maxPowerW: "Station limit", unitPrice: "Offer price" };
 
 const BridgeDialog = ({ context, onClose, onDone }: { context: FlexContext; onClose: () => void; onDone: (message: string) => void }) => {
   const trpc = useTRPC();
@@ -36,7 +36,7 @@ const BridgeDialog = ({ context, onClose, onDone }: { context: FlexContext; onCl
     <FormDialog title="Bring a charge station into the market" submitLabel="Start bridge" onSubmit={submit} onClose={onClose} pending={start.isPending} errors={other} testId="flex-bridge-dialog" submitTestId="flex-bridge-submit">
       <p className="muted">The station becomes an EV-charger device: it offers what it can charge less (or more) than now, and an activation limits it with a charging profile through the charging command path.</p>
       <div className="form-grid">
-        <Field label="Station" error={byField.stationId} name="stationId" hint="The CSMS station id, e.g. SIM00001.">
+        <Field label="Station id" error={byField.stationId} name="stationId" hint="As the CSMS knows it, e.g. SIM00001.">
           {(c) => <input {...c} className="input mono" value={form.stationId} onChange={(e) => setForm((f) => ({ ...f, stationId: e.target.value }))} data-testid="flex-bridge-station" />}
         </Field>
         <Field label="Flex node" error={byField.nodeId} name="nodeId">

@@ -23,7 +23,7 @@ import { DirectionLabel, FlexStatus } from "../_components/status";
 import { useFlexContext, useFlexRequests, type FlexContext, type FlexRequestRow } from "../_components/use-flex";
 
 const STATUSES = ["active", "matched", "unmatched", "cancelled", "expired", "settled"] as const;
-const FILTERS = ["status", "request"] as const;
+const FILTERS = ["status"] as const;
 const LABELS = { participantId: "Participant", gridNodeId: "Grid node", direction: "Direction", periodFrom: "Window", periodTo: "Windows", quantityW: "Quantity", minQuantityW: "Minimum", maxUnitPrice: "Maximum price" };
 const WINDOW_CHOICES = 12;
 
@@ -211,12 +211,14 @@ export const RequestsView = () => {
   const context = useFlexContext();
   const live = useFlexRequests();
   const url = useUrlState(FILTERS);
+  // The chosen request is not a filter: "Clear filters" leaves it.
+  const chosen = useUrlState(["request"] as const);
   const notice = useNotice();
   const [open, setOpen] = useState<Open>(null);
   const canTrade = can("flex.trade") && (context.data?.participants.length ?? 0) > 0;
   const status = oneOf(STATUSES, url.values.status);
   const rows = [...live.items.values()].filter((r) => !status || r.status === status).sort((a, b) => b.receivedAt - a.receivedAt);
-  const selected = rows.find((r) => `${r.nodeId}/${r.id}` === url.values.request);
+  const selected = rows.find((r) => `${r.nodeId}/${r.id}` === chosen.values.request);
   const done = (message: string) => {
     setOpen(null);
     notice.show(message);
