@@ -60,6 +60,8 @@ export default defineConfig({
       SITE_FLEX_TSO_PORT: "0",
       SITE_FLEX_DSO_PORT: "0",
       MONITORING_PORT: "0",
+      // Flex windows of 30 s, so a request is sealed and awarded within a spec (e2e/flex.spec.ts).
+      FLEX_PERIOD_MS: "30000",
       SITE_SIM_STATIONS: "12",
       // A fixed fleet: the same stations every run and no random plug-ins, so specs never depend on luck.
       SITE_SIM_SEED: "1",

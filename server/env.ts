@@ -24,6 +24,20 @@ const zAddressList = list.superRefine((entries, ctx) => {
   if (bad.length) ctx.addIssue({ code: "custom", message: `not an IP address or CIDR range: ${bad.join(", ")}` });
 });
 
+/** `key=value,…` (flex node URLs and tokens). */
+const zPairs = z.string().transform((s, ctx) => {
+  const out: Record<string, string> = {};
+  for (const entry of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0 || eq === entry.length - 1) {
+      ctx.addIssue({ code: "custom", message: `not key=value: ${entry.slice(0, 40)}` });
+      return z.NEVER;
+    }
+    out[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return out;
+});
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: zLogLevel.default("info"),
@@ -114,6 +128,20 @@ export const envSchema = z.object({
   RMF_JWT_ISSUER: z.string().min(1).default("switchyard"),
   /** How long the console waits for a robot command's answer (main waits 5 s for RMF). */
   RMF_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
+  /** The flex nodes the console follows, `nodeId=url,…` (the launcher passes the site's); unset or "off" disables the flex connector. */
+  FLEX_NODE_URLS: z
+    .union([z.literal("off"), zPairs.refine((m) => Object.values(m).every((u) => /^https?:\/\/[^\s]+$/.test(u)), "each node needs an http(s) URL: nodeId=http://host:port")])
+    .optional(),
+  /** The flex nodes' read-everything token (same on every node); unset → credentials.json (flex.consoleToken). */
+  FLEX_CONSOLE_TOKEN: z.string().min(16).optional(),
+  /** Which node holds each trader participant, `participantId=nodeId,…`. */
+  FLEX_TRADER_NODES: zPairs.optional(),
+  /** Each trader participant's token, `participantId=token,…`: the console acts for a trader with it. */
+  FLEX_TRADER_TOKENS: zPairs.optional(),
+  /** The EV-charger bridge's FSP token per node, `nodeId=token,…`. */
+  FLEX_BRIDGE_TOKENS: zPairs.optional(),
+  /** How long the console waits for a flex node to answer a trader action. */
+  FLEX_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
 
   /** Live feeds: coalescing window per browser and how many events a feed can replay. */
   LIVE_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(250),
@@ -124,7 +152,7 @@ export const envSchema = z.object({
   SWITCHYARD_NO_CONNECTORS: bool.default(false),
 });
 
-export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string; csmsApiToken: string | undefined };
+export type Env = z.infer<typeof envSchema> & { authSecret: string; publicUrl: string; mqttUrl: string; csmsApiToken: string | undefined; flexConsoleToken: string | undefined };
 
 
 const INSECURE_DEV_SECRET = "switchyard-development-secret-do-not-use-in-production";
@@ -142,6 +170,7 @@ export const loadEnv = (source: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL ?? `http://${e.CONSOLE_HOST === "0.0.0.0" ? "127.0.0.1" : e.CONSOLE_HOST}:${e.CONSOLE_PORT}`,
     mqttUrl: e.MQTT_URL ?? `mqtt://127.0.0.1:${e.MQTT_PORT}`,
     csmsApiToken: e.CSMS_API_TOKEN ?? readCredentials(e.SWITCHYARD_DATA_DIR).secrets?.siteToken,
+    flexConsoleToken: e.FLEX_CONSOLE_TOKEN ?? (readCredentials(e.SWITCHYARD_DATA_DIR).flex as { consoleToken?: string } | undefined)?.consoleToken,
   };
 };
 

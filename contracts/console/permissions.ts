@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   "robots.command",
   "flex.read",
   "flex.trade",
+  "flex.bridge",
   "monitoring.read",
   "monitoring.command",
   "monitoring.admin",
@@ -35,8 +36,10 @@ const READ_DOMAINS: Permission[] = ["overview.read", "health.read", "charging.re
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
   // Operators run the floor: they dispatch robot tasks, work doors and lifts, and acknowledge
-  // monitoring alarms; remote commands to charge stations stay with support.
-  operator: [...READ_DOMAINS, "commands.read", "audit.read", "audit.export", "robots.command", "monitoring.command"],
+  // monitoring alarms, and choose which charge stations take part in the flex market (the
+  // bridge then limits them through the charging command path); ad-hoc remote commands to
+  // charge stations stay with support.
+  operator: [...READ_DOMAINS, "commands.read", "audit.read", "audit.export", "robots.command", "monitoring.command", "flex.bridge"],
   trader: ["overview.read", "health.read", "flex.read", "flex.trade", "commands.read"],
   support: [...READ_DOMAINS, "commands.read", "system.ping", "charging.command", "robots.command", "monitoring.command"],
   viewer: READ_DOMAINS,

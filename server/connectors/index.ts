@@ -6,6 +6,7 @@ import { upstreamUp } from "../metrics";
 import { connectCharging } from "./csms";
 import { connectMonitoring } from "./monitoring";
 import { connectRobots } from "./rmf";
+import { connectFlex } from "./flex";
 import { upstreamHealth } from "./health";
 import { registerConnector } from "./kit/registry";
 import { connectBrokerLink, type BrokerLink } from "./mqtt/broker-link";
@@ -39,6 +40,8 @@ export const startConnectors = () => {
   const robots = connectRobots(health, e);
   if (robots) registerConnector(robots);
   else if (e.RMF_URL !== "off") logger().warn("robots connector off: no RMF_JWT_SECRET and no rmfJwtSecret in credentials.json");
+  const flex = connectFlex(health, e);
+  if (flex) registerConnector(flex);
   logger().info({ mqttUrl: e.mqttUrl, csmsManagerUrl: e.CSMS_MANAGER_URL }, "connectors started");
 };
 

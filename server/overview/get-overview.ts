@@ -19,7 +19,7 @@ export const getOverview = async (db: Db) => {
   ]);
   const links = upstreamHealth().list();
   return {
-    domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => l.id === d.id && l.state === "connected") })),
+    domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => (l.id === d.id || l.id.startsWith(`${d.id}:`)) && l.state === "connected") })),
     links,
     commands24h,
     failed24h,

@@ -1,9 +1,9 @@
-import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { connect, type MqttClient } from "mqtt";
 import type { RegisteredDevice } from "../../contracts/flex/api";
-import { canonicalJson } from "../../contracts/flex/canonical";
 import type { DeviceKind } from "../../contracts/flex/entities";
-import { activationMessageSchema, deviceTopics, offerResultSchema, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
+import { deviceTopics, offerResultSchema, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
+import { checkActivation } from "../../lib/flex/check-activation";
 import type { Rng } from "../ocpp/rng";
 
 /**
@@ -100,27 +100,9 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
   };
 
   const onActivation = (payload: Buffer) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(payload.toString("utf8"));
-    } catch {
-      return refuse("malformed", -1, 0);
-    }
-    const parsed = activationMessageSchema.safeParse(raw);
-    if (!parsed.success) return refuse("malformed", -1, 0);
-    const { signature, ...body } = parsed.data;
-    const signed = { ...(raw as Record<string, unknown>) };
-    delete signed.signature;
-    let valid = false;
-    try {
-      valid = body.nodeId === device.nodeId && body.deviceId === device.id && (opts.verifySignatures === false || verify(null, Buffer.from(canonicalJson(signed)), nodeKey, Buffer.from(signature, "base64")));
-    } catch {
-      valid = false;
-    }
-    if (!valid) return refuse("bad_signature", body.seq, body.stepTs);
-    if (body.seq <= lastSeq) return refuse("replayed", body.seq, body.stepTs);
-    if (body.validUntil <= Date.now()) return refuse("expired", body.seq, body.stepTs);
-    if (body.setpointW < device.pMinW || body.setpointW > device.pMaxW) return refuse("out_of_range", body.seq, body.stepTs);
+    const checked = checkActivation(payload, { deviceId: device.id, nodeId: device.nodeId, nodeKey, lastSeq, pMinW: device.pMinW, pMaxW: device.pMaxW, verifySignature: opts.verifySignatures !== false });
+    if (!checked.ok) return refuse(checked.reason, checked.seq, checked.stepTs);
+    const { body } = checked;
     lastSeq = body.seq;
     stats.activations++;
     if (opts.behaviour === "random" && rng.next() < (opts.lateProbability ?? 0.02)) return;

@@ -17,6 +17,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/charging", label: "Charging", permission: "charging.read", icon: "charging" },
   { href: "/monitoring", label: "Monitoring", permission: "monitoring.read", icon: "monitoring" },
   { href: "/robots", label: "Robots", permission: "robots.read", icon: "robots" },
+  { href: "/flex", label: "Flex market", permission: "flex.read", icon: "flex" },
   { href: "/commands", label: "Commands", permission: "commands.read", icon: "commands" },
   { href: "/audit", label: "Audit log", permission: "audit.read", icon: "audit" },
   { href: "/admin/users", label: "Users", permission: "admin.users.read", icon: "users", section: "Admin" },

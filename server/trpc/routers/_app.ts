@@ -4,6 +4,7 @@ import { adminRouter } from "./admin";
 import { auditRouter } from "./audit";
 import { chargingRouter } from "./charging";
 import { commandsRouter } from "./commands";
+import { flexRouter } from "./flex";
 import { healthRouter } from "./health";
 import { meRouter } from "./me";
 import { monitoringRouter } from "./monitoring";
@@ -19,6 +20,7 @@ export const appRouter = router({
   charging: chargingRouter,
   monitoring: monitoringRouter,
   robots: robotsRouter,
+  flex: flexRouter,
   system: systemRouter,
   audit: auditRouter,
   admin: adminRouter,

@@ -4,7 +4,7 @@ import { describeError, formatDuration } from "../format";
 export type Outcome = { tone: "pending" | "ok" | "warn" | "danger"; text: string };
 
 /** Who answers a command, by domain. */
-const ANSWERER: Record<string, string> = { charging: "station", robots: "fleet", flex: "device", monitoring: "monitoring service", system: "site" };
+const ANSWERER: Record<string, string> = { charging: "station", robots: "fleet", flex: "flex node", monitoring: "monitoring service", system: "site" };
 
 const STATUS_ORDER: Record<CommandStatus, number> = { pending: 0, sent: 1, accepted: 2, rejected: 2, failed: 2, timed_out: 2, offline: 2 };
 
