@@ -189,6 +189,29 @@ describe("monitoring reads", () => {
   });
 });
 
+describe("permissions, for every role", () => {
+  it("reads for every role but traders; acts for admin, operator and support; flags for admins only", async () => {
+    const expected = {
+      admin: { read: "OK", act: "CONFLICT", flags: "OK" },
+      operator: { read: "OK", act: "CONFLICT", flags: "FORBIDDEN" },
+      support: { read: "OK", act: "CONFLICT", flags: "FORBIDDEN" },
+      viewer: { read: "OK", act: "FORBIDDEN", flags: "FORBIDDEN" },
+      trader: { read: "FORBIDDEN", act: "FORBIDDEN", flags: "FORBIDDEN" },
+    } as const;
+    // An acknowledged alarm: acting again is a CONFLICT for roles that may act, and nothing is stored.
+    const alarm = [...store.alarms.values()].find((a) => a.region === "eu-west" && a.type === "cell_imbalance")!;
+    await as(operator).monitoring.alarms.acknowledge({ region: "eu-west", alarmId: alarm.id, idempotencyKey: "ack-matrix-0001" });
+    for (const [role, want] of Object.entries(expected)) {
+      const user = await createTestUser(db.db, role as keyof typeof expected, { regions: ["eu-north", "eu-west"] });
+      const caller = as(user);
+      expect([role, await codeOf(caller.monitoring.sites.get({ region: "eu-west", site: "W1" }))]).toEqual([role, want.read]);
+      expect([role, await codeOf(caller.monitoring.alarms.acknowledge({ region: "eu-west", alarmId: alarm.id, idempotencyKey: `ack-matrix-${role}` }))]).toEqual([role, want.act]);
+      expect([role, await codeOf(caller.monitoring.flags.get())]).toEqual([role, want.flags]);
+      expect(await db.db.command.count({ where: { actorId: user.id } })).toBe(0);
+    }
+  });
+});
+
 describe("alarm actions and flags", () => {
   it("refuses bad input with BAD_REQUEST and sends nothing", async () => {
     const before = await db.db.command.count();
