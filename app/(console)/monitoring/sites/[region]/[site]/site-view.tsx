@@ -125,6 +125,7 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
           noun="devices"
           empty={{ title: "No devices have reported yet", hint: "A device appears with its first reading." }}
           virtual={{ rowHeight: 37 }}
+          maxHeight={560}
           foot={`${devices.length} ${devices.length === 1 ? "device" : "devices"}`}
           testId="devices-table"
         />
