@@ -173,6 +173,15 @@ describe("monitoring reads", () => {
     expect(Math.max(...cell3.points.map((p) => p.max))).toBeCloseTo(3.92);
   });
 
+  it("reads a site's energy per day and per hour, in its region only", async () => {
+    const days = await as(northViewer).monitoring.sites.energy({ region: "eu-north", site: "N1" });
+    expect(days).toMatchObject({ site: "N1", period: "day", unit: "MJ" });
+    expect(days.items).toHaveLength(7);
+    expect(new Date(days.items.at(-1)!.to).getTime()).toBeGreaterThan(Date.now());
+    expect((await as(northViewer).monitoring.sites.energy({ region: "eu-north", site: "N1", period: "hour" })).items).toHaveLength(6);
+    expect(await codeOf(as(northViewer).monitoring.sites.energy({ region: "eu-west", site: "W1" }))).toBe("NOT_FOUND");
+  });
+
   it("pages alarms across regions, newest first", async () => {
     const all = (await as(operator).monitoring.alarms.list({ status: "all", limit: 200 })).items;
     expect(all.length).toBe(4);

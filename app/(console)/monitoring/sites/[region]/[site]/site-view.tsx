@@ -14,6 +14,7 @@ import { useUrlState } from "../../../../_components/ui/url-state";
 import { useNow } from "../../../../_components/use-now";
 import { AlarmTable } from "../../../_components/alarm-table";
 import { DeviceChart } from "../../../_components/device-chart";
+import { SiteEnergy } from "../../../_components/site-energy";
 import { AlarmCountBadges, deviceHref } from "../../../_components/monitoring-badges";
 import { MonitoringHeader, MonitoringMissing } from "../../../_components/monitoring-header";
 import { useLiveAlarms, useLiveDevices, useLiveSites } from "../../../_components/use-live-monitoring";
@@ -109,6 +110,11 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
           testId="site-alarms-table"
         />
       </section>
+      {site.kind === "solar" ? (
+        <section className="section">
+          <SiteEnergy region={region} site={site.id} />
+        </section>
+      ) : null}
       <section className="section">
         <SiteCharts region={region} devices={devices} />
       </section>
