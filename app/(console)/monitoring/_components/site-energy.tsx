@@ -63,7 +63,7 @@ export const SiteEnergy = ({ region, site }: { region: string; site: string }) =
                 <BarChart data={data} margin={{ top: 6, right: 16, bottom: 0, left: 0 }}>
                   <CartesianGrid stroke="#eceef2" vertical={false} />
                   <XAxis dataKey="label" fontSize={11} />
-                  <YAxis fontSize={11} width={64} unit=" kWh" />
+                  <YAxis fontSize={11} width={56} tickFormatter={(v: number) => v.toFixed(v >= 10 ? 0 : 2)} label={{ value: "kWh", angle: -90, position: "insideLeft", fontSize: 11 }} />
                   <Tooltip formatter={(v, name) => [`${Number(v).toFixed(2)} kWh`, String(name)]} />
                   <Legend wrapperStyle={{ fontSize: 11 }} itemSorter={null} />
                   {FLOWS.map((f) => (
