@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { loginFor, signIn } from "./fixtures";
 
 // The site runs the monitoring simulator without random faults and with one scripted fault
@@ -8,7 +8,7 @@ import { loginFor, signIn } from "./fixtures";
 
 const DEVICE = "PMS-EN-01";
 const PACK = "EN01-P1";
-const cellAlarm = (page: Page) => page.locator(`[data-testid^="alarm-row-"][data-type="cell_voltage"][data-device="${DEVICE}"]`);
+const cellAlarm = (scope: Page | Locator) => scope.locator(`[data-testid^="alarm-row-"][data-type="cell_voltage"][data-device="${DEVICE}"]`);
 
 test.describe("monitoring", () => {
   test("an operator zooms into a pack's cell voltages and acknowledges the alarm a simulated fault raised", async ({ page }) => {
@@ -63,7 +63,9 @@ test.describe("monitoring", () => {
 
     // Acknowledge with a comment, from the alarm list.
     await page.getByRole("navigation", { name: "Monitoring" }).getByRole("link", { name: "Alarms" }).click();
-    const row = cellAlarm(page);
+    await expect(page.getByRole("heading", { level: 1, name: "Alarms" })).toBeVisible();
+    // The device page has the same alarm in its own table: look in the list's.
+    const row = cellAlarm(page.getByTestId("alarms-table"));
     await expect(row).toBeVisible({ timeout: 30_000 });
     await row.getByRole("button", { name: "Acknowledge" }).click();
     const dialog = page.getByRole("dialog", { name: "Acknowledge alarm" });

@@ -72,6 +72,11 @@ describe("summary API", () => {
     expect((await m.summary(`/api/v1/regions/eu-west/alarms/${cell[0].id}/clear`, { method: "POST", body: {} })).status).toBe(404);
     const cleared = await m.summary(`/api/v1/regions/eu-north/alarms/${cell[0].id}/clear`, { method: "POST", body: { comment: "cell replaced" }, actor: "bob@ops" });
     expect(cleared.json).toMatchObject({ status: "cleared_ack", active: false, clearedBy: "bob@ops", clearComment: "cell replaced" });
+    // One alarm by id, cleared ones too, only in its own region (and the user's).
+    expect((await m.summary(`/api/v1/regions/eu-north/alarms/${cell[0].id}`)).json).toMatchObject({ id: cell[0].id, status: "cleared_ack", clearedBy: "bob@ops" });
+    expect((await m.summary(`/api/v1/regions/eu-west/alarms/${cell[0].id}`)).status).toBe(404);
+    expect((await m.summary(`/api/v1/regions/eu-north/alarms/${cell[0].id}`, { regions: "eu-west" })).status).toBe(403);
+    expect((await m.summary("/api/v1/regions/eu-north/alarms/no-such-alarm")).status).toBe(404);
     // Healthy again, then a new fault: a new alarm, not the cleared one.
     await sync("pms", northKey, [pmsDataset("PMS-A", t + 2000)]);
     await sync("pms", northKey, [pmsDataset("PMS-A", t + 3000, { cells: low })]);

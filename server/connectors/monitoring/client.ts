@@ -5,6 +5,7 @@ import {
   alarmListSchema,
   alarmViewSchema,
   deviceViewSchema,
+  energyResponseSchema,
   featureMessageSchema,
   regionSummarySchema,
   REGIONS_HEADER,
@@ -69,6 +70,10 @@ export const createMonitoringClient = ({ baseUrl, token, timeoutMs = 10_000 }: M
     device: (scope: MonitoringScope, region: string, device: string) => http.get("/api/v1/regions/:region/devices/:device", { params: { region, device }, schema: ZDeviceAnswer, headers: scoped(scope) }),
     series: (scope: MonitoringScope, region: string, device: string, { metrics, from, to, width }: SeriesQuery) =>
       http.get("/api/v1/regions/:region/devices/:device/series", { params: { region, device }, query: { metrics: metrics.join(","), from, to, width }, schema: seriesResponseSchema, headers: scoped(scope) }),
+
+    /** Energy per period of one site (MJ per flow: harvest, store.in/out, yield, sell, buy), from the rollups. */
+    energy: (scope: MonitoringScope, region: string, site: string, query: { energy: string; period: string; epoch: string; duration: number }) =>
+      http.get("/api/v1/regions/:region/sites/:site/energy", { params: { region, site }, query, schema: energyResponseSchema, headers: scoped(scope) }),
 
     alarms: (scope: MonitoringScope, region: string, query: AlarmQuery = {}) => http.get("/api/v1/regions/:region/alarms", { params: { region }, query, schema: alarmListSchema, headers: scoped(scope) }),
     alarm: (scope: MonitoringScope, region: string, id: string) => http.get("/api/v1/regions/:region/alarms/:id", { params: { region, id }, schema: alarmViewSchema, headers: scoped(scope) }),

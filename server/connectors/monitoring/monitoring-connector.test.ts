@@ -173,6 +173,15 @@ describe("monitoring reads", () => {
     expect(Math.max(...cell3.points.map((p) => p.max))).toBeCloseTo(3.92);
   });
 
+  it("reads a site's energy per day and per hour, in its region only", async () => {
+    const days = await as(northViewer).monitoring.sites.energy({ region: "eu-north", site: "N1" });
+    expect(days).toMatchObject({ site: "N1", period: "day", unit: "MJ" });
+    expect(days.items).toHaveLength(7);
+    expect(new Date(days.items.at(-1)!.to).getTime()).toBeGreaterThan(Date.now());
+    expect((await as(northViewer).monitoring.sites.energy({ region: "eu-north", site: "N1", period: "hour" })).items).toHaveLength(6);
+    expect(await codeOf(as(northViewer).monitoring.sites.energy({ region: "eu-west", site: "W1" }))).toBe("NOT_FOUND");
+  });
+
   it("pages alarms across regions, newest first", async () => {
     const all = (await as(operator).monitoring.alarms.list({ status: "all", limit: 200 })).items;
     expect(all.length).toBe(4);
@@ -186,6 +195,29 @@ describe("monitoring reads", () => {
     expect(seen).toEqual(all.map((a) => a.id));
     expect(new Set(all.map((a) => a.region))).toEqual(new Set(["eu-north", "eu-west"]));
     expect(await codeOf(as(operator).monitoring.alarms.list({ status: "all", cursor: "garbage!" }))).toBe("BAD_REQUEST");
+  });
+});
+
+describe("permissions, for every role", () => {
+  it("reads for every role but traders; acts for admin, operator and support; flags for admins only", async () => {
+    const expected = {
+      admin: { read: "OK", act: "CONFLICT", flags: "OK" },
+      operator: { read: "OK", act: "CONFLICT", flags: "FORBIDDEN" },
+      support: { read: "OK", act: "CONFLICT", flags: "FORBIDDEN" },
+      viewer: { read: "OK", act: "FORBIDDEN", flags: "FORBIDDEN" },
+      trader: { read: "FORBIDDEN", act: "FORBIDDEN", flags: "FORBIDDEN" },
+    } as const;
+    // An acknowledged alarm: acting again is a CONFLICT for roles that may act, and nothing is stored.
+    const alarm = [...store.alarms.values()].find((a) => a.region === "eu-west" && a.type === "cell_imbalance")!;
+    await as(operator).monitoring.alarms.acknowledge({ region: "eu-west", alarmId: alarm.id, idempotencyKey: "ack-matrix-0001" });
+    for (const [role, want] of Object.entries(expected)) {
+      const user = await createTestUser(db.db, role as keyof typeof expected, { regions: ["eu-north", "eu-west"] });
+      const caller = as(user);
+      expect([role, await codeOf(caller.monitoring.sites.get({ region: "eu-west", site: "W1" }))]).toEqual([role, want.read]);
+      expect([role, await codeOf(caller.monitoring.alarms.acknowledge({ region: "eu-west", alarmId: alarm.id, idempotencyKey: `ack-matrix-${role}` }))]).toEqual([role, want.act]);
+      expect([role, await codeOf(caller.monitoring.flags.get())]).toEqual([role, want.flags]);
+      expect(await db.db.command.count({ where: { actorId: user.id } })).toBe(0);
+    }
   });
 });
 

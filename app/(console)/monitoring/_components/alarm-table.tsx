@@ -4,7 +4,7 @@ import { createColumnHelper } from "@tanstack/react-table";
 import Link from "next/link";
 import { useMemo } from "react";
 import type { AlarmView } from "@/contracts/monitoring";
-import { formatDateTime } from "../../_components/format";
+import { formatDateTime, formatTimeShort } from "../../_components/format";
 import { useMe } from "../../_components/session";
 import { DataTable, type Paging, type TableStatus } from "../../_components/ui/data-table";
 import { AlarmActions } from "./alarm-actions";
@@ -17,7 +17,7 @@ const alarmColumns = ({ withSite, canAct }: { withSite: boolean; canAct: boolean
   column.accessor("type", {
     header: "Alarm",
     cell: ({ row: { original: a } }) => (
-      <span style={{ display: "block", maxWidth: 340 }}>
+      <span style={{ display: "block", minWidth: 200, maxWidth: 340 }}>
         <strong>{ALARM_TYPE_LABELS[a.type]}</strong>
         <span className="muted" style={{ display: "block" }}>
           {a.message}
@@ -41,7 +41,7 @@ const alarmColumns = ({ withSite, canAct }: { withSite: boolean; canAct: boolean
     ),
   }),
   column.accessor("status", { header: "Status", cell: ({ row: { original: a } }) => <AlarmStatusBadge alarm={a} /> }),
-  column.accessor((a) => new Date(a.createdAt).getTime(), { id: "raised", header: "Raised", meta: { className: "num nowrap" }, cell: ({ row: { original: a } }) => formatDateTime(a.createdAt) }),
+  column.accessor((a) => new Date(a.createdAt).getTime(), { id: "raised", header: "Raised", meta: { className: "num nowrap" }, cell: ({ row: { original: a } }) => <span title={formatDateTime(a.createdAt)}>{formatTimeShort(a.createdAt)}</span> }),
   column.display({
     id: "by",
     header: "Handled by",

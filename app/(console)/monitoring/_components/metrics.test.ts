@@ -13,6 +13,11 @@ describe("device metrics", () => {
     expect(pickGroup(groups, "nope")!.id).toBe("cells:P001");
   });
 
+  it("offers the power flows of a charge controller or inverter as one chart", () => {
+    const groups = metricGroups(["battery.amps", "load.watts", "pv.watts", "battery.watts", "pv.1.volts"]);
+    expect(groups[0]).toEqual({ id: "power", label: "Power — PV, battery, load", metrics: ["pv.watts", "battery.watts", "load.watts"] });
+  });
+
   it("knows units and labels", () => {
     expect(unitOf("pack.P001.cell.3.volts")).toBe("V");
     expect(unitOf("pack.P001.spread_mv")).toBe("mV");

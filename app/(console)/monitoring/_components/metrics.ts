@@ -8,7 +8,9 @@ export type MetricGroup = { id: string; label: string; metrics: string[] };
 const CELL = /^pack\.([^.]+)\.cell\.(\d+)\.volts$/;
 const byNumber = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
-/** Cell voltages per pack first (the pms view), then one entry per metric. */
+const POWER = ["pv.watts", "battery.watts", "load.watts", "grid.watts"];
+
+/** Cell voltages per pack first (the pms view), the power flows (mppt / inverter), then one entry per metric. */
 export const metricGroups = (metrics: readonly string[]): MetricGroup[] => {
   const packs = new Map<string, string[]>();
   for (const m of metrics) {
@@ -18,6 +20,8 @@ export const metricGroups = (metrics: readonly string[]): MetricGroup[] => {
   const groups: MetricGroup[] = [...packs.entries()]
     .sort(([a], [b]) => byNumber(a, b))
     .map(([pack, cells]) => ({ id: `cells:${pack}`, label: `Pack ${pack} — cell voltages`, metrics: cells.sort(byNumber) }));
+  const power = POWER.filter((m) => metrics.includes(m));
+  if (power.length > 1) groups.push({ id: "power", label: "Power — PV, battery, load", metrics: power });
   return [...groups, ...[...metrics].sort(byNumber).map((m) => ({ id: m, label: m, metrics: [m] }))];
 };
 

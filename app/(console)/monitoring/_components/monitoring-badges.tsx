@@ -20,9 +20,11 @@ export const ALARM_STATUS_LABELS: Record<AlarmView["status"], string> = {
   cleared_ack: "Cleared and acknowledged",
 };
 
+const ALARM_STATUS_SHORT: Record<AlarmView["status"], string> = { active_unack: "Active", active_ack: "Acknowledged", cleared_unack: "Cleared", cleared_ack: "Cleared, acknowledged" };
+
 export const AlarmStatusBadge = ({ alarm }: { alarm: Pick<AlarmView, "status" | "active" | "acknowledged"> }) => (
-  <span className={`badge ${alarm.active ? (alarm.acknowledged ? "badge-warn" : "badge-danger") : "badge-ok"}`} data-status={alarm.status}>
-    {ALARM_STATUS_LABELS[alarm.status]}
+  <span className={`badge ${alarm.active ? (alarm.acknowledged ? "badge-warn" : "badge-danger") : "badge-ok"}`} data-status={alarm.status} title={ALARM_STATUS_LABELS[alarm.status]}>
+    {ALARM_STATUS_SHORT[alarm.status]}
   </span>
 );
 

@@ -25,7 +25,7 @@ const FILTERS = ["status", "severity", "region", "site", "device"] as const;
 export const AlarmsView = () => {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const { user } = useMe();
+  const { user, can } = useMe();
   const url = useUrlState(FILTERS);
   const status = oneOf(STATUSES, url.values.status) ?? "active";
   const severity = oneOf(ALARM_SEVERITIES, url.values.severity);
@@ -48,7 +48,7 @@ export const AlarmsView = () => {
 
   return (
     <>
-      <MonitoringHeader title="Alarms" description="Alarms of your regions, newest first. Acknowledge to take ownership; clear to end one." live={live.state} />
+      <MonitoringHeader title="Alarms" description={`Alarms of your regions, newest first.${can("monitoring.command") ? " Acknowledge to take ownership; clear to end one." : ""}`} live={live.state} />
       <div className="section">
         <FilterBar label="Filter alarms" onClear={url.clear} canClear={url.any}>
           <SelectFilter label="Status" value={url.values.status} onChange={(v) => url.set({ status: v === "active" ? null : v })} options={STATUSES.map((s) => ({ value: s === "active" ? "" : s, label: STATUS_LABELS[s] }))} testId="filter-status" />

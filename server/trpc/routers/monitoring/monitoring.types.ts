@@ -5,6 +5,7 @@ import {
   alarmListSchema,
   alarmViewSchema,
   deviceViewSchema,
+  energyResponseSchema,
   FEATURE_FLAGS,
   FEATURE_NAMES,
   featureMessageSchema,
@@ -25,6 +26,11 @@ export const ZListRegionsResponseSchema = z.object({ items: z.array(regionSummar
 export const ZOnSitesChangeRequestSchema = ZLiveInput.extend({ region: ZRegion.optional(), site: ZLookupId.optional() }).optional();
 export const ZGetSiteRequestSchema = z.object({ region: ZRegion, site: ZLookupId });
 export const ZGetSiteResponseSchema = ZSiteAnswer;
+
+/** A solar site's energy: the last 6 hours by hour, or the last 7 days by day (today included). */
+export const ENERGY_WINDOWS = { hour: { count: 6, ms: 3_600_000 }, day: { count: 7, ms: 86_400_000 } } as const;
+export const ZSiteEnergyRequestSchema = z.object({ region: ZRegion, site: ZLookupId, period: z.enum(["hour", "day"]).default("day") });
+export const ZSiteEnergyResponseSchema = energyResponseSchema;
 
 /** Devices of one region (one site, or one device), live with their latest values. */
 export const ZOnDevicesChangeRequestSchema = ZLiveInput.extend({ region: ZRegion, site: ZLookupId.optional(), device: ZLookupId.optional() });

@@ -4,7 +4,8 @@ import { viaUpstream } from "../../../errors";
 import { maySee, requireRegion, scopeOf } from "../../../monitoring/regions";
 import { procedure, router } from "../../init";
 import { liveProcedure } from "../../live-procedure";
-import { ZGetSiteRequestSchema, ZGetSiteResponseSchema, ZOnSitesChangeRequestSchema } from "./monitoring.types";
+import { formatEpoch } from "../../../../contracts/monitoring";
+import { ENERGY_WINDOWS, ZGetSiteRequestSchema, ZGetSiteResponseSchema, ZOnSitesChangeRequestSchema, ZSiteEnergyRequestSchema, ZSiteEnergyResponseSchema } from "./monitoring.types";
 
 export const sitesRouter = router({
   /** Sites of the user's regions with devices online and alarm counts, live; `region` / `site` narrow it. */
@@ -24,5 +25,17 @@ export const sitesRouter = router({
       const what = `Site ${input.site.slice(0, 60)}`;
       requireRegion(ctx.user, input.region, what);
       return viaUpstream(requireConnector("monitoring").client.site(scopeOf(ctx.user), input.region, input.site), what);
+    }),
+
+  /** Energy of one site per hour (last 6) or per day (last 7), in MJ per flow, from the rollups (UTC periods). */
+  energy: procedure("monitoring.read")
+    .input(ZSiteEnergyRequestSchema)
+    .output(ZSiteEnergyResponseSchema)
+    .query(({ ctx, input }) => {
+      const what = `Site ${input.site.slice(0, 60)}`;
+      requireRegion(ctx.user, input.region, what);
+      const { count, ms } = ENERGY_WINDOWS[input.period];
+      const epoch = formatEpoch(Date.now() - (count - 1) * ms, 0);
+      return viaUpstream(requireConnector("monitoring").client.energy(scopeOf(ctx.user), input.region, input.site, { energy: "hsy", period: input.period, epoch, duration: count }), what);
     }),
 });

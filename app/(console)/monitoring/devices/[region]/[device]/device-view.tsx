@@ -16,7 +16,7 @@ import { formatValue, unitOf } from "../../../_components/metrics";
 import { siteHref } from "../../../_components/monitoring-badges";
 import { MonitoringHeader, MonitoringMissing } from "../../../_components/monitoring-header";
 import { useLiveAlarms, useLiveDevices } from "../../../_components/use-live-monitoring";
-import { DeviceChart } from "./device-chart";
+import { DeviceChart } from "../../../_components/device-chart";
 
 type ValueRow = { metric: string; value: number };
 const valueColumn = createColumnHelper<ValueRow>();

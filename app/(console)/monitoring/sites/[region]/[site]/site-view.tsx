@@ -8,9 +8,13 @@ import { useTRPC } from "@/app/_trpc/client";
 import type { DeviceView } from "@/contracts/monitoring";
 import { formatAge, formatDateTime } from "../../../../_components/format";
 import { DataTable } from "../../../../_components/ui/data-table";
+import { Field, Select } from "../../../../_components/ui/field";
 import { KpiTiles, type Kpi } from "../../../../_components/ui/kpi-tiles";
+import { useUrlState } from "../../../../_components/ui/url-state";
 import { useNow } from "../../../../_components/use-now";
 import { AlarmTable } from "../../../_components/alarm-table";
+import { DeviceChart } from "../../../_components/device-chart";
+import { SiteEnergy } from "../../../_components/site-energy";
 import { AlarmCountBadges, deviceHref } from "../../../_components/monitoring-badges";
 import { MonitoringHeader, MonitoringMissing } from "../../../_components/monitoring-header";
 import { useLiveAlarms, useLiveDevices, useLiveSites } from "../../../_components/use-live-monitoring";
@@ -28,6 +32,24 @@ const headline = (d: DeviceView) => {
   }
   if (d.dataset === "mppt" || d.dataset === "inverter") return [fmt(v["pv.watts"], "W PV", 0), fmt(v["battery.volts"], "V battery"), fmt(v["load.watts"], "W load", 0)].filter(Boolean).join(" · ");
   return Object.entries(v).slice(0, 3).map(([k, n]) => `${k} ${n.toFixed(1)}`).join(" · ");
+};
+
+/** The chart's device: the one in the URL, else the charge controller (PV, battery, load), else the first. */
+const chartDevice = (devices: readonly DeviceView[], id: string) =>
+  devices.find((d) => d.id === id) ?? devices.find((d) => d.dataset === "mppt") ?? devices.find((d) => d.dataset === "inverter") ?? devices[0];
+
+/** Charts of any metric of any device of the site (the device page's chart, with a device picker). */
+const SiteCharts = ({ region, devices }: { region: string; devices: readonly DeviceView[] }) => {
+  const url = useUrlState(["device", "metric"]);
+  const device = chartDevice(devices, url.values.device);
+  const metrics = useMemo(() => Object.keys(device?.values ?? {}), [device]);
+  if (!device) return null;
+  const picker = (
+    <Field label="Device">
+      {(control) => <Select {...control} value={device.id} onValue={(id) => url.set({ device: id, metric: null })} options={devices.map((d) => ({ value: d.id, label: `${d.id} (${DATASET_LABELS[d.dataset] ?? d.dataset})` }))} data-testid="chart-device" />}
+    </Field>
+  );
+  return <DeviceChart key={device.id} region={region} deviceId={device.id} metrics={metrics} picker={picker} />;
 };
 
 const column = createColumnHelper<DeviceView>();
@@ -88,6 +110,14 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
           testId="site-alarms-table"
         />
       </section>
+      {site.kind === "solar" ? (
+        <section className="section">
+          <SiteEnergy region={region} site={site.id} />
+        </section>
+      ) : null}
+      <section className="section">
+        <SiteCharts region={region} devices={devices} />
+      </section>
       <section className="section" aria-labelledby="site-devices">
         <h2 id="site-devices">Devices</h2>
         <DataTable
@@ -101,6 +131,7 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
           noun="devices"
           empty={{ title: "No devices have reported yet", hint: "A device appears with its first reading." }}
           virtual={{ rowHeight: 37 }}
+          maxHeight={560}
           foot={`${devices.length} ${devices.length === 1 ? "device" : "devices"}`}
           testId="devices-table"
         />

@@ -2,17 +2,17 @@
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import { DataTable } from "../../../../_components/ui/data-table";
-import { Field, Select } from "../../../../_components/ui/field";
-import { errorMessage } from "../../../../_components/ui/messages";
-import { parseTimeRange, refreshEveryMs, resolveTimeRange, timeRangeParams, zoomOut, zoomTo, type TimeRange } from "../../../../_components/ui/time-range";
-import { TimeRangePicker } from "../../../../_components/ui/time-range-picker";
-import { TimeSeriesChart } from "../../../../_components/ui/time-series-chart";
-import { useUrlState } from "../../../../_components/ui/url-state";
-import { useNow } from "../../../../_components/use-now";
-import { commonUnit, formatValue, metricGroups, metricLabel, pickGroup } from "../../../_components/metrics";
+import { DataTable } from "../../_components/ui/data-table";
+import { Field, Select } from "../../_components/ui/field";
+import { errorMessage } from "../../_components/ui/messages";
+import { parseTimeRange, refreshEveryMs, resolveTimeRange, timeRangeParams, zoomOut, zoomTo, type TimeRange } from "../../_components/ui/time-range";
+import { TimeRangePicker } from "../../_components/ui/time-range-picker";
+import { TimeSeriesChart } from "../../_components/ui/time-series-chart";
+import { useUrlState } from "../../_components/ui/url-state";
+import { useNow } from "../../_components/use-now";
+import { commonUnit, formatValue, metricGroups, metricLabel, pickGroup } from "./metrics";
 
 type Stat = { metric: string; min?: number; max?: number; avg?: number; last?: number };
 const statColumn = createColumnHelper<Stat>();
@@ -47,7 +47,7 @@ const useWidth = () => {
  * from the server's rollups sized to the chart's width, auto-refresh for relative ranges,
  * and drag-to-zoom (with Zoom out / Reset for the keyboard).
  */
-export const DeviceChart = ({ region, deviceId, metrics }: { region: string; deviceId: string; metrics: readonly string[] }) => {
+export const DeviceChart = ({ region, deviceId, metrics, picker }: { region: string; deviceId: string; metrics: readonly string[]; picker?: ReactNode }) => {
   const trpc = useTRPC();
   const url = useUrlState(URL_KEYS);
   const groups = useMemo(() => metricGroups(metrics), [metrics]);
@@ -93,7 +93,15 @@ export const DeviceChart = ({ region, deviceId, metrics }: { region: string; dev
     [series.data],
   );
 
-  if (!group) return <div className="empty">This device has not reported any metric yet.</div>;
+  if (!group)
+    return (
+      <div className="card" data-testid="device-chart">
+        <div className="card-body">
+          {picker}
+          <div className="empty">This device has not reported any metric yet.</div>
+        </div>
+      </div>
+    );
   return (
     <div className="card" data-testid="device-chart">
       <div className="card-head">
@@ -101,6 +109,7 @@ export const DeviceChart = ({ region, deviceId, metrics }: { region: string; dev
       </div>
       <div className="card-body" style={{ display: "flex", flexDirection: "column", gap: 12 }}>
         <div className="filters" style={{ alignItems: "flex-end" }}>
+          {picker}
           <Field label="Metric">{(control) => <Select {...control} value={group.id} onValue={(metric) => url.set({ metric })} options={groups.map((g) => ({ value: g.id, label: g.label }))} data-testid="metric-select" />}</Field>
           <label className="check">
             <input type="checkbox" checked={band} onChange={(e) => url.set({ band: e.target.checked ? "on" : "off" })} data-testid="band-toggle" />
