@@ -20,7 +20,7 @@ import { ChargingNav } from "../_components/charging-nav";
 import { ConnectorStatusBadge, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "../_components/station-badges";
 import { useLiveStations } from "../_components/use-live-stations";
 import { MessageLog } from "./message-log";
-import type { StationCatalogue } from "../_components/command-params";
+import { actionLabel, type StationCatalogue } from "../_components/command-params";
 import { StationCommands } from "./station-commands";
 import { TransactionCharts } from "./tx-charts";
 
@@ -68,7 +68,7 @@ const ConfigTable = ({ detail }: { detail: StationDetail }) => {
         noun="the configuration"
         empty={
           none
-            ? { title: "Not read yet", hint: "The CSMS has no configuration for this station. Support staff can send “Get configuration”." }
+            ? { title: "Not read yet", hint: `The CSMS has no configuration for this station. Support staff can send “${actionLabel("getConfiguration", detail.protocol, "Get configuration")}”.` }
             : { title: "Nothing matches", hint: "Try another key or value." }
         }
         bare
