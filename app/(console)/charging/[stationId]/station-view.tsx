@@ -194,6 +194,12 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
                     </div>
                     <ConnectorStatusBadge status={c.status} />
                     {c.errorCode && c.errorCode !== "NoError" ? <div className="tile-note" style={{ color: "var(--danger)" }}>{c.errorCode}</div> : null}
+                    {typeof c.powerW === "number" || typeof c.sessionEnergyWh === "number" ? (
+                      <div className="tile-note" data-testid={`connector-${c.evseId}-${c.connectorId}-figures`}>
+                        {typeof c.powerW === "number" ? formatKw(c.powerW) : "—"}
+                        {typeof c.sessionEnergyWh === "number" ? ` · ${formatKwh(c.sessionEnergyWh)} this session` : ""}
+                      </div>
+                    ) : null}
                     <div className="tile-note">{c.updatedAt ? `since ${formatDateTime(c.updatedAt)}` : ""}</div>
                   </div>
                 ))}
