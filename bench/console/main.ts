@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium, type Browser, type Page } from "playwright";
+import { chromium, type Browser, type Page } from "@playwright/test";
 import { freePort } from "../../lib/testing/net";
 import { startFakeManager, type FakeManager } from "./fake-manager";
 
@@ -36,7 +36,7 @@ if (args.help) {
   process.stdout.write(
     "usage: npm run bench:console -- [--stations N] [--baseline B] [--duration S] [--change-pct P] [--json-out FILE]\n" +
       "  --stations N    the large fleet (default 50000)\n  --baseline B    the small fleet beside it (default 1000)\n" +
-      "  --duration S    measured seconds per scenario (default 10)\n  --change-pct P  share of stations changing each second (default 1)\n",
+      "  --duration S    measured seconds per scenario (default 10)\n  --change-pct P  share of stations changing each second (default 1)\n  --keep-data     keep the temporary data dir\n",
   );
   process.exit(0);
 }

@@ -123,7 +123,7 @@ describe("the CSMS live view", () => {
     expect(k.link?.state).toBe("connected");
   });
 
-  it("streams the stations to the browser: a snapshot, then changes (one station when asked)", async () => {
+  it("streams stations to the browser by id: a snapshot, then changes", async () => {
     const it = (await as(viewer).charging.stations.onChange({ stationId: ids()[0] }))[Symbol.asyncIterator]();
     const first = await it.next();
     // A tracked envelope: [event id, message].
@@ -131,6 +131,27 @@ describe("the CSMS live view", () => {
     expect(message.kind).toBe("snapshot");
     expect(message.items.map((s) => s.id)).toEqual([ids()[0]]);
     await it.return?.();
+
+    // A table window watches the stations on screen by id.
+    const watched = [ids()[1]!, ids()[2]!];
+    const few = (await as(viewer).charging.stations.onChange({ stationIds: watched }))[Symbol.asyncIterator]();
+    const snapshot = ((await few.next()).value as unknown as [string, { kind: string; items: { id: string }[] }])[1];
+    expect(snapshot.items.map((s) => s.id).sort()).toEqual([...watched].sort());
+    await few.return?.();
+
+    // Never the whole fleet at once: the table reads it a window at a time.
+    expect(await codeOf(as(viewer).charging.stations.onChange({}))).toBe("BAD_REQUEST");
+  });
+
+  it("answers a window of the stations table from the live view, with the match count and the tiles", async () => {
+    const page = await as(viewer).charging.stations.list({ sort: "-id", offset: 1, limit: 2 });
+    expect(page.total).toBe(STATIONS);
+    expect(page.offset).toBe(1);
+    expect(page.items.map((s) => s.id)).toEqual([...ids()].sort().reverse().slice(1, 3));
+    expect(page.figures).toMatchObject({ totalStations: STATIONS, stationTiles: { faulted: 0, offline: 0 } });
+    const one = await as(viewer).charging.stations.list({ q: ids()[0]!.toLowerCase(), limit: 10 });
+    expect(one.items.map((s) => s.id)).toEqual([ids()[0]]);
+    expect(await codeOf(as(viewer).charging.stations.list({ limit: 10_000 }))).toBe("BAD_REQUEST");
   });
 });
 

@@ -257,7 +257,13 @@ export const DataTable = <T,>({
                     <th scope="col" style={{ width: 32 }}>
                       <input
                         type="checkbox"
-                        aria-label={selection.max && tableRows.length > selection.max ? `Select the first ${selection.max} shown` : "Select every row shown"}
+                        aria-label={
+                          selection.max && tableRows.length > selection.max
+                            ? `Select the first ${selection.max} shown`
+                            : count > tableRows.length
+                              ? `Select the ${tableRows.length} rows loaded of ${count}`
+                              : "Select every row shown"
+                        }
                         checked={allSelected}
                         onChange={(e) => selection.onChange(e.target.checked ? new Set(selectable) : new Set())}
                         data-testid="select-all"

@@ -8,19 +8,19 @@ import { useTRPC } from "@/app/_trpc/client";
 import type { CommandView } from "@/contracts/console/commands";
 import type { StationDetail } from "@/contracts/csms";
 import { LiveIndicator } from "../../_components/badges";
-import { formatAge, formatDateTime } from "../../_components/format";
+import { formatDateTime } from "../../_components/format";
+import { Ago } from "../../_components/ui/ago";
 import { useMe } from "../../_components/session";
 import { DataTable } from "../../_components/ui/data-table";
 import { TextFilter } from "../../_components/ui/filters";
 import { errorMessage } from "../../_components/ui/messages";
 import { PageHeader } from "../../_components/ui/page-header";
 import { useUrlState } from "../../_components/ui/url-state";
-import { useNow } from "../../_components/use-now";
 import { ChargingNav } from "../_components/charging-nav";
 import { ConnectorStatusBadge, formatKw, formatKwh, OnlineBadge, PROTOCOL_LABELS } from "../_components/station-badges";
 import { useLiveStations } from "../_components/use-live-stations";
 import { MessageLog } from "./message-log";
-import type { StationCatalogue } from "../_components/command-params";
+import { actionLabel, type StationCatalogue } from "../_components/command-params";
 import { StationCommands } from "./station-commands";
 import { TransactionCharts } from "./tx-charts";
 
@@ -68,7 +68,7 @@ const ConfigTable = ({ detail }: { detail: StationDetail }) => {
         noun="the configuration"
         empty={
           none
-            ? { title: "Not read yet", hint: "The CSMS has no configuration for this station. Support staff can send “Get configuration”." }
+            ? { title: "Not read yet", hint: `The CSMS has no configuration for this station. Support staff can send “${actionLabel("getConfiguration", detail.protocol, "Get configuration")}”.` }
             : { title: "Nothing matches", hint: "Try another key or value." }
         }
         bare
@@ -86,7 +86,6 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
   const canCommand = can("charging.command");
   const live = useLiveStations(stationId);
   const detail = useQuery(trpc.charging.stations.get.queryOptions({ stationId }));
-  const now = useNow(1000);
   const station = live.stations.get(stationId) ?? detail.data;
   const catalogue = useMemo(() => catalogueOf(station?.protocol, detail.data), [station?.protocol, detail.data]);
 
@@ -154,7 +153,9 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
           <div className="card-body">
             <dl className="kv">
               <dt>Last seen</dt>
-              <dd title={formatDateTime(station.lastSeenAt)}>{station.lastSeenAt ? `${formatAge(now - new Date(station.lastSeenAt).getTime())} ago` : "never"}</dd>
+              <dd>
+                <Ago at={station.lastSeenAt} testId="station-last-seen" />
+              </dd>
               <dt>Booted</dt>
               <dd data-testid="station-booted-at">{formatDateTime(station.bootedAt)}</dd>
               <dt>Heartbeat</dt>
@@ -194,6 +195,12 @@ export const StationPage = ({ stationId }: { stationId: string }) => {
                     </div>
                     <ConnectorStatusBadge status={c.status} />
                     {c.errorCode && c.errorCode !== "NoError" ? <div className="tile-note" style={{ color: "var(--danger)" }}>{c.errorCode}</div> : null}
+                    {typeof c.powerW === "number" || typeof c.sessionEnergyWh === "number" ? (
+                      <div className="tile-note" data-testid={`connector-${c.evseId}-${c.connectorId}-figures`}>
+                        {typeof c.powerW === "number" ? formatKw(c.powerW) : "—"}
+                        {typeof c.sessionEnergyWh === "number" ? ` · ${formatKwh(c.sessionEnergyWh)} this session` : ""}
+                      </div>
+                    ) : null}
                     <div className="tile-note">{c.updatedAt ? `since ${formatDateTime(c.updatedAt)}` : ""}</div>
                   </div>
                 ))}

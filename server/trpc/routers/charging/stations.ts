@@ -31,16 +31,16 @@ const aboutStation = <T>(stationId: string, call: (client: CsmsClient) => Promis
 
 export const stationsRouter = router({
   /**
-   * Every station, live: a snapshot, then coalesced changes. The browser filters (50k rows
-   * fit in memory); with `stationId` only that station is streamed (the station page).
+   * Stations live by id: a snapshot, then coalesced changes — one (`stationId`, the station
+   * page) or the rows a table window shows (`stationIds`).
    */
   onChange: liveProcedure("charging.read", () => currentStore().stations.feed, {
     input: ZOnStationsChangeRequestSchema,
     filter: ({ input }) => {
-      const id = input?.stationId;
+      const id = input.stationId;
       if (id) return (s) => s.id === id;
-      const ids = input?.stationIds ? new Set(input.stationIds) : undefined;
-      return ids ? (s) => ids.has(s.id) : undefined;
+      const ids = new Set(input.stationIds);
+      return (s) => ids.has(s.id);
     },
   }),
 

@@ -11,11 +11,14 @@ import { ZFleetFigures } from "./kpis.types";
 /** Stations one live subscription may watch by id (a table window and its overscan). */
 export const MAX_WATCHED = 300;
 
-/** Every station, just one (the station page), or the few a table window shows. */
+/**
+ * One station (the station page) or the few a table window shows. Never the whole fleet: a
+ * browser reads the fleet a window at a time (`list`), so 50,000 stations never travel at once.
+ */
 export const ZOnStationsChangeRequestSchema = ZLiveInput.extend({
   stationId: ZStationId.optional(),
   stationIds: z.array(ZStationId).max(MAX_WATCHED, `at most ${MAX_WATCHED} stations at once`).optional(),
-}).optional();
+}).refine((v) => v.stationId !== undefined || v.stationIds !== undefined, { message: "give stationId or stationIds", path: ["stationIds"] });
 
 /** One window of the stations table: filter, sort (a column id, "-" for descending), offset and size. */
 export const ZListStationsRequestSchema = ZStationFilter.extend({
