@@ -16,7 +16,7 @@ import { registerConnector, unregisterConnector } from "../connectors/kit/regist
 import { createTestUser, makeContext } from "../testing/context";
 import { createCallerFactory, type SessionUser } from "../trpc/init";
 import { appRouter } from "../trpc/routers/_app";
-import { bridgeDeviceId, evBridges, stationMeteredW } from "./ev-bridge";
+import { bridgeDeviceId, evBridges, evBridgeStore, stationMeteredW } from "./ev-bridge";
 
 /**
  * The EV-charger bridge end to end on real parts: a simulated OCPP station charging a car
@@ -119,6 +119,7 @@ describe("the EV-charger bridge", () => {
 
     const started = await as(operator).flex.bridge.start({ stationId, nodeId: NODE, gridNodeId: GRID, maxPowerW: 11_000, unitPrice: 100 });
     expect(started).toMatchObject({ deviceId: bridgeDeviceId(stationId), connected: true });
+    expect(evBridgeStore().get(stationId)?.deviceId).toBe(bridgeDeviceId(stationId));
     expect(await codeOf(as(operator).flex.bridge.start({ stationId, nodeId: NODE, gridNodeId: GRID, maxPowerW: 11_000 }))).toBe("CONFLICT");
     const device = bridgeDeviceId(stationId);
     // The node sees the device online with an up offer from what the station draws.
@@ -162,5 +163,8 @@ describe("the EV-charger bridge", () => {
     const stopped = await as(operator).flex.bridge.stop({ stationId });
     expect(stopped.activations).toBeGreaterThan(0);
     expect(evBridges().size).toBe(0);
+    expect(evBridgeStore().has(stationId)).toBe(false);
+    // Leaving the market gives the station its own limit back.
+    await eventually(async () => (await profileCommands()).some((c) => c.status === "accepted" && (c.payload as { params: { limitW: number } }).params.limitW === 11_000), "the station's own limit restored", WAIT);
   }, 180_000);
 });

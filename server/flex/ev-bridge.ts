@@ -10,6 +10,7 @@ import { ensureStation, sendChargingCommand } from "../charging/send-command";
 import type { CommandActor } from "../commands/submit-command";
 import type { ChargingConnector } from "../connectors/csms";
 import type { FlexConnector } from "../connectors/flex";
+import { createEntityStore, type EntityStore } from "../connectors/kit/store";
 import { requireConnector } from "../connectors/kit/registry";
 import type { Db } from "../db";
 import { env } from "../env";
@@ -236,6 +237,7 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
     const w = metered();
     status.meteredW = w;
     publish(topics.telemetry, { ts: Date.now(), powerW: w, ...(status.limitW !== null ? { setpointW: status.limitW } : {}) });
+    if (!closed && evBridges().has(stationId)) evBridgeStore().upsert({ ...status, refused: { ...status.refused } });
   };
   offers();
   telemetry();
@@ -264,14 +266,17 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
   };
 };
 
-const g = globalThis as unknown as { __switchyardEvBridges?: Map<string, EvBridge> };
+const g = globalThis as unknown as { __switchyardEvBridges?: Map<string, EvBridge>; __switchyardEvBridgeStore?: EntityStore<EvBridgeStatus> };
 /** The bridges this console process runs, by station id (they end with the process; start them again after a restart). */
 export const evBridges = () => (g.__switchyardEvBridges ??= new Map());
+/** Each running bridge's status, for the page's live table (refreshed with every telemetry tick). */
+export const evBridgeStore = () => (g.__switchyardEvBridgeStore ??= createEntityStore<EvBridgeStatus>({ name: "flex.bridges", keyOf: (b) => b.stationId, bufferSize: 256 }));
 
 export const startStationBridge = async (opts: EvBridgeOptions) => {
   if (evBridges().has(opts.stationId)) throw new AppError("CONFLICT", `Station ${opts.stationId} is already bridged into the flex market.`, "stationId");
   const bridge = await startEvBridge(opts);
   evBridges().set(opts.stationId, bridge);
+  evBridgeStore().upsert(bridge.status());
   return bridge.status();
 };
 
@@ -279,6 +284,7 @@ export const stopStationBridge = async (stationId: string) => {
   const bridge = evBridges().get(stationId);
   if (!bridge) throw new AppError("NOT_FOUND", `Station ${stationId.slice(0, 60)} is not bridged.`);
   evBridges().delete(stationId);
+  evBridgeStore().remove(stationId);
   const last = bridge.status();
   await bridge.close();
   return { ...last, connected: false };

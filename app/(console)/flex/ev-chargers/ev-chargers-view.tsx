@@ -1,12 +1,14 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { useTRPC, type RouterOutputs } from "@/app/_trpc/client";
+import { LiveIndicator } from "../../_components/badges";
 import { formatDateTime } from "../../_components/format";
 import { useMe } from "../../_components/session";
 import { DataTable } from "../../_components/ui/data-table";
+import { useLiveFeed } from "../../_components/ui/live-feed";
 import { ConfirmDialog, FormDialog } from "../../_components/ui/dialog";
 import { Field, Select } from "../../_components/ui/field";
 import { formErrors } from "../../_components/ui/messages";
@@ -59,23 +61,22 @@ const BridgeDialog = ({ context, onClose, onDone }: { context: FlexContext; onCl
 };
 
 const column = createColumnHelper<Bridge>();
+const bridgeKey = (b: Bridge) => b.stationId;
 
 /** Charge stations bridged into the flex market: what each offers, is limited to, and did. */
 export const EvChargersView = () => {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { can } = useMe();
   const context = useFlexContext();
-  const list = useQuery(trpc.flex.bridge.list.queryOptions(undefined, { refetchInterval: 5000 }));
+  const live = useLiveFeed<Bridge>({ keyOf: bridgeKey, subscribe: (onData) => trpc.flex.bridge.onChange.subscriptionOptions(undefined, { onData }) });
   const notice = useNotice();
   const [open, setOpen] = useState(false);
   const [stopping, setStopping] = useState<Bridge | null>(null);
   const stop = useMutation(
     trpc.flex.bridge.stop.mutationOptions({
-      onSuccess: async (b) => {
+      onSuccess: (b) => {
         setStopping(null);
         notice.show(`Station ${b.stationId} left the market.`);
-        await queryClient.invalidateQueries(trpc.flex.bridge.list.pathFilter());
       },
     }),
   );
@@ -112,6 +113,7 @@ export const EvChargersView = () => {
       <PageHeader
         title="EV chargers in the market"
         description="Charge stations of the CSMS that take part in the flex market as EV-charger devices."
+        actions={<LiveIndicator state={live.state} />}
         primary={canBridge && context.data ? { label: "Bridge a station", onClick: () => setOpen(true) } : undefined}
       />
       <FlexNav />
@@ -119,9 +121,9 @@ export const EvChargersView = () => {
       <DataTable
         label="Bridged stations"
         columns={columns}
-        rows={list.data ?? []}
-        rowId={(b) => b.stationId}
-        status={{ loading: list.isPending, error: list.error, retry: () => void list.refetch() }}
+        rows={[...live.items.values()].sort((a, b) => a.stationId.localeCompare(b.stationId))}
+        rowId={bridgeKey}
+        status={{ loading: !live.received }}
         noun="bridged stations"
         empty={{ title: "No station is bridged", hint: canBridge ? "Bring one in with Bridge a station." : "An operator can bring charge stations into the market." }}
         sortParam={false}
@@ -134,7 +136,6 @@ export const EvChargersView = () => {
           onDone={(m) => {
             setOpen(false);
             notice.show(m);
-            void queryClient.invalidateQueries(trpc.flex.bridge.list.pathFilter());
           }}
         />
       ) : null}

@@ -1,6 +1,7 @@
 import "server-only";
-import { evBridges, startStationBridge, stopStationBridge } from "../../../flex/ev-bridge";
+import { evBridges, evBridgeStore, startStationBridge, stopStationBridge } from "../../../flex/ev-bridge";
 import { procedure, router } from "../../init";
+import { liveProcedure } from "../../live-procedure";
 import { ZBridgeStatus, ZListBridgesResponseSchema, ZStartBridgeRequestSchema, ZStopBridgeRequestSchema } from "./bridge.types";
 
 const station = (input: unknown) => (input as { stationId?: string } | undefined)?.stationId;
@@ -10,6 +11,9 @@ export const bridgeRouter = router({
   list: procedure("flex.read")
     .output(ZListBridgesResponseSchema)
     .query(() => [...evBridges().values()].map((b) => b.status())),
+
+  /** The same, live: a snapshot, then each bridge's status every telemetry tick (2 s). */
+  onChange: liveProcedure("flex.read", () => evBridgeStore().feed),
 
   /** An operator brings a charge station into the market as an EV-charger device. */
   start: procedure("flex.bridge", { auditTarget: station })
