@@ -29,7 +29,7 @@ export const signIn = async (page: Page, { email, password }: { email: string; p
   if (saved) {
     await page.context().addCookies(saved);
     await page.goto(next ?? "/");
-    if (!new URL(page.url()).pathname.startsWith("/login")) return;
+    if (!new URL(page.url()).pathname.startsWith("/login")) return waitForConsole(page);
   }
   await page.goto(next ? `/login?next=${encodeURIComponent(next)}` : "/login");
   await page.getByLabel("Email").fill(email);
@@ -37,4 +37,8 @@ export const signIn = async (page: Page, { email, password }: { email: string; p
   await page.getByLabel("Password").press("Enter");
   await expect(page).not.toHaveURL(/\/login/);
   sessions.set(email, (await page.context().cookies()).filter((c) => c.name.endsWith("session_token")));
+  await waitForConsole(page);
 };
+
+/** Until the console's shell has hydrated: before that a click on a button does nothing. */
+export const waitForConsole = (page: Page) => page.locator("html[data-hydrated]").waitFor({ state: "attached" });

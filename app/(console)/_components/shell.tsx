@@ -37,6 +37,12 @@ export const Shell = ({ user, nav, children }: Props) => {
     setMenuOpen(false);
   }
 
+  // Marks the page as interactive (React has attached its handlers): e2e waits for it before
+  // clicking, so a click never lands on server-rendered HTML that does nothing yet.
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = "true";
+  }, []);
+
   useEffect(() => {
     if (!menuOpen) return;
     const onKey = (event: KeyboardEvent) => event.key === "Escape" && setMenuOpen(false);
