@@ -17,7 +17,8 @@ import { DispatchButton } from "./_components/dispatch-dialog";
 import { RmfLinkAlerts, RmfStatusLine } from "./_components/link-alerts";
 import { describeLift, DoorBadge, formatBattery, RobotStatusBadge } from "./_components/robot-badges";
 import { RobotsNav } from "./_components/robots-nav";
-import { useLiveDoors, useLiveLifts, useLiveMap, useRobotFeed } from "./_components/use-robots";
+import { useRobotsSite } from "./_components/robots-site";
+import { useRobotFeed } from "./_components/use-robots";
 
 const issuesText = (r: RobotView) => (r.issues ?? []).map((i) => [i.category, typeof i.detail === "string" ? i.detail : i.detail ? summarize(i.detail, 40) : ""].filter(Boolean).join(": ")).join("; ");
 const taskLink = (taskId: string | null) => (taskId ? <Link href={`/robots/tasks/${encodeURIComponent(taskId)}`} className="mono">{taskId}</Link> : "—");
@@ -114,9 +115,9 @@ export const RobotsView = () => {
   const { can } = useMe();
   const canCommand = can("robots.command");
   const feed = useRobotFeed();
-  const live = useLiveMap();
-  const doors = useLiveDoors();
-  const lifts = useLiveLifts();
+  const live = useRobotsSite();
+  const doors = { items: live.doors, received: live.received };
+  const lifts = { items: live.lifts, received: live.received };
   const now = useNow(2000);
   const url = useUrlState(["level"] as const);
   const [selection, setSelection] = useState<MapSelection | null>(null);
