@@ -137,6 +137,7 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
           aria-label={`Robot ${r.name} (${r.fleet})`}
           {...activate(() => onSelect({ kind: "robot", name: r.key }))}
         >
+          <title>{`${r.name} (${r.fleet})`}</title>
           <g className="map-robot-heading">
             <circle r={0.55} />
             <line x1={0} y1={0} x2={0.8} y2={0} />
