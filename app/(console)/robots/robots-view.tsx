@@ -156,7 +156,7 @@ export const RobotsView = () => {
               </div>
               <div className="map-layout">
                 <div>
-                  <BuildingMapView map={live.map} level={level} feed={feed} doors={doors.items} lifts={lifts.items} selected={selection} onSelect={setSelection} />
+                  <BuildingMapView map={live.map} level={level} listen={feed.listen} doors={doors.items} lifts={lifts.items} selected={selection} onSelect={setSelection} />
                   <div className="map-legend" aria-hidden="true">
                     {LEGEND.map(([label, colour]) => (
                       <span key={label}>

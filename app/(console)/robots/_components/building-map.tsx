@@ -1,10 +1,12 @@
 "use client";
 
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { BuildingMap, Level } from "@/contracts/rmf";
 import type { DoorView, LiftView, RobotView } from "@/server/connectors/rmf";
 import { doorMode, liftColour } from "./robot-badges";
 import type { RobotFeed } from "./use-robots";
+
+type Listen = RobotFeed["listen"];
 
 export type MapSelection = { kind: "robot" | "door" | "lift"; name: string };
 
@@ -52,14 +54,15 @@ const activate = (fn: () => void) => ({
  * and every animation frame moves each robot part of the way there, so a 10 Hz feed is drawn
  * smoothly and every update is shown. React renders only when robots join or leave the level.
  */
-const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; level: string; selected: string | null; onSelect: (s: MapSelection) => void }) => {
+const RobotLayer = ({ listen, level, selected, onSelect }: { listen: Listen; level: string; selected: string | null; onSelect: (s: MapSelection) => void }) => {
   const [onLevel, setOnLevel] = useState<RobotView[]>([]);
   const nodes = useRef(new Map<string, { outer: SVGGElement; heading: SVGGElement }>());
   const motion = useRef(new Map<string, Motion>());
+  const shown = useRef(new Set<string>());
 
   useEffect(() => {
     const stats = (window.__switchyardMapStats ??= { received: 0, drawn: 0, skipped: 0, frames: 0 });
-    return feed.listen((message, robots) => {
+    return listen((message, robots) => {
       const now = performance.now();
       const changed = message.kind === "snapshot" ? message.items : message.upserts;
       for (const r of changed) {
@@ -87,10 +90,17 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
         if (node && node.outer.dataset.status !== (r.status ?? "unknown")) node.outer.dataset.status = r.status ?? "unknown";
       }
       for (const key of message.kind === "changes" ? message.removed : []) motion.current.delete(key);
+      // Only a robot joining or leaving the level re-renders the layer; moves never do.
+      let joined = message.kind === "snapshot" || message.removed.length > 0;
+      for (const r of changed) if ((r.location?.map === level) !== shown.current.has(r.key)) joined = true;
+      if (!joined) return;
       const next = [...robots.values()].filter((r) => r.location?.map === level).sort((a, b) => (a.key < b.key ? -1 : 1));
-      setOnLevel((prev) => (prev.length === next.length && prev.every((r, i) => r.key === next[i]!.key) ? prev : next));
+      const keys = new Set(next.map((r) => r.key));
+      if (keys.size === shown.current.size && [...keys].every((k) => shown.current.has(k))) return;
+      shown.current = keys;
+      setOnLevel(next);
     });
-  }, [feed, level]);
+  }, [listen, level]);
 
   useEffect(() => {
     let frame = 0;
@@ -154,15 +164,20 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
 type BuildingMapViewProps = {
   map: BuildingMap;
   level: string;
-  feed: RobotFeed;
+  /** The robot feed's `listen` (stable): updates reach the map without re-rendering it. */
+  listen: Listen;
   doors: ReadonlyMap<string, DoorView>;
   lifts: ReadonlyMap<string, LiftView>;
   selected: MapSelection | null;
   onSelect: (s: MapSelection) => void;
 };
 
-/** One level of the building: walls, lanes, places, doors and lifts coloured by state, robots moving live. */
-export const BuildingMapView = ({ map, level: levelName, feed, doors, lifts, selected, onSelect }: BuildingMapViewProps) => {
+/**
+ * One level of the building: walls, lanes, places, doors and lifts coloured by state, robots
+ * moving live. Memoized: the page around it re-renders (its table, its clock) without
+ * touching the SVG.
+ */
+export const BuildingMapView = memo(function BuildingMapView({ map, level: levelName, listen, doors, lifts, selected, onSelect }: BuildingMapViewProps) {
   const level = map.levels.find((l) => l.name === levelName) ?? map.levels[0];
   const box = useMemo(() => (level ? boundsOf(level) : null), [level]);
   if (!level || !box) return <div className="empty">This building map has no levels.</div>;
@@ -228,7 +243,7 @@ export const BuildingMapView = ({ map, level: levelName, feed, doors, lifts, sel
             {...activate(() => onSelect({ kind: "lift", name: l.name }))}
           />
         ))}
-      <RobotLayer feed={feed} level={level.name} selected={selected?.kind === "robot" ? selected.name : null} onSelect={onSelect} />
+      <RobotLayer listen={listen} level={level.name} selected={selected?.kind === "robot" ? selected.name : null} onSelect={onSelect} />
     </svg>
   );
-};
+});
