@@ -56,7 +56,7 @@ const activate = (fn: () => void) => ({
  */
 const RobotLayer = ({ listen, level, selected, onSelect }: { listen: Listen; level: string; selected: string | null; onSelect: (s: MapSelection) => void }) => {
   const [onLevel, setOnLevel] = useState<RobotView[]>([]);
-  const nodes = useRef(new Map<string, { outer: SVGGElement; heading: SVGGElement }>());
+  const nodes = useRef(new Map<string, { outer: SVGGElement; heading: SVGGElement; x: number; y: number; yaw: number }>());
   const motion = useRef(new Map<string, Motion>());
   const shown = useRef(new Set<string>());
 
@@ -115,8 +115,17 @@ const RobotLayer = ({ listen, level, selected, onSelect }: { listen: Listen; lev
         const x = m.fx + (m.tx - m.fx) * k;
         const y = m.fy + (m.ty - m.fy) * k;
         const yaw = m.fyaw + turn(m.fyaw, m.tyaw) * k;
-        node.outer.setAttribute("transform", `translate(${x.toFixed(3)} ${(-y).toFixed(3)})`);
-        node.heading.setAttribute("transform", `rotate(${((-yaw * 180) / Math.PI).toFixed(1)})`);
+        // Skip writes the eye cannot see (under 1 cm, under ~0.5°): each one costs the browser a style and layout pass.
+        // (NaN, before the first write, never compares as small.)
+        if (!(Math.abs(x - node.x) + Math.abs(y - node.y) <= 0.01)) {
+          node.outer.setAttribute("transform", `translate(${x.toFixed(3)} ${(-y).toFixed(3)})`);
+          node.x = x;
+          node.y = y;
+        }
+        if (!(Math.abs(turn(node.yaw, yaw)) <= 0.01)) {
+          node.heading.setAttribute("transform", `rotate(${((-yaw * 180) / Math.PI).toFixed(1)})`);
+          node.yaw = yaw;
+        }
         if (m.version !== m.drawn) {
           stats.drawn++;
           stats.skipped += Math.max(0, m.version - m.drawn - 1);
@@ -136,7 +145,7 @@ const RobotLayer = ({ listen, level, selected, onSelect }: { listen: Listen; lev
           key={r.key}
           ref={(el) => {
             const heading = el?.querySelector<SVGGElement>(".map-robot-heading");
-            if (el && heading) nodes.current.set(r.key, { outer: el, heading });
+            if (el && heading) nodes.current.set(r.key, { outer: el, heading, x: NaN, y: NaN, yaw: NaN });
             else nodes.current.delete(r.key);
           }}
           className={`map-robot ${selected === r.key ? "is-selected" : ""}`}
