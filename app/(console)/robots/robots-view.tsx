@@ -6,6 +6,7 @@ import { useMemo, useState } from "react";
 import type { DoorView, LiftView, RobotView } from "@/server/connectors/rmf";
 import { formatAge, formatDateTime, summarize } from "../_components/format";
 import { useMe } from "../_components/session";
+import { Card } from "../_components/ui/card";
 import { DataTable } from "../_components/ui/data-table";
 import { KpiTiles, type Kpi } from "../_components/ui/kpi-tiles";
 import { PageHeader } from "../_components/ui/page-header";
@@ -197,48 +198,38 @@ export const RobotsView = () => {
       </section>
 
       <section className="section grid-2" aria-label="Doors and lifts">
-        <div className="card">
-          <div className="card-head">
-            <h2>Doors</h2>
-          </div>
-          <div className="card-body">
-            {doors.items.size === 0 ? (
-              <p className="muted">{doors.received ? "No doors on this site." : "Loading doors…"}</p>
-            ) : (
-              <dl className="kv">
-                {[...doors.items.values()].map((d) => (
-                  <div key={d.name} style={{ display: "contents" }} data-testid={`door-${d.name}`}>
-                    <dt>
-                      {d.name} <span className="muted">{d.level ?? ""}</span>
-                    </dt>
-                    <dd>
-                      <DoorBadge state={d.state} /> {canCommand ? <DoorControls door={d} /> : null}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
-            )}
-          </div>
-        </div>
-        <div className="card">
-          <div className="card-head">
-            <h2>Lifts</h2>
-          </div>
-          <div className="card-body">
-            {lifts.items.size === 0 ? (
-              <p className="muted">{lifts.received ? "No lifts on this site." : "Loading lifts…"}</p>
-            ) : (
-              [...lifts.items.values()].map((l) => (
-                <div key={l.name} data-testid={`lift-${l.name}`}>
-                  <p>
-                    <strong>{l.name}</strong> — {describeLift(l.state)}
-                  </p>
-                  {canCommand ? <LiftControls lift={l} /> : null}
+        <Card title="Doors">
+          {doors.items.size === 0 ? (
+            <p className="muted">{doors.received ? "No doors on this site." : "Loading doors…"}</p>
+          ) : (
+            <dl className="kv">
+              {[...doors.items.values()].map((d) => (
+                <div key={d.name} style={{ display: "contents" }} data-testid={`door-${d.name}`}>
+                  <dt>
+                    {d.name} <span className="muted">{d.level ?? ""}</span>
+                  </dt>
+                  <dd>
+                    <DoorBadge state={d.state} /> {canCommand ? <DoorControls door={d} /> : null}
+                  </dd>
                 </div>
-              ))
-            )}
-          </div>
-        </div>
+              ))}
+            </dl>
+          )}
+        </Card>
+        <Card title="Lifts">
+          {lifts.items.size === 0 ? (
+            <p className="muted">{lifts.received ? "No lifts on this site." : "Loading lifts…"}</p>
+          ) : (
+            [...lifts.items.values()].map((l) => (
+              <div key={l.name} data-testid={`lift-${l.name}`}>
+                <p>
+                  <strong>{l.name}</strong> — {describeLift(l.state)}
+                </p>
+                {canCommand ? <LiftControls lift={l} /> : null}
+              </div>
+            ))
+          )}
+        </Card>
       </section>
     </>
   );
