@@ -14,7 +14,7 @@ test.describe("robots", () => {
 
     await page.getByRole("button", { name: "Dispatch task" }).click();
     const dialog = page.getByRole("dialog", { name: "Dispatch a task" });
-    await expect(dialog.getByLabel("Task")).toHaveValue("delivery");
+    await expect(dialog.getByLabel("Task", { exact: true })).toHaveValue("delivery");
     // Nothing picked: the form says what is missing, next to each field, and sends nothing.
     await dialog.getByRole("button", { name: "Dispatch" }).click();
     await expect(dialog.getByTestId("error-pickup-place")).toHaveText("Pick a place.");
@@ -40,7 +40,7 @@ test.describe("robots", () => {
     await expect.poll(async () => (await marker.count()) === 0 || (await marker.getAttribute("transform")) !== start, { timeout: 30_000 }).toBe(true);
 
     // It goes upstairs to drop off: on L2 it arrives and the task completes.
-    await page.getByRole("button", { name: "L2" }).click();
+    await page.getByRole("group", { name: "Level" }).getByRole("button", { name: "L2" }).click();
     await expect(page.getByTestId("building-map")).toHaveAttribute("data-level", "L2");
     await expect(page.getByTestId(`map-robot-${robot}`)).toBeVisible({ timeout: 90_000 });
 
@@ -65,7 +65,8 @@ test.describe("robots", () => {
     await expect(page.getByRole("button", { name: "Dispatch task" })).toHaveCount(0);
     await expect(page.getByRole("button", { name: "Open" })).toHaveCount(0);
     await page.goto("/robots/tasks");
-    await expect(page.getByRole("table", { name: "Tasks" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: "Robot tasks" })).toBeVisible();
+    await expect(page.getByTestId("tasks-count").or(page.getByText("No tasks yet"))).toBeVisible({ timeout: 30_000 });
     await expect(page.getByRole("button", { name: "Dispatch task" })).toHaveCount(0);
 
     const origin = new URL(baseURL!).origin;

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { auth } from "@/server/auth";
 import { Guarded } from "../_components/ui/no-access";
 import { AlertPopups } from "./_components/alert-popups";
+import { RobotsSiteProvider } from "./_components/robots-site";
 
 /**
  * Every robots page needs robots.read, so the section checks it once, on the server (traders
@@ -10,8 +11,10 @@ import { AlertPopups } from "./_components/alert-popups";
  */
 const RobotsLayout = async ({ children }: { children: ReactNode }) => (
   <Guarded role={(await auth().api.getSession({ headers: await headers() }))?.user.role} permission="robots.read" what="robots">
-    {children}
-    <AlertPopups />
+    <RobotsSiteProvider>
+      {children}
+      <AlertPopups />
+    </RobotsSiteProvider>
   </Guarded>
 );
 

@@ -6,6 +6,7 @@ import { useMemo, useState } from "react";
 import type { DoorView, LiftView, RobotView } from "@/server/connectors/rmf";
 import { formatAge, formatDateTime, summarize } from "../_components/format";
 import { useMe } from "../_components/session";
+import { Card } from "../_components/ui/card";
 import { DataTable } from "../_components/ui/data-table";
 import { KpiTiles, type Kpi } from "../_components/ui/kpi-tiles";
 import { PageHeader } from "../_components/ui/page-header";
@@ -17,7 +18,8 @@ import { DispatchButton } from "./_components/dispatch-dialog";
 import { RmfLinkAlerts, RmfStatusLine } from "./_components/link-alerts";
 import { describeLift, DoorBadge, formatBattery, RobotStatusBadge } from "./_components/robot-badges";
 import { RobotsNav } from "./_components/robots-nav";
-import { useLiveDoors, useLiveLifts, useLiveMap, useRobotFeed } from "./_components/use-robots";
+import { useRobotsSite } from "./_components/robots-site";
+import { useRobotFeed } from "./_components/use-robots";
 
 const issuesText = (r: RobotView) => (r.issues ?? []).map((i) => [i.category, typeof i.detail === "string" ? i.detail : i.detail ? summarize(i.detail, 40) : ""].filter(Boolean).join(": ")).join("; ");
 const taskLink = (taskId: string | null) => (taskId ? <Link href={`/robots/tasks/${encodeURIComponent(taskId)}`} className="mono">{taskId}</Link> : "—");
@@ -114,9 +116,9 @@ export const RobotsView = () => {
   const { can } = useMe();
   const canCommand = can("robots.command");
   const feed = useRobotFeed();
-  const live = useLiveMap();
-  const doors = useLiveDoors();
-  const lifts = useLiveLifts();
+  const live = useRobotsSite();
+  const doors = { items: live.doors, received: live.received };
+  const lifts = { items: live.lifts, received: live.received };
   const now = useNow(2000);
   const url = useUrlState(["level"] as const);
   const [selection, setSelection] = useState<MapSelection | null>(null);
@@ -155,7 +157,7 @@ export const RobotsView = () => {
               </div>
               <div className="map-layout">
                 <div>
-                  <BuildingMapView map={live.map} level={level} feed={feed} doors={doors.items} lifts={lifts.items} selected={selection} onSelect={setSelection} />
+                  <BuildingMapView map={live.map} level={level} listen={feed.listen} doors={doors.items} lifts={lifts.items} selected={selection} onSelect={setSelection} />
                   <div className="map-legend" aria-hidden="true">
                     {LEGEND.map(([label, colour]) => (
                       <span key={label}>
@@ -196,48 +198,38 @@ export const RobotsView = () => {
       </section>
 
       <section className="section grid-2" aria-label="Doors and lifts">
-        <div className="card">
-          <div className="card-head">
-            <h2>Doors</h2>
-          </div>
-          <div className="card-body">
-            {doors.items.size === 0 ? (
-              <p className="muted">{doors.received ? "No doors on this site." : "Loading doors…"}</p>
-            ) : (
-              <dl className="kv">
-                {[...doors.items.values()].map((d) => (
-                  <div key={d.name} style={{ display: "contents" }} data-testid={`door-${d.name}`}>
-                    <dt>
-                      {d.name} <span className="muted">{d.level ?? ""}</span>
-                    </dt>
-                    <dd>
-                      <DoorBadge state={d.state} /> {canCommand ? <DoorControls door={d} /> : null}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
-            )}
-          </div>
-        </div>
-        <div className="card">
-          <div className="card-head">
-            <h2>Lifts</h2>
-          </div>
-          <div className="card-body">
-            {lifts.items.size === 0 ? (
-              <p className="muted">{lifts.received ? "No lifts on this site." : "Loading lifts…"}</p>
-            ) : (
-              [...lifts.items.values()].map((l) => (
-                <div key={l.name} data-testid={`lift-${l.name}`}>
-                  <p>
-                    <strong>{l.name}</strong> — {describeLift(l.state)}
-                  </p>
-                  {canCommand ? <LiftControls lift={l} /> : null}
+        <Card title="Doors">
+          {doors.items.size === 0 ? (
+            <p className="muted">{doors.received ? "No doors on this site." : "Loading doors…"}</p>
+          ) : (
+            <dl className="kv">
+              {[...doors.items.values()].map((d) => (
+                <div key={d.name} style={{ display: "contents" }} data-testid={`door-${d.name}`}>
+                  <dt>
+                    {d.name} <span className="muted">{d.level ?? ""}</span>
+                  </dt>
+                  <dd>
+                    <DoorBadge state={d.state} /> {canCommand ? <DoorControls door={d} /> : null}
+                  </dd>
                 </div>
-              ))
-            )}
-          </div>
-        </div>
+              ))}
+            </dl>
+          )}
+        </Card>
+        <Card title="Lifts">
+          {lifts.items.size === 0 ? (
+            <p className="muted">{lifts.received ? "No lifts on this site." : "Loading lifts…"}</p>
+          ) : (
+            [...lifts.items.values()].map((l) => (
+              <div key={l.name} data-testid={`lift-${l.name}`}>
+                <p>
+                  <strong>{l.name}</strong> — {describeLift(l.state)}
+                </p>
+                {canCommand ? <LiftControls lift={l} /> : null}
+              </div>
+            ))
+          )}
+        </Card>
       </section>
     </>
   );

@@ -11,7 +11,7 @@ import { createTokenCache } from "./token";
 
 export { createRmfClient, parseRmfError, type RmfClient } from "./client";
 export { startRmfLiveView, type RmfLiveView } from "./live-view";
-export { createRobotsStore, robotKey, robotsStore, type AlertView, type DoorView, type FleetView, type LiftView, type RobotsStore, type RobotView } from "./store";
+export { createRobotsStore, robotKey, robotsStore, type AlertView, type DoorView, type FleetView, type LiftView, type RobotsStore, type RobotView, type SiteItem } from "./store";
 export { createTokenCache, signRmfToken } from "./token";
 
 export type RobotsConnector = Connector & { domain: "robots"; client: RmfClient; store: RobotsStore; view: RmfLiveView };

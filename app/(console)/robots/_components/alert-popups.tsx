@@ -7,11 +7,13 @@ import { useTRPC } from "@/app/_trpc/client";
 import type { AlertView } from "@/server/connectors/rmf";
 import { useMe } from "../../_components/session";
 import { CommandButton } from "../../_components/ui/command-button";
-import { useLiveAlerts } from "./use-robots";
+import { useRobotsSite } from "./robots-site";
 
 const TONE = { info: "alert-info", warning: "alert-warn", error: "alert-error" } as const;
 /** At most this many alerts are shown at once (newest first); the rest wait their turn. */
 const SHOWN = 3;
+/** An information alert this recent when the page opened still pops up. */
+const NEW_FOR_MS = 60_000;
 
 const AlertCard = ({ alert, canRespond, onHide }: { alert: AlertView; canRespond: boolean; onHide: () => void }) => {
   const trpc = useTRPC();
@@ -50,16 +52,20 @@ const AlertCard = ({ alert, canRespond, onHide }: { alert: AlertView; canRespond
  */
 export const AlertPopups = () => {
   const { can } = useMe();
-  const alerts = useLiveAlerts();
+  const { alerts } = useRobotsSite();
   const [hidden, setHidden] = useState<ReadonlySet<string>>(() => new Set());
-  const open = [...alerts.items.values()].filter((a) => a.display && !a.response && !hidden.has(a.id)).sort((a, b) => b.unix_millis_alert_time - a.unix_millis_alert_time);
+  // Warnings and errors pop up while unanswered; information (a task completed) only when it is new.
+  const [since] = useState(() => Date.now() - NEW_FOR_MS);
+  const open = [...alerts.values()]
+    .filter((a) => a.display && !a.response && !hidden.has(a.id) && (a.tier !== "info" || a.unix_millis_alert_time >= since))
+    .sort((a, b) => b.unix_millis_alert_time - a.unix_millis_alert_time);
   if (open.length === 0) return null;
   return (
     <section className="alert-stack" aria-label="Robot alerts" data-testid="robot-alerts">
       {open.slice(0, SHOWN).map((a) => (
         <AlertCard key={a.id} alert={a} canRespond={can("robots.command")} onHide={() => setHidden((h) => new Set([...h, a.id]))} />
       ))}
-      {open.length > SHOWN ? <p className="muted">{open.length - SHOWN} more</p> : null}
+      {open.length > SHOWN ? <p className="alert alert-info">{open.length - SHOWN} more alerts wait behind these.</p> : null}
     </section>
   );
 };

@@ -1,10 +1,12 @@
 "use client";
 
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { BuildingMap, Level } from "@/contracts/rmf";
 import type { DoorView, LiftView, RobotView } from "@/server/connectors/rmf";
 import { doorMode, liftColour } from "./robot-badges";
 import type { RobotFeed } from "./use-robots";
+
+type Listen = RobotFeed["listen"];
 
 export type MapSelection = { kind: "robot" | "door" | "lift"; name: string };
 
@@ -52,14 +54,15 @@ const activate = (fn: () => void) => ({
  * and every animation frame moves each robot part of the way there, so a 10 Hz feed is drawn
  * smoothly and every update is shown. React renders only when robots join or leave the level.
  */
-const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; level: string; selected: string | null; onSelect: (s: MapSelection) => void }) => {
+const RobotLayer = ({ listen, level, selected, onSelect }: { listen: Listen; level: string; selected: string | null; onSelect: (s: MapSelection) => void }) => {
   const [onLevel, setOnLevel] = useState<RobotView[]>([]);
-  const nodes = useRef(new Map<string, { outer: SVGGElement; heading: SVGGElement }>());
+  const nodes = useRef(new Map<string, { outer: SVGGElement; heading: SVGGElement; x: number; y: number; yaw: number }>());
   const motion = useRef(new Map<string, Motion>());
+  const shown = useRef(new Set<string>());
 
   useEffect(() => {
     const stats = (window.__switchyardMapStats ??= { received: 0, drawn: 0, skipped: 0, frames: 0 });
-    return feed.listen((message, robots) => {
+    return listen((message, robots) => {
       const now = performance.now();
       const changed = message.kind === "snapshot" ? message.items : message.upserts;
       for (const r of changed) {
@@ -87,10 +90,17 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
         if (node && node.outer.dataset.status !== (r.status ?? "unknown")) node.outer.dataset.status = r.status ?? "unknown";
       }
       for (const key of message.kind === "changes" ? message.removed : []) motion.current.delete(key);
+      // Only a robot joining or leaving the level re-renders the layer; moves never do.
+      let joined = message.kind === "snapshot" || message.removed.length > 0;
+      for (const r of changed) if ((r.location?.map === level) !== shown.current.has(r.key)) joined = true;
+      if (!joined) return;
       const next = [...robots.values()].filter((r) => r.location?.map === level).sort((a, b) => (a.key < b.key ? -1 : 1));
-      setOnLevel((prev) => (prev.length === next.length && prev.every((r, i) => r.key === next[i]!.key) ? prev : next));
+      const keys = new Set(next.map((r) => r.key));
+      if (keys.size === shown.current.size && [...keys].every((k) => shown.current.has(k))) return;
+      shown.current = keys;
+      setOnLevel(next);
     });
-  }, [feed, level]);
+  }, [listen, level]);
 
   useEffect(() => {
     let frame = 0;
@@ -105,8 +115,17 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
         const x = m.fx + (m.tx - m.fx) * k;
         const y = m.fy + (m.ty - m.fy) * k;
         const yaw = m.fyaw + turn(m.fyaw, m.tyaw) * k;
-        node.outer.setAttribute("transform", `translate(${x.toFixed(3)} ${(-y).toFixed(3)})`);
-        node.heading.setAttribute("transform", `rotate(${((-yaw * 180) / Math.PI).toFixed(1)})`);
+        // Skip writes the eye cannot see (under 1 cm, under ~0.5°): each one costs the browser a style and layout pass.
+        // (NaN, before the first write, never compares as small.)
+        if (!(Math.abs(x - node.x) + Math.abs(y - node.y) <= 0.01)) {
+          node.outer.setAttribute("transform", `translate(${x.toFixed(3)} ${(-y).toFixed(3)})`);
+          node.x = x;
+          node.y = y;
+        }
+        if (!(Math.abs(turn(node.yaw, yaw)) <= 0.01)) {
+          node.heading.setAttribute("transform", `rotate(${((-yaw * 180) / Math.PI).toFixed(1)})`);
+          node.yaw = yaw;
+        }
         if (m.version !== m.drawn) {
           stats.drawn++;
           stats.skipped += Math.max(0, m.version - m.drawn - 1);
@@ -126,7 +145,7 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
           key={r.key}
           ref={(el) => {
             const heading = el?.querySelector<SVGGElement>(".map-robot-heading");
-            if (el && heading) nodes.current.set(r.key, { outer: el, heading });
+            if (el && heading) nodes.current.set(r.key, { outer: el, heading, x: NaN, y: NaN, yaw: NaN });
             else nodes.current.delete(r.key);
           }}
           className={`map-robot ${selected === r.key ? "is-selected" : ""}`}
@@ -137,6 +156,7 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
           aria-label={`Robot ${r.name} (${r.fleet})`}
           {...activate(() => onSelect({ kind: "robot", name: r.key }))}
         >
+          <title>{`${r.name} (${r.fleet})`}</title>
           <g className="map-robot-heading">
             <circle r={0.55} />
             <line x1={0} y1={0} x2={0.8} y2={0} />
@@ -153,15 +173,20 @@ const RobotLayer = ({ feed, level, selected, onSelect }: { feed: RobotFeed; leve
 type BuildingMapViewProps = {
   map: BuildingMap;
   level: string;
-  feed: RobotFeed;
+  /** The robot feed's `listen` (stable): updates reach the map without re-rendering it. */
+  listen: Listen;
   doors: ReadonlyMap<string, DoorView>;
   lifts: ReadonlyMap<string, LiftView>;
   selected: MapSelection | null;
   onSelect: (s: MapSelection) => void;
 };
 
-/** One level of the building: walls, lanes, places, doors and lifts coloured by state, robots moving live. */
-export const BuildingMapView = ({ map, level: levelName, feed, doors, lifts, selected, onSelect }: BuildingMapViewProps) => {
+/**
+ * One level of the building: walls, lanes, places, doors and lifts coloured by state, robots
+ * moving live. Memoized: the page around it re-renders (its table, its clock) without
+ * touching the SVG.
+ */
+export const BuildingMapView = memo(function BuildingMapView({ map, level: levelName, listen, doors, lifts, selected, onSelect }: BuildingMapViewProps) {
   const level = map.levels.find((l) => l.name === levelName) ?? map.levels[0];
   const box = useMemo(() => (level ? boundsOf(level) : null), [level]);
   if (!level || !box) return <div className="empty">This building map has no levels.</div>;
@@ -227,7 +252,7 @@ export const BuildingMapView = ({ map, level: levelName, feed, doors, lifts, sel
             {...activate(() => onSelect({ kind: "lift", name: l.name }))}
           />
         ))}
-      <RobotLayer feed={feed} level={level.name} selected={selected?.kind === "robot" ? selected.name : null} onSelect={onSelect} />
+      <RobotLayer listen={listen} level={level.name} selected={selected?.kind === "robot" ? selected.name : null} onSelect={onSelect} />
     </svg>
   );
-};
+});

@@ -2,35 +2,12 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import type { BuildingMap, TaskState } from "@/contracts/rmf";
-import type { AlertView, DoorView, FleetView, LiftView, RobotView } from "@/server/connectors/rmf";
+import type { TaskState } from "@/contracts/rmf";
+import type { RobotView } from "@/server/connectors/rmf";
 import { useLiveFeed, useLiveStream, type LiveMessage } from "../../_components/ui/live-feed";
 
-const byName = (x: { name: string }) => x.name;
-const byId = (x: { id: string }) => x.id;
 const byTask = (t: TaskState) => t.booking.id;
 
-export const useLiveMap = () => {
-  const trpc = useTRPC();
-  const { items, received, state } = useLiveFeed<BuildingMap>({ keyOf: byName, subscribe: (onData) => trpc.robots.onMap.subscriptionOptions(undefined, { onData }) });
-  return { map: items.values().next().value as BuildingMap | undefined, received, state };
-};
-export const useLiveDoors = () => {
-  const trpc = useTRPC();
-  return useLiveFeed<DoorView>({ keyOf: byName, subscribe: (onData) => trpc.robots.onDoors.subscriptionOptions(undefined, { onData }) });
-};
-export const useLiveLifts = () => {
-  const trpc = useTRPC();
-  return useLiveFeed<LiftView>({ keyOf: byName, subscribe: (onData) => trpc.robots.onLifts.subscriptionOptions(undefined, { onData }) });
-};
-export const useLiveFleets = () => {
-  const trpc = useTRPC();
-  return useLiveFeed<FleetView>({ keyOf: byName, subscribe: (onData) => trpc.robots.onFleets.subscriptionOptions(undefined, { onData }) });
-};
-export const useLiveAlerts = () => {
-  const trpc = useTRPC();
-  return useLiveFeed<AlertView>({ keyOf: byId, subscribe: (onData) => trpc.robots.onAlerts.subscriptionOptions(undefined, { onData }) });
-};
 /** The task queue, or one task with `taskId`. */
 export const useLiveTasks = (taskId?: string) => {
   const trpc = useTRPC();

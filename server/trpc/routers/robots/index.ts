@@ -17,12 +17,11 @@ export const robotsRouter = router({
     batchMs: ROBOT_BATCH_MS,
     filter: ({ input }) => (input?.fleet || input?.status ? (r) => (!input.fleet || r.fleet === input.fleet) && (!input.status || r.status === input.status) : undefined),
   }),
-  onFleets: liveProcedure("robots.read", () => currentRobots().store.fleets.feed),
-  /** The building map (levels, places, nav graphs, walls, doors, lifts); changes rarely. */
-  onMap: liveProcedure("robots.read", () => currentRobots().store.map.feed),
-  onDoors: liveProcedure("robots.read", () => currentRobots().store.doors.feed),
-  onLifts: liveProcedure("robots.read", () => currentRobots().store.lifts.feed),
-  onAlerts: liveProcedure("robots.read", () => currentRobots().store.alerts.feed),
+  /**
+   * The rest of the site in one stream (one browser connection): the building map, fleets,
+   * doors and lifts with their states, and alerts with their answers; items by `kind`.
+   */
+  onSite: liveProcedure("robots.read", () => currentRobots().store.site),
 
   tasks: tasksRouter,
 

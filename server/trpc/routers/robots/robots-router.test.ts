@@ -72,11 +72,14 @@ describe("robots routers", () => {
       await iterator.return?.();
     }
     const caller = as(users.viewer);
-    for (const sub of [caller.robots.onMap(), caller.robots.onDoors(), caller.robots.onLifts(), caller.robots.onFleets(), caller.robots.tasks.onChange()]) {
-      const iterator = (await sub)[Symbol.asyncIterator]();
-      expect(((await iterator.next()).value as unknown as [string, { kind: string }])[1].kind).toBe("snapshot");
-      await iterator.return?.();
-    }
+    const site = (await caller.robots.onSite())[Symbol.asyncIterator]();
+    const snapshot = ((await site.next()).value as unknown as [string, { kind: string; items: { kind: string }[] }])[1];
+    expect(snapshot.kind).toBe("snapshot");
+    expect(new Set(snapshot.items.map((i) => i.kind))).toEqual(new Set(["map", "fleet", "door", "lift"]));
+    await site.return?.();
+    const tasks = (await caller.robots.tasks.onChange())[Symbol.asyncIterator]();
+    expect(((await tasks.next()).value as unknown as [string, { kind: string }])[1].kind).toBe("snapshot");
+    await tasks.return?.();
     const options = await caller.robots.tasks.dispatchOptions();
     expect(options.places.map((p) => p.name)).toEqual(expect.arrayContaining(["supplies", "storage", "pantry"]));
     expect(options.dispensers).toEqual(["coke_dispenser"]);

@@ -7,6 +7,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import type { Phase, TaskState } from "@/contracts/rmf";
 import { formatDateTime, formatDuration, summarize } from "../../../_components/format";
 import { useMe } from "../../../_components/session";
+import { Card } from "../../../_components/ui/card";
 import { CommandButton } from "../../../_components/ui/command-button";
 import { errorMessage } from "../../../_components/ui/messages";
 import { PageHeader } from "../../../_components/ui/page-header";
@@ -187,22 +188,12 @@ export const TaskView = ({ taskId }: { taskId: string }) => {
           </div>
         ) : null}
       </section>
-      <section className="section card" aria-label="Phases">
-        <div className="card-head">
-          <h2>Phases</h2>
-        </div>
-        <div className="card-body">
-          <Phases task={task} />
-        </div>
-      </section>
-      <section className="section card" aria-label="Log">
-        <div className="card-head">
-          <h2>Log</h2>
-        </div>
-        <div className="card-body">
-          <TaskLog taskId={taskId} version={`${task.status}-${task.active}-${task.completed?.length ?? 0}`} />
-        </div>
-      </section>
+      <Card title="Phases" section>
+        <Phases task={task} />
+      </Card>
+      <Card title="Log" section>
+        <TaskLog taskId={taskId} version={`${task.status}-${task.active}-${task.completed?.length ?? 0}`} />
+      </Card>
     </>
   );
 };
