@@ -4,12 +4,9 @@ import type { AddressInfo } from "node:net";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import type pino from "pino";
-import { Counter, Gauge, Histogram } from "prom-client";
-import type { z } from "zod";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
-  CSMS_ACTIONS,
   envelopeSchema,
   GATEWAY_ERROR,
   gatewayStatusSchema,
@@ -24,9 +21,10 @@ import {
   type ResultEnvelope,
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
-import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
+import { actionLabel, CallRefused, createLogThrottle, jsonSafe, parsePayload, unstorableField, type BadPayloadKind } from "./input";
+import { createMetrics } from "./metrics";
 import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf, rejectionReason } from "./commands";
@@ -155,145 +153,6 @@ const startOfToday = () => {
 };
 const connectorKey = (evseId: number, connectorId: number) => `${evseId}/${connectorId}`;
 
-
-/** Logs at most once per `intervalMs` per key. */
-const createLogThrottle = (intervalMs: number) => {
-  const last = new Map<string, number>();
-  return (key: string) => {
-    const now = Date.now();
-    const prev = last.get(key);
-    if (prev !== undefined && now - prev < intervalMs) return false;
-    last.set(key, now);
-    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
-    return true;
-  };
-};
-
-const BAD_PAYLOAD_KINDS = ["envelope", "presence", "gateway", "feed"] as const;
-type BadPayloadKind = (typeof BAD_PAYLOAD_KINDS)[number];
-
-/** JSON-parses and checks a payload against its contract; the issue text on failure. */
-const parsePayload = <T extends z.ZodType>(schema: T, payload: Buffer): { ok: true; data: z.infer<T> } | { ok: false; reason: "json" | "schema"; detail: string } => {
-  let body: unknown;
-  try {
-    body = JSON.parse(payload.toString("utf8"));
-  } catch (error) {
-    return { ok: false, reason: "json", detail: (error as Error).message };
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: "schema", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ") };
-  return { ok: true, data: parsed.data };
-};
-
-/**
- * The first string in a station's payload that PostgreSQL cannot store (text and jsonb
- * refuse U+0000), as a dotted path, e.g. `idTag` or `meterValue.0.sampledValue.1.value`.
- */
-export const unstorableField = (value: unknown, path = ""): string | undefined => {
-  if (typeof value === "string") return value.includes("\u0000") ? path || "payload" : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = unstorableField(value[i], path ? `${path}.${i}` : String(i));
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      const bad = unstorableField(k, path) ?? unstorableField(v, path ? `${path}.${k}` : k);
-      if (bad) return bad;
-    }
-  }
-  return undefined;
-};
-
-/** A CALLERROR for a station CALL the CSMS refuses on purpose (bad input, not a failure). */
-class CallRefused extends Error {
-  constructor(
-    readonly code: "PropertyConstraintViolation" | "NotSupported" | "NotImplemented" | "OccurrenceConstraintViolation",
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
-}
-
-const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
-const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
-
-/** jsonb refuses \u0000; such payloads are stored with it replaced. */
-const jsonSafe = (value: unknown): Prisma.InputJsonValue => {
-  const text = JSON.stringify(value ?? {});
-  return (text.includes("\\u0000") ? JSON.parse(text.replaceAll("\\u0000", "\\ufffd")) : value) as Prisma.InputJsonValue;
-};
-
-const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () => number; cachedStations: () => number }) => {
-  const registry = createRegistry();
-  new Gauge({
-    name: "csms_manager_mqtt_connected",
-    help: "1 while the manager's MQTT connection is up",
-    registers: [registry],
-    collect() {
-      this.set(gauges.mqttConnected() ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: "csms_manager_feed_clients",
-    help: "Open SSE connections on /api/v0/events",
-    registers: [registry],
-    collect() {
-      this.set(gauges.feedClients());
-    },
-  });
-  new Gauge({
-    name: "csms_manager_cached_stations",
-    help: "Stations in this manager's in-memory view",
-    registers: [registry],
-    collect() {
-      this.set(gauges.cachedStations());
-    },
-  });
-  const mqttMessages = new Counter({ name: "csms_manager_mqtt_messages_total", help: "MQTT messages by direction", labelNames: ["direction"] as const, registers: [registry] });
-  const badPayloads = new Counter({
-    name: "csms_manager_bad_payloads_total",
-    help: "MQTT messages dropped because they broke contracts/csms: by kind (envelope, presence, gateway, feed) and reason (json, schema, topic)",
-    labelNames: ["kind", "reason"] as const,
-    registers: [registry],
-  });
-  const calls = new Counter({
-    name: "csms_manager_station_calls_total",
-    help: "Station CALLs handled, by action and outcome (result | error)",
-    labelNames: ["action", "outcome"] as const,
-    registers: [registry],
-  });
-  const callDuration = new Histogram({
-    name: "csms_manager_call_duration_seconds",
-    help: "Time from receiving a station CALL to publishing the answer",
-    labelNames: ["action"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
-  const commands = new Counter({
-    name: "csms_manager_commands_total",
-    help: "Commands sent through the API, by neutral action and status",
-    labelNames: ["action", "status"] as const,
-    registers: [registry],
-  });
-  const refusedCalls = new Counter({
-    name: "csms_manager_refused_calls_total",
-    help: "Station CALLs answered with a CALLERROR on purpose, by reason (unstorable, connector, unsupported, unknown_action)",
-    labelNames: ["reason"] as const,
-    registers: [registry],
-  });
-  const repeatedCalls = new Counter({ name: "csms_manager_repeated_calls_total", help: "Station CALLs received again (redelivery or gateway retry) and not handled twice", registers: [registry] });
-  const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
-  const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
-  const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
-  const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
-  for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
-  badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, batchRows, batchErrors, feedEvents };
-};
 
 export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const log = opts.log ?? defaultLogger();
