@@ -1,21 +1,9 @@
 import type { Prisma } from "@prisma/client";
 import type { z } from "zod";
-import { CSMS_ACTIONS, STATION_ACTIONS } from "../../../contracts/csms/mqtt";
+
+export { actionLabel, createLogThrottle } from "../common";
 
 /** What the manager reads from MQTT and stations, checked before anything is done with it. */
-
-/** Logs at most once per `intervalMs` per key. */
-export const createLogThrottle = (intervalMs: number) => {
-  const last = new Map<string, number>();
-  return (key: string) => {
-    const now = Date.now();
-    const prev = last.get(key);
-    if (prev !== undefined && now - prev < intervalMs) return false;
-    last.set(key, now);
-    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
-    return true;
-  };
-};
 
 export const BAD_PAYLOAD_KINDS = ["envelope", "presence", "gateway", "feed"] as const;
 export type BadPayloadKind = (typeof BAD_PAYLOAD_KINDS)[number];
@@ -65,9 +53,6 @@ export class CallRefused extends Error {
     super(message);
   }
 }
-
-export const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
-export const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
 
 /** jsonb refuses \u0000; such payloads are stored with it replaced. */
 export const jsonSafe = (value: unknown): Prisma.InputJsonValue => {
