@@ -320,6 +320,14 @@ describe("lists and snapshots of a big fleet", () => {
     expect((await http.get("/api/v0/stations?q=SER-2299")).json.items.map((s: { id: string }) => s.id)).toEqual(["BIG02299"]);
     const offline = await http.get("/api/v0/stations?q=BIG&online=false&limit=5");
     expect(offline.json).toMatchObject({ total: 2300, items: expect.any(Array), nextCursor: expect.any(String) });
+    // A manager starting on this database loads the whole fleet into memory before it is asked.
+    const second = await startManager({ port: 0, mqttUrl: broker.url, topicPrefix: `${prefix}-2`, db: testDb.db, apiToken: TOKEN });
+    try {
+      const cached = async () => Number(/csms_manager_cached_stations (\d+)/.exec(await (await fetch(`${second.url}/metrics`)).text())?.[1] ?? 0);
+      await eventually(async () => (await cached()) >= 2300, "cache warmed");
+    } finally {
+      await second.close();
+    }
     const snap = ZStationsSnapshot.parse((await http.get("/api/v0/stations/snapshot")).json);
     expect(snap.stations.filter((s) => s.id.startsWith("BIG"))).toHaveLength(2300);
     expect(new Set(snap.stations.map((s) => s.id)).size).toBe(snap.stations.length);

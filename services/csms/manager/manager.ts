@@ -315,11 +315,57 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     txs: new Map(txRows.map((t) => [t.id, txFromRow(t)])),
     loadedAt: Date.now(),
   });
+  /**
+   * Loads every station (with connectors, open and today's transactions, configured
+   * heartbeat intervals) into the cache in chunks at start, so the first message of each
+   * station is answered from memory instead of waiting for two queries. Stations already
+   * cached (a message came first) are left alone.
+   */
+  const configuredHeartbeats = new Map<string, number>();
+  let heartbeatsLoaded = false;
+  const warmUp = async () => {
+    const started = Date.now();
+    const hb = await db.csmsStationConfig.findMany({
+      where: { OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
+      select: { stationId: true, value: true },
+    });
+    for (const r of hb) {
+      const sec = Number(r.value);
+      if (Number.isInteger(sec) && sec > 0 && sec <= 86_400) configuredHeartbeats.set(r.stationId, sec);
+    }
+    heartbeatsLoaded = true;
+    let after: string | undefined;
+    let n = 0;
+    for (;;) {
+      if (closing) return;
+      const rows = await db.csmsStation.findMany({ where: after !== undefined ? { id: { gt: after } } : {}, include: { connectors: true }, orderBy: { id: "asc" }, take: 1000 });
+      if (!rows.length) break;
+      const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.map((r) => r.id)) });
+      const byStation = new Map<string, TxRow[]>();
+      for (const t of txRows) byStation.set(t.stationId, [...(byStation.get(t.stationId) ?? []), t]);
+      for (const row of rows) {
+        if (cache.has(row.id) || loading.has(row.id)) continue;
+        cache.set(row.id, stateFromRows(row.id, row, byStation.get(row.id) ?? []));
+        n++;
+      }
+      if (rows.length < 1000) break;
+      after = rows[rows.length - 1].id;
+    }
+    log.info({ stations: n, ms: Date.now() - started }, "station cache warmed");
+  };
+
   const txWhere = (stationIds?: string[]) => ({
     ...(stationIds ? { stationId: { in: stationIds } } : {}),
     OR: [{ active: true }, { startedAt: { gte: startOfToday() } }],
   });
 
+  /**
+   * Alone on the broker, this manager's view is the truth: nothing else changes the rows.
+   * Once another manager shows up (its feed events arrive), cached stations are reloaded
+   * after CACHE_TTL_MS so its changes can never be missed for long.
+   */
+  let otherManagers = false;
+  const fresh = (st: StationState) => !otherManagers || Date.now() - st.loadedAt < CACHE_TTL_MS;
   const loadStation = async (id: string) => {
     const [row, txRows] = await Promise.all([
       db.csmsStation.findUnique({ where: { id }, include: { connectors: true } }),
@@ -342,7 +388,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   };
   const getStation = (id: string): Promise<StationState> => {
     const st = cache.get(id);
-    if (st && Date.now() - st.loadedAt < CACHE_TTL_MS) return Promise.resolve(st);
+    if (st && fresh(st)) return Promise.resolve(st);
     if (st) {
       // Stale: answer from memory, refresh behind (other managers' changes), after our own writes.
       st.loadedAt = Date.now();
@@ -541,6 +587,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const onForeignEvent = (topic: string, payload: Buffer) => {
     const parsed = parsePayload(ZManagerFeedMessage, payload);
     if (!parsed.ok) return dropBad("feed", parsed.reason, topic, parsed.detail);
+    otherManagers = true;
     const msg = parsed.data;
     feed.publish(msg.t, msg.d);
     metrics.feedEvents.inc({ type: msg.t, origin: "foreign" });
@@ -1001,11 +1048,13 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     const sec = Number(value);
     if (!Number.isInteger(sec) || sec <= 0 || sec > 86_400 || sec === st.heartbeatIntervalSec) return;
     st.heartbeatIntervalSec = sec;
+    configuredHeartbeats.set(st.id, sec);
     await db.csmsStation.update({ where: { id: st.id }, data: { heartbeatIntervalSec: sec } }).catch(() => {});
     emitStation(st);
   };
   /** The interval a station was configured with (ChangeConfiguration / SetVariables accepted), if any. */
   const configuredHeartbeat = async (stationId: string) => {
+    if (heartbeatsLoaded) return configuredHeartbeats.get(stationId);
     const row = await db.csmsStationConfig.findFirst({
       where: { stationId, OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
       orderBy: { updatedAt: "desc" },
@@ -1376,6 +1425,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   shared = await probeShared(mqtt).catch(() => false);
   const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
   if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
+  void warmUp().catch((error: Error) => log.warn({ err: error.message }, "warming the station cache failed"));
   await mqtt.subscribeAsync({ [inTopic]: { qos: 1 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   // ---------- offline sweep ----------
@@ -1434,7 +1484,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     },
     getStation: async (id) => {
       const cached = cache.get(id);
-      const st = cached?.exists && Date.now() - cached.loadedAt < CACHE_TTL_MS ? cached : (await writes.flush(), await loadStation(id));
+      const st = cached?.exists && fresh(cached) ? cached : (await writes.flush(), await loadStation(id));
       return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
     },
     sendCommand,
