@@ -29,7 +29,6 @@ import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf, rejectionReason } from "./commands";
 import { createCommandRecords, type CommandBody } from "./command-records";
-import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
 import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
 import { urlHost, withTimeout } from "../../../lib/net";
@@ -322,6 +321,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
    * cached (a message came first) are left alone.
    */
   const configuredHeartbeats = new Map<string, number>();
+  /** Every station in the database is in the cache (until another manager shows up). */
+  let warmed = false;
   let heartbeatsLoaded = false;
   const warmUp = async () => {
     const started = Date.now();
@@ -334,6 +335,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       if (Number.isInteger(sec) && sec > 0 && sec <= 86_400) configuredHeartbeats.set(r.stationId, sec);
     }
     heartbeatsLoaded = true;
+    const tokens = await db.csmsToken.findMany({ select: { idTag: true, status: true, expiresAt: true }, take: 50_001 });
+    if (tokens.length <= 50_000) {
+      const at = Date.now();
+      for (const t of tokens) if (!tokenCache.has(t.idTag)) tokenCache.set(t.idTag, { token: { status: t.status, expiresAt: t.expiresAt }, at });
+      tokensComplete = true;
+    }
     let after: string | undefined;
     let n = 0;
     for (;;) {
@@ -351,7 +358,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       if (rows.length < 1000) break;
       after = rows[rows.length - 1].id;
     }
-    log.info({ stations: n, ms: Date.now() - started }, "station cache warmed");
+    warmed = true;
+    log.info({ stations: n, tokens: tokens.length, ms: Date.now() - started }, "station cache warmed");
   };
 
   const txWhere = (stationIds?: string[]) => ({
@@ -399,6 +407,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       return Promise.resolve(st);
     }
     let p = loading.get(id);
+    if (!p && warmed && !otherManagers) {
+      // Alone and warmed: a station not in the cache is not in the database either.
+      const fresh = stateFromRows(id, null, []);
+      cache.set(id, fresh);
+      return Promise.resolve(fresh);
+    }
     if (!p) {
       p = loadStation(id).finally(() => loading.delete(id));
       loading.set(id, p);
@@ -648,9 +662,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   type TokenStatus = "Accepted" | "Blocked" | "Expired" | "Invalid";
   /** Tokens change rarely and are asked for on every Authorize / start: kept 10 s (and dropped when the API changes one). */
   const tokenCache = new Map<string, { token: { status: string; expiresAt: Date | null } | null; at: number }>();
+  /** Set once every token was loaded: alone, an idTag not in the cache is an unknown one. */
+  let tokensComplete = false;
+  /** Tokens the API changed since they were cached: read again. */
+  const changedTokens = new Set<string>();
   const findToken = async (idTag: string) => {
     const hit = tokenCache.get(idTag);
-    if (hit && Date.now() - hit.at < 10_000) return hit.token;
+    if (hit && (tokensComplete && !otherManagers ? true : Date.now() - hit.at < 10_000)) return hit.token;
+    if (!hit && tokensComplete && !otherManagers && !changedTokens.has(idTag)) return null;
+    changedTokens.delete(idTag);
     const token = await db.csmsToken.findUnique({ where: { idTag }, select: { status: true, expiresAt: true } });
     tokenCache.set(idTag, { token, at: Date.now() });
     if (tokenCache.size > 50_000) tokenCache.delete(tokenCache.keys().next().value!);
@@ -664,8 +684,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     return token.status as TokenStatus;
   };
 
-  const findTx = async (st: StationState, wireId: string) => {
+  const findTx = async (st: StationState, wireId: string, { starting = false } = {}) => {
     for (const t of st.txs.values()) if (t.transactionId === wireId) return t;
+    // The cache holds every open and today's transaction: a new one being started is not in the database.
+    if (starting && warmed && !otherManagers) return undefined;
     const row = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: st.id, transactionId: wireId } } });
     if (!row) return undefined;
     const t = txFromRow(row);
@@ -729,21 +751,6 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       await seqRefill;
     }
     return seqBlock.shift()!;
-  };
-
-  const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
-    // A 2.0.1 id that looks like a 1.6 sequence number is always scoped to its station,
-    // so no station can take the ids the CSMS hands out.
-    if (/^\d{1,12}$/.test(preferredId)) preferredId = `${data.stationId}:${preferredId}`;
-    try {
-      return await db.csmsTransaction.create({ data: { ...data, id: preferredId } });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // Created meanwhile (a retried message), or the id is taken by another station's transaction.
-      const existing = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: data.stationId, transactionId: data.transactionId } } });
-      if (existing) return existing;
-      return db.csmsTransaction.create({ data: { ...data, id: `${data.stationId}:${data.transactionId}` } });
-    }
   };
 
   const upsertConfig = async (stationId: string, rows: { key?: string; component?: string; variable?: string; value: string | null; readonly: boolean | null }[]) => {
@@ -884,23 +891,31 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const eventType = String(r.eventType);
         const list = parseMeterValues(r.meterValue);
         const idToken = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
-        let tx = await findTx(st, wireId);
+        let tx = await findTx(st, wireId, { starting: eventType === "Started" });
         let changed = false;
         if (!tx) {
           const firstEnergy = list.find((s) => s.energyWh !== null)?.energyWh ?? null;
-          const row = await createTx(
-            {
-              stationId: st.id,
-              transactionId: wireId,
-              evseId: evse?.id ?? 0,
-              connectorId: evse?.connectorId ?? 1,
-              idTag: typeof idToken?.idToken === "string" ? idToken.idToken : null,
-              startedAt: parseTime(r.timestamp, now),
-              meterStartWh: firstEnergy,
-            },
-            wireId,
-          );
-          tx = txFromRow(row);
+          // The station's own id, scoped to the station: no station can take another's.
+          tx = {
+            id: `${st.id}:${wireId}`,
+            seq: null,
+            stationId: st.id,
+            transactionId: wireId,
+            evseId: evse?.id ?? 0,
+            connectorId: evse?.connectorId ?? 1,
+            idTag: typeof idToken?.idToken === "string" ? idToken.idToken : null,
+            startedAt: parseTime(r.timestamp, now),
+            stoppedAt: null,
+            meterStartWh: firstEnergy,
+            meterStopWh: null,
+            energyWh: 0,
+            powerW: null,
+            socPct: null,
+            stopReason: null,
+            active: true,
+          };
+          await writes.room();
+          txWrite(tx);
           st.txs.set(tx.id, tx);
           if (tx.active) await closeSuperseded(st, tx, "NewTransactionOnConnector");
           changed = true;
@@ -1113,7 +1128,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     };
     const p = body.params as Record<string, unknown> | undefined;
     if (p && (typeof p.transactionId === "string" || typeof p.transactionId === "number")) await lookupWire(String(p.transactionId));
-    mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? apiId);
+    // A 2.0.1 API id is `<stationId>:<the station's id>`; the station knows only its own.
+    mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? (apiId.startsWith(`${stationId}:`) ? apiId.slice(stationId.length + 1) : apiId));
     accepted();
     const base = { ocppAction: mapped.action, request: mapped.request };
     const finish = (result: CommandResult) => {
@@ -1489,7 +1505,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     },
     sendCommand,
     getCommand: (commandId) => commandRecords.get(commandId),
-    onRegistered: (id) => cache.delete(id),
+    onRegistered: (id) => {
+      cache.delete(id);
+      const p = loadStation(id).finally(() => loading.delete(id));
+      loading.set(id, p);
+    },
+    onTokenChanged: (idTag) => {
+      tokenCache.delete(idTag);
+      changedTokens.add(idTag);
+    },
   });
   const server = http.createServer(api);
   server.on("clientError", (_error, socket) => socket.destroy());
