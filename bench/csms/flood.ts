@@ -24,8 +24,9 @@ const run = () => {
   ws.on("open", () => {
     ws.send(JSON.stringify([2, "boot", "BootNotification", { chargePointVendor: "Bench", chargePointModel: "Flood" }]));
     const pump = () => {
-      while (!stopped && ws.readyState === WebSocket.OPEN && ws.bufferedAmount < 1 << 20) ws.send(JSON.stringify([2, `f${sent++}`, "Heartbeat", {}]));
-      if (!stopped && ws.readyState === WebSocket.OPEN) setTimeout(pump, 1);
+      for (let i = 0; i < 2000 && !stopped && ws.readyState === WebSocket.OPEN && ws.bufferedAmount < 1 << 20; i++) ws.send(JSON.stringify([2, `f${sent++}`, "Heartbeat", {}]));
+      // Yield to the event loop between bursts (the exit message must get through).
+      if (!stopped && ws.readyState === WebSocket.OPEN) setTimeout(pump, 5);
     };
     pump();
   });

@@ -637,8 +637,11 @@ const main = async () => {
   ]);
   clearInterval(progress);
   if (flooder) {
-    flooder.send({ type: "exit" });
-    await new Promise((r) => flooder.once("exit", r));
+    const exited = new Promise((r) => (flooder.exitCode !== null ? r(null) : flooder.once("exit", r)));
+    if (flooder.connected) flooder.send({ type: "exit" });
+    // A flooder whose loop starves its own event loop is not waited for.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (flooder.exitCode === null) flooder.kill("SIGKILL");
   }
   // Let the feed catch up with the last status changes (bounded).
   const tailDeadline = Date.now() + 5000;
