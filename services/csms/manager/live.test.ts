@@ -289,6 +289,27 @@ describe("hostile stations at the manager", () => {
     expect((await http.get(`/api/v0/transactions/${other}`)).json).toMatchObject({ active: false, stopReason: "PowerLoss", energyWh: 4200 });
   });
 
+  it("2.0.1: after a boot, asks GetTransactionStatus for each open transaction and closes the ones the station no longer has", async () => {
+    const v = "ocpp2.0.1" as const;
+    await call(v, "GTS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    for (const [evse, wire] of [[1, "gone"], [2, "still"]] as const) {
+      await call(v, "GTS1", "TransactionEvent", { eventType: "Started", timestamp: new Date().toISOString(), triggerReason: "Authorized", seqNo: 0, transactionInfo: { transactionId: wire }, evse: { id: evse, connectorId: 1 } });
+    }
+    await presenceOnline("GTS1", v);
+    const asked: string[] = [];
+    replies.set("GTS1", (c) => {
+      if (c.action !== "GetTransactionStatus") return undefined;
+      const id = String(c.request.transactionId);
+      asked.push(id);
+      return { type: 3, id: "", response: { ongoingIndicator: id === "still", messagesInQueue: false } } as Envelope;
+    });
+    await call(v, "GTS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    await eventually(async () => (await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds.length === 1, "the ended transaction closed", 15_000);
+    expect(asked.sort()).toEqual(["gone", "still"]);
+    expect((await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds).toEqual(["GTS1:still"]);
+    expect((await http.get("/api/v0/transactions/GTS1:gone")).json).toMatchObject({ active: false, stopReason: "EndedWhileOffline" });
+  });
+
   it("answers NotSupported for a recognised action it does not support", async () => {
     await call("ocpp2.0.1", "NS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
     const a = await call("ocpp2.0.1", "NS1", "GetCertificateStatus", { ocspRequestData: {} });

@@ -1102,6 +1102,50 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     return isOnline(id, st.lastSeenAt, st.heartbeatIntervalSec);
   };
 
+  /** Publishes a manager CALL and waits for its answer (undefined: none within `timeoutMs`). */
+  const callStation = async (version: OcppVersion, stationId: string, action: string, request: Record<string, unknown>, timeoutMs: number) => {
+    const id = `${managerId}:${randomBytes(12).toString("hex")}`;
+    const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      pending.set(id, {
+        resolve: (env) => {
+          clearTimeout(timer);
+          resolve(env);
+        },
+      });
+    });
+    const call = { type: 2 as const, action, id, request };
+    logFrame(stationId, "out", call);
+    await publishRaw(topics.out(version, stationId), JSON.stringify(call));
+    return answer;
+  };
+
+  /**
+   * After a 2.0.1 station boots, each transaction the CSMS still has open is checked with
+   * GetTransactionStatus: one the station no longer knows (not ongoing, nothing queued for
+   * it) is closed with the reason `EndedWhileOffline`; one with queued messages is left for
+   * them to end. 1.6 has no such call: its boot closes them (`Reboot`).
+   */
+  const checkOpenTransactions = async (stationId: string) => {
+    const st = cache.get(stationId);
+    if (!st || st.protocol !== "ocpp2.0.1") return;
+    for (const t of [...st.txs.values()].filter((x) => x.active)) {
+      const env = await callStation("ocpp2.0.1", stationId, "GetTransactionStatus", { transactionId: t.transactionId }, commandTimeoutMs);
+      if (env?.type !== 3) continue;
+      const r = env.response as { ongoingIndicator?: unknown; messagesInQueue?: unknown };
+      if (r.ongoingIndicator === false && r.messagesInQueue === false && t.active) {
+        await serial(stationId, async () => {
+          if (!t.active) return;
+          await closeTx(t, "EndedWhileOffline", new Date());
+          emitStation(st);
+        });
+      }
+    }
+  };
+
   /** undefined → unknown station (404). Throws CommandInputError on bad params (400). */
   const runCommand = async (stationId: string, body: CommandBody, accepted: () => void): Promise<CommandResult | undefined> => {
     const st = await getStation(stationId);
@@ -1142,24 +1186,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     const run = async (): Promise<CommandResult> => {
       if (!mqtt?.connected) return { status: "failed", ...base, sent: false, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
       if (!(await stationOnline(stationId))) return offline;
-      const id = `${managerId}:${randomBytes(12).toString("hex")}`;
       const timeoutMs = body.timeoutMs ?? commandTimeoutMs;
-      const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          resolve(undefined);
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (env) => {
-            clearTimeout(timer);
-            resolve(env);
-          },
-        });
-      });
-      const call = { type: 2 as const, action: mapped.action, id, request: mapped.request };
-      logFrame(stationId, "out", call);
-      await publishRaw(topics.out(version, stationId), JSON.stringify(call));
-      const env = await answer;
+      const env = await callStation(version, stationId, mapped.action, mapped.request, timeoutMs);
       if (!env) return { status: "timed_out", ...base, sent: true, errorDescription: `the station did not answer within ${timeoutMs} ms` };
       if (env.type === 4) {
         const error = { errorCode: env.error_code, errorDescription: env.error_description };
@@ -1245,6 +1273,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await publishRaw(topics.out(version, stationId), text);
         metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
         liveStation(st);
+        if (env.action === "BootNotification" && version === "ocpp2.0.1" && answer.type === 3 && [...st.txs.values()].some((t) => t.active)) {
+          // After the station has settled (its status sync comes first).
+          setTimeout(() => void checkOpenTransactions(stationId).catch((error: Error) => log.warn({ stationId, err: error.message }, "checking open transactions failed")), 2000).unref();
+        }
         return;
       }
       // The answer to a manager CALL.
