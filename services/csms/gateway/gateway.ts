@@ -198,7 +198,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const upgradeDone = new WeakMap<http.IncomingMessage, () => void>();
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
   const qos = opts.qos ?? 1;
-  const retryMs = opts.retryMs ?? 3000;
+  const retryMs = opts.retryMs ?? 5000;
   const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // It becomes a topic level and the MQTT client id.
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(gatewayId)) throw new Error("gatewayId must be 1–64 letters, digits, '.', '_' or '-'");

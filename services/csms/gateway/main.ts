@@ -24,7 +24,7 @@ const gatewayEnvSchema = z.object({
   CSMS_FLOOD_MAX_REFUSED: z.coerce.number().int().positive().default(100),
   CSMS_FLOOD_PAUSE_MS: z.coerce.number().int().min(0).default(1000),
   CSMS_MQTT_QOS: z.enum(["0", "1"]).default("1").transform((v) => Number(v) as 0 | 1),
-  CSMS_STATION_CALL_RETRY_MS: z.coerce.number().int().min(0).default(3000),
+  CSMS_STATION_CALL_RETRY_MS: z.coerce.number().int().min(0).default(5000),
   CSMS_MAX_PENDING_UPGRADES: z.coerce.number().int().positive().default(1000),
 });
 
