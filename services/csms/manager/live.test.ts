@@ -305,6 +305,7 @@ describe("hostile stations at the manager", () => {
     });
     await call(v, "GTS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
     await eventually(async () => (await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds.length === 1, "the ended transaction closed", 15_000);
+    await eventually(() => asked.length === 2, "both transactions asked about");
     expect(asked.sort()).toEqual(["gone", "still"]);
     expect((await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds).toEqual(["GTS1:still"]);
     expect((await http.get("/api/v0/transactions/GTS1:gone")).json).toMatchObject({ active: false, stopReason: "EndedWhileOffline" });

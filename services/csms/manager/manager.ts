@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type { IPublishPacket, MqttClient } from "mqtt";
 import type pino from "pino";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
@@ -25,6 +25,7 @@ import { createApi } from "./api";
 import { createBatcher } from "./batch";
 import { actionLabel, CallRefused, createLogThrottle, jsonSafe, parsePayload, unstorableField, type BadPayloadKind } from "./input";
 import { createMetrics } from "./metrics";
+import { connectManagerMqtt } from "./mqtt-link";
 import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf, rejectionReason } from "./commands";
@@ -1395,45 +1396,6 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   let probeReceived: (() => void) | undefined;
 
-  const connectMqtt = (protocolVersion: 4 | 5) =>
-    new Promise<MqttClient>((resolve, reject) => {
-      const options: IClientOptions = {
-        // The client id is the manager id: a closed broker lets a manager publish only its
-        // own feed (`<prefix>/feed/%c`), and a broker keeps client ids unique.
-        clientId: managerId,
-        username: opts.mqttUsername,
-        password: opts.mqttPassword,
-        protocolVersion,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-        queueQoSZero: false,
-        clean: !durable,
-        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: durable ? (opts.sessionExpirySec ?? 600) : 0 } } : {}),
-      };
-      const client = connect(opts.mqttUrl, options);
-      const ms = opts.connectTimeoutMs ?? 15_000;
-      const timer = setTimeout(() => {
-        client.end(true);
-        reject(new Error(`could not connect to MQTT broker ${opts.mqttUrl} within ${ms} ms`));
-      }, ms);
-      const onError = (error: Error & { code?: number }) => {
-        // MQTT 3.1.1 brokers answer a v5 CONNECT with "unacceptable protocol version".
-        if (protocolVersion === 5 && (error.code === 1 || error.code === 132)) {
-          clearTimeout(timer);
-          client.off("connect", onConnect);
-          client.end(true);
-          reject(Object.assign(new Error("MQTT 5 refused"), { v5Refused: true }));
-        }
-      };
-      const onConnect = () => {
-        clearTimeout(timer);
-        client.off("error", onError);
-        resolve(client);
-      };
-      client.on("error", onError);
-      client.once("connect", onConnect);
-    });
-
   /** Shared subscriptions are only trusted after a probe message actually arrives through one. */
   const probeShared = async (client: MqttClient) => {
     const probeTopic = topics.probe(managerId);
@@ -1452,12 +1414,18 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   let mqttVersion: 4 | 5 = 5;
   try {
-    mqtt = await connectMqtt(5).catch(async (error: Error & { v5Refused?: boolean }) => {
-      if (!error.v5Refused) throw error;
-      mqttVersion = 4;
-      log.info({ mqttUrl: opts.mqttUrl }, "broker refused MQTT 5; using MQTT 3.1.1");
-      return connectMqtt(4);
+    const link = await connectManagerMqtt({
+      url: opts.mqttUrl,
+      clientId: managerId,
+      username: opts.mqttUsername,
+      password: opts.mqttPassword,
+      durable,
+      sessionExpirySec: opts.sessionExpirySec ?? 600,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+      log,
     });
+    mqtt = link.client;
+    mqttVersion = link.version;
   } catch (error) {
     clearInterval(stateTimer);
     clearInterval(retentionTimer);
