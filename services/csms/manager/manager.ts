@@ -543,14 +543,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
    * Live figures (last seen, power, energy, connector values) after any station message:
    * at most one station event per station per second. The first change in a window goes
    * out at once (leading edge); later ones in the same window are folded into one event at
-   * its end (trailing edge), so the view is never more than a second behind.
+   * its end (trailing edge), so the view is never more than a second behind. These live
+   * events go to the other managers only once there are any (state changes always do).
    */
   const STATION_WINDOW_MS = 1000;
   const stationEmittedAt = new Map<string, number>();
   const pendingStation = new Set<string>();
   const liveStation = (st: StationState) => {
     if (!st.exists) return;
-    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st);
+    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st, otherManagers);
     else pendingStation.add(st.id);
   };
   const flushLiveStations = () => {
@@ -558,7 +559,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     for (const id of pendingStation) {
       if (now - (stationEmittedAt.get(id) ?? 0) < STATION_WINDOW_MS) continue;
       const st = cache.get(id);
-      if (st?.exists) emitStation(st);
+      if (st?.exists) emitStation(st, otherManagers);
       else pendingStation.delete(id);
     }
     if (stationEmittedAt.size > 2 * cache.size + 1000) for (const [id, at] of stationEmittedAt) if (now - at >= STATION_WINDOW_MS) stationEmittedAt.delete(id);
