@@ -122,6 +122,8 @@ type Session = {
   superseded: boolean;
   bucket: TokenBucket;
   flood: FloodGuard;
+  /** Set once it is being disconnected for flooding (frames already buffered are still answered). */
+  kicked?: boolean;
   /** Station CALLs published to the manager and awaiting its answer, by OCPP message id. */
   pending: Map<string, PendingStationCall>;
   /** Manager CALLs in flight or queued in ocpp-rpc's per-client queue. */
@@ -409,7 +411,8 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       if (!session.bucket.take()) {
         metrics.rateLimited.inc();
         if (session.flood.refused() === "disconnect") {
-          if (session.open) {
+          if (session.open && !session.kicked) {
+            session.kicked = true;
             metrics.floodDisconnects.inc();
             log.warn({ stationId: session.stationId, action, ...floodLimit }, "station kept flooding after being rate limited; socket closed with 1008");
             disconnectAbuser(session.client, "rate limit exceeded");
