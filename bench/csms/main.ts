@@ -52,6 +52,8 @@ const usage = `usage: npm run bench:csms -- --stations N [options]
   --quiet-wait S          before starting, wait up to S s for the machine to be idle (< 25 % busy over 3 s),
                           since other work on a 2-core box skews every number (default 180, 0 = don't wait)
   --json-out FILE         append the result as one JSON line to FILE
+  --flood                 add one hostile station (BENCHFLOOD, its own process) that sends valid Heartbeats as
+                          fast as its socket allows from t0 to the end; its calls are not measured
 `;
 
 const { values: args } = parseArgs({
@@ -74,6 +76,7 @@ const { values: args } = parseArgs({
     manager: { type: "string", default: "real" },
     "quiet-wait": { type: "string", default: "180" },
     "json-out": { type: "string" },
+    flood: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
   allowPositionals: false,
@@ -606,6 +609,12 @@ const main = async () => {
   const rampMs = (N / cfg.rampPerSec) * 1000;
   log(`go: ramp ${fmt1(rampMs / 1000)} s, then steady ${cfg.durationSec} s`);
   for (const l of loads) l.proc.send({ type: "go", t0 });
+  // The hostile station, in its own process so its pumping does not slow the measurements.
+  let floodReport: Record<string, number> | undefined;
+  const flooder = args.flood ? fork(path.join(here, "flood.ts"), [gatewayUrl], { cwd: root, execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "ignore", "ipc"] }) : undefined;
+  flooder?.on("message", (m: { type: string }) => {
+    if (m.type === "flood-report") floodReport = m as unknown as Record<string, number>;
+  });
   setTimeout(() => sampler.start(), 500);
 
   // Progress, and the hard deadline.
@@ -627,6 +636,13 @@ const main = async () => {
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`load generators did not report within ${hardDeadlineMs / 1000} s`)), hardDeadlineMs + 500)),
   ]);
   clearInterval(progress);
+  if (flooder) {
+    const exited = new Promise((r) => (flooder.exitCode !== null ? r(null) : flooder.once("exit", r)));
+    if (flooder.connected) flooder.send({ type: "exit" });
+    // A flooder whose loop starves its own event loop is not waited for.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (flooder.exitCode === null) flooder.kill("SIGKILL");
+  }
   // Let the feed catch up with the last status changes (bounded).
   const tailDeadline = Date.now() + 5000;
   let lastEvents = -1;
@@ -768,6 +784,7 @@ const main = async () => {
       .map(([k, val]) => `${k} ${val}`)
       .join(", "),
   };
+  if (floodReport) (facts as Record<string, unknown>)["flooding station"] = `sent ${floodReport.sent}, answered ${floodReport.answered}, refused SecurityError ${floodReport.refused}, disconnected ${floodReport.disconnects}×`;
   process.stdout.write("\nRun facts:\n");
   for (const [k, val] of Object.entries(facts)) process.stdout.write(`  ${k}: ${String(val)}\n`);
   process.stdout.write(`  logs: ${runDir}\n`);

@@ -53,7 +53,8 @@ const required = (max: number) => z.string().trim().min(1, "required").max(max, 
 
 export const COMMAND_PARAMS = {
   remoteStart: z.strictObject({ connectorId: connectorId.min(1).optional(), evseId: evseId.min(1).optional(), idTag: required(36) }),
-  remoteStop: z.strictObject({ transactionId: z.union([required(36), z.number().int()]).transform(String) }),
+  // The API's transaction id (≤ 100: a 2.0.1 id is `<stationId>:<the station's id>`); the manager sends the station its own.
+  remoteStop: z.strictObject({ transactionId: z.union([required(100), z.number().int()]).transform(String) }),
   reset: z.strictObject({ type: z.enum(["soft", "hard"]) }),
   unlockConnector: z.strictObject({ connectorId: connectorId.min(1), evseId: evseId.min(1).optional() }),
   changeAvailability: z.strictObject({ connectorId: connectorId.optional(), evseId: evseId.optional(), available: z.boolean() }),
@@ -65,7 +66,7 @@ export const COMMAND_PARAMS = {
   ]),
   clearCache: z.strictObject({}).default({}),
   setChargingProfile: z.strictObject({ connectorId: connectorId.optional(), evseId: evseId.optional(), limitW: z.number().positive().max(10_000_000) }),
-  getTransactionStatus: z.strictObject({ transactionId: required(36).optional() }).default({}),
+  getTransactionStatus: z.strictObject({ transactionId: required(100).optional() }).default({}),
 } satisfies Record<CommandAction, z.ZodType>;
 
 /** The manager's `POST /api/v0/stations/{id}/commands` body; params are checked per action. */

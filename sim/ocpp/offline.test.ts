@@ -53,3 +53,18 @@ describe.each<OcppVersion>(["ocpp1.6", "ocpp2.0.1"])("transaction messages while
     expect(sim.state().stats.txMessagesSentLater).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
+
+describe("a 2.0.1 station says why it refuses", () => {
+  it("answers a refused command with statusInfo.reasonCode (and stays schema-valid)", async () => {
+    const gw = await startGateway({ port: 0, mqttUrl: broker.url, authenticate: async () => true });
+    gateways.push(gw);
+    const sim = await startStationSim({ id: "WHY201", url: gw.url, password: "pw", protocol: "ocpp2.0.1", connectors: 1, behaviour: "idle", speed: 60 });
+    sims.push(sim);
+    await sim.waitForBoot();
+    const stop = await manager.call("WHY201", "ocpp2.0.1", "RequestStopTransaction", { transactionId: "nope" });
+    expect(stop).toMatchObject({ type: 3, response: { status: "Rejected", statusInfo: { reasonCode: "UnknownTxId" } } });
+    const start = await manager.call("WHY201", "ocpp2.0.1", "RequestStartTransaction", { idToken: { idToken: "T", type: "Central" }, remoteStartId: 1, evseId: 7 });
+    expect(start).toMatchObject({ type: 3, response: { status: "Rejected", statusInfo: { reasonCode: "UnknownEvse" } } });
+    expect(sim.state().stats.validationFailures).toBe(0);
+  });
+});

@@ -1043,11 +1043,18 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     }
   };
 
+  /** A 2.0.1 "no" with the station's reason (statusInfo), as operators should see it. */
+  const rejected = (reasonCode: string, additionalInfo?: string, status = "Rejected") => ({ status, statusInfo: { reasonCode, ...(additionalInfo ? { additionalInfo } : {}) } });
   const handlers201: Record<string, (p: Params) => Json | Promise<Json>> = {
     RequestStartTransaction: (p) => {
       const idToken = p.idToken as { idToken: string; type: string };
       const c = bootStatus === "Accepted" ? pickFree(p.evseId as number | undefined) : undefined;
-      if (!c) return { status: "Rejected" };
+      if (!c) {
+        const wanted = p.evseId !== undefined ? connectorById(p.evseId) : undefined;
+        if (p.evseId !== undefined && !wanted) return rejected("UnknownEvse", `this station has no EVSE ${String(p.evseId)}`);
+        if (wanted?.tx || (p.evseId === undefined && connectors.every((x) => x.tx))) return rejected("TxInProgress", "a transaction is already running there");
+        return rejected("Unavailable", "no EVSE is available for a transaction");
+      }
       const profile = p.chargingProfile as
         | { chargingProfilePurpose: string; chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] }[] }
         | undefined;
@@ -1061,7 +1068,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     },
     RequestStopTransaction: (p) => {
       const c = connectors.find((x) => x.tx?.localId === p.transactionId && !x.tx?.stopping);
-      if (!c) return { status: "Rejected" };
+      if (!c) return rejected("UnknownTxId", `no running transaction ${String(p.transactionId)}`);
       later(() => exclusive(c, () => stopTransaction(c, "remote")));
       if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;
       return { status: "Accepted" };
@@ -1070,7 +1077,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
       const onIdle = p.type === "OnIdle";
       if (p.evseId !== undefined && p.evseId !== 0) {
         const c = connectorById(p.evseId);
-        if (!c) return { status: "Rejected" };
+        if (!c) return rejected("UnknownEvse");
         if (onIdle && c.tx) {
           c.pendingReset = true;
           return { status: "Scheduled" };
@@ -1088,7 +1095,7 @@ export const startStationSim = async (opts: StationSimOptions): Promise<StationS
     UnlockConnector: (p) => {
       const c = connectorById(p.evseId);
       if (!c || p.connectorId !== 1) return { status: "UnknownConnector" };
-      if (c.tx) return { status: "OngoingAuthorizedTransaction" };
+      if (c.tx) return rejected("TxInProgress", "unlocking would end a running transaction", "OngoingAuthorizedTransaction");
       later(() => exclusive(c, () => unplug(c)));
       return { status: "Unlocked" };
     },

@@ -45,9 +45,12 @@ export const pauseReading = (client: RPCServerClient, ms: number) => {
 /** Closes an abusive station's socket (1008 policy violation), terminating it if the close handshake stalls. */
 export const disconnectAbuser = (client: RPCServerClient, reason: string) => {
   const ws = wsOf(client);
-  ws?.pause();
-  void client.close({ code: 1008, reason }).catch(() => {});
-  setTimeout(() => ws?.terminate(), 1000).unref();
+  if (!ws) return void client.close({ code: 1008, reason }).catch(() => {});
+  // The close frame goes out at once (ocpp-rpc follows the socket's close); reading stays
+  // paused, so nothing more of the flood is parsed meanwhile.
+  ws.pause();
+  ws.close(1008, reason);
+  setTimeout(() => ws.terminate(), 5000).unref();
 };
 
 /**

@@ -7,16 +7,13 @@ import { connect, type IPublishPacket, type MqttClient } from "mqtt";
 import { createRPCError, RPCServer } from "ocpp-rpc";
 import type RPCServerClient from "ocpp-rpc/lib/server-client";
 import type pino from "pino";
-import { Counter, Gauge, Histogram } from "prom-client";
-import { createOpsHandler, createRegistry } from "../../lib/ops";
+import { createOpsHandler } from "../../lib/ops";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
-  CSMS_ACTIONS,
   envelopeSchema,
   GATEWAY_ERROR,
   isValidStationId,
-  OCPP_VERSIONS,
   parseStationTopic,
   STATION_ACTIONS,
   stationPresenceSchema,
@@ -29,6 +26,8 @@ import {
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
 import type { Authenticate } from "./auth";
+import { actionLabel, createLogThrottle } from "../common";
+import { createMetrics } from "./metrics";
 import { createFloodGuard, DEFAULT_FLOOD_LIMIT, disconnectAbuser, fixErrorSpelling, pauseReading, type FloodGuard, type FloodLimit } from "./flood";
 import { createTokenBucket, DEFAULT_RATE_LIMIT, type RateLimit, type TokenBucket } from "./rate-limit";
 import { urlHost, withTimeout } from "../../../lib/net";
@@ -123,6 +122,8 @@ type Session = {
   superseded: boolean;
   bucket: TokenBucket;
   flood: FloodGuard;
+  /** Set once it is being disconnected for flooding (frames already buffered are still answered). */
+  kicked?: boolean;
   /** Station CALLs published to the manager and awaiting its answer, by OCPP message id. */
   pending: Map<string, PendingStationCall>;
   /** Manager CALLs in flight or queued in ocpp-rpc's per-client queue. */
@@ -176,101 +177,6 @@ const credentials = (stationId: string, handshakePassword: Buffer | undefined, a
   return { password: decoded.slice(colon + 1), usernameMatches: decoded.slice(0, colon) === stationId };
 };
 
-/** A bounded label: OCPP actions known for the version, everything else folded into "other". */
-const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
-const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
-
-const createMetrics = (stationCounts: () => Record<OcppVersion, number>, mqttConnected: () => boolean) => {
-  // A registry per gateway: tests run several gateways in one process.
-  const registry = createRegistry();
-  new Gauge({
-    name: "csms_gateway_connected_stations",
-    help: "Stations with an open websocket on this gateway",
-    labelNames: ["protocol"] as const,
-    registers: [registry],
-    collect() {
-      const counts = stationCounts();
-      for (const p of OCPP_VERSIONS) this.set({ protocol: p }, counts[p]);
-    },
-  });
-  new Gauge({
-    name: "csms_gateway_mqtt_connected",
-    help: "1 while the gateway's MQTT connection is up",
-    registers: [registry],
-    collect() {
-      this.set(mqttConnected() ? 1 : 0);
-    },
-  });
-  const frames = new Counter({
-    name: "csms_gateway_frames_total",
-    help: "OCPP-J messages on station websockets; direction in = from the station",
-    labelNames: ["direction", "type", "action"] as const,
-    registers: [registry],
-  });
-  const badFrames = new Counter({
-    name: "csms_gateway_bad_frames_total",
-    help: "Websocket input refused: malformed JSON/RPC, schema violations, unknown actions, oversized frames",
-    labelNames: ["reason"] as const,
-    registers: [registry],
-  });
-  const badMqtt = new Counter({
-    name: "csms_gateway_bad_mqtt_payloads_total",
-    help: "MQTT payloads on the out topics that were ignored or refused",
-    labelNames: ["reason"] as const,
-    registers: [registry],
-  });
-  const rateLimited = new Counter({ name: "csms_gateway_rate_limited_total", help: "Station CALLs refused by the per-station rate limit", registers: [registry] });
-  const retries = new Counter({ name: "csms_gateway_station_call_retries_total", help: "Station CALLs published again because the manager had not answered yet", registers: [registry] });
-  const floodPauses = new Counter({ name: "csms_gateway_flood_pauses_total", help: "Times reading from a rate-limited station's socket was paused (backpressure)", registers: [registry] });
-  const floodDisconnects = new Counter({ name: "csms_gateway_flood_disconnects_total", help: "Stations disconnected (1008) for flooding after being rate limited", registers: [registry] });
-  const queueFull = new Counter({ name: "csms_gateway_queue_full_total", help: "Manager CALLs refused because the station's queue was full", registers: [registry] });
-  const stationOffline = new Counter({ name: "csms_gateway_station_offline_total", help: "Manager CALLs answered StationOffline", registers: [registry] });
-  const timeouts = new Counter({
-    name: "csms_gateway_call_timeouts_total",
-    help: "CALLs that got no answer in time; origin = who sent the CALL",
-    labelNames: ["origin"] as const,
-    registers: [registry],
-  });
-  const upgrades = new Counter({
-    name: "csms_gateway_upgrades_total",
-    help: "Websocket upgrade attempts by outcome",
-    labelNames: ["outcome"] as const,
-    registers: [registry],
-  });
-  const mqttMessages = new Counter({
-    name: "csms_gateway_mqtt_messages_total",
-    help: "MQTT messages published and received by the gateway",
-    labelNames: ["direction"] as const,
-    registers: [registry],
-  });
-  const callDuration = new Histogram({
-    name: "csms_gateway_call_duration_seconds",
-    help: "Round trip through the gateway: origin station = station→manager→station, origin manager = manager→station→manager",
-    labelNames: ["origin", "outcome"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  // Zero-initialise the refusal series so alerts see 0 rather than "no data".
-  for (const reason of ["json", "rpc", "schema", "unknown_action", "oversized", "response_schema"]) badFrames.inc({ reason }, 0);
-  for (const reason of ["json", "schema", "unknown_id", "protocol_mismatch", "response_schema", "request_schema"]) badMqtt.inc({ reason }, 0);
-  for (const origin of ["station", "manager"]) timeouts.inc({ origin }, 0);
-  for (const outcome of ["accepted", "unauthorized", "not_found", "bad_request", "unavailable"]) upgrades.inc({ outcome }, 0);
-  return { registry, frames, badFrames, badMqtt, rateLimited, retries, floodPauses, floodDisconnects, queueFull, stationOffline, timeouts, upgrades, mqttMessages, callDuration };
-};
-
-/** Logs at most once per `intervalMs` per key, so a flooding station cannot flood the log. */
-const createLogThrottle = (intervalMs: number) => {
-  const last = new Map<string, number>();
-  return (key: string) => {
-    const now = Date.now();
-    const prev = last.get(key);
-    if (prev !== undefined && now - prev < intervalMs) return false;
-    last.set(key, now);
-    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
-    return true;
-  };
-};
-
 /** ocpp-rpc's typings declare its errors as plain records; they are Error subclasses. */
 const rpcError = (code: string, message: string) => createRPCError(code, message) as unknown as Error;
 
@@ -294,7 +200,7 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
   const upgradeDone = new WeakMap<http.IncomingMessage, () => void>();
   const offlineLingerMs = opts.offlineLingerMs ?? 60_000;
   const qos = opts.qos ?? 1;
-  const retryMs = opts.retryMs ?? 3000;
+  const retryMs = opts.retryMs ?? 5000;
   const gatewayId = opts.gatewayId ?? `gw-${os.hostname().replaceAll(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // It becomes a topic level and the MQTT client id.
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(gatewayId)) throw new Error("gatewayId must be 1–64 letters, digits, '.', '_' or '-'");
@@ -505,7 +411,8 @@ export const startGateway = async (opts: GatewayOptions): Promise<Gateway> => {
       if (!session.bucket.take()) {
         metrics.rateLimited.inc();
         if (session.flood.refused() === "disconnect") {
-          if (session.open) {
+          if (session.open && !session.kicked) {
+            session.kicked = true;
             metrics.floodDisconnects.inc();
             log.warn({ stationId: session.stationId, action, ...floodLimit }, "station kept flooding after being rate limited; socket closed with 1008");
             disconnectAbuser(session.client, "rate limit exceeded");

@@ -21,6 +21,11 @@ const gatewayEnvSchema = z.object({
   CSMS_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   CSMS_RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(20),
   CSMS_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(40),
+  CSMS_FLOOD_MAX_REFUSED: z.coerce.number().int().positive().default(100),
+  CSMS_FLOOD_PAUSE_MS: z.coerce.number().int().min(0).default(1000),
+  CSMS_MQTT_QOS: z.enum(["0", "1"]).default("1").transform((v) => Number(v) as 0 | 1),
+  CSMS_STATION_CALL_RETRY_MS: z.coerce.number().int().min(0).default(5000),
+  CSMS_MAX_PENDING_UPGRADES: z.coerce.number().int().positive().default(1000),
 });
 
 runService({
@@ -38,6 +43,10 @@ runService({
       maxQueuedCalls: e.CSMS_MAX_QUEUED_CALLS,
       maxFrameBytes: e.CSMS_MAX_FRAME_BYTES,
       rateLimit: { callsPerSecond: e.CSMS_RATE_LIMIT_PER_SEC, burst: e.CSMS_RATE_LIMIT_BURST },
+      floodLimit: { maxRefused: e.CSMS_FLOOD_MAX_REFUSED, pauseMs: e.CSMS_FLOOD_PAUSE_MS, windowMs: 10_000 },
+      qos: e.CSMS_MQTT_QOS,
+      retryMs: e.CSMS_STATION_CALL_RETRY_MS,
+      maxPendingUpgrades: e.CSMS_MAX_PENDING_UPGRADES,
       authenticate: e.CSMS_ALLOW_ANY_STATION
         ? allowAnyStation
         : createManagerAuthenticator({ managerUrl: e.CSMS_MANAGER_URL, token: e.CSMS_GATEWAY_TOKEN, log }),

@@ -35,6 +35,8 @@ export type ApiContext = {
   sendCommand: (id: string, body: CommandBody) => Promise<ManagerCommandResult | undefined>;
   getCommand: (commandId: string) => Promise<CommandRecord | undefined>;
   onRegistered: (id: string) => void;
+  /** A token was created, changed or deleted: the manager's token cache must forget it. */
+  onTokenChanged: (idTag: string) => void;
 };
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
@@ -348,6 +350,7 @@ export const createApi = (c: ApiContext) => {
     const body = parse(tokenCreate, await readBody(req), "body");
     try {
       const row = await c.db.csmsToken.create({ data: { idTag: body.idTag, status: body.status, expiresAt: body.expiresAt ?? null, note: body.note ?? null } });
+      c.onTokenChanged(row.idTag);
       sendJson(res, 201, tokenView(row));
     } catch (error) {
       if (isUniqueViolation(error)) throw new HttpError(409, "conflict", `token ${body.idTag} already exists`);
@@ -359,6 +362,7 @@ export const createApi = (c: ApiContext) => {
     const body = parse(tokenPatch, await readBody(req), "body");
     try {
       const row = await c.db.csmsToken.update({ where: { idTag: tag }, data: body });
+      c.onTokenChanged(tag);
       sendJson(res, 200, tokenView(row));
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") throw new HttpError(404, "not_found", `token ${tag} not found`);
@@ -368,6 +372,7 @@ export const createApi = (c: ApiContext) => {
   route("DELETE", "/api/v0/tokens/:idTag", "api", async ({ res, params }) => {
     const tag = parse(idTag, params[0], "idTag");
     const { count } = await c.db.csmsToken.deleteMany({ where: { idTag: tag } });
+    c.onTokenChanged(tag);
     if (!count) throw new HttpError(404, "not_found", `token ${tag} not found`);
     res.writeHead(204).end();
   });

@@ -289,6 +289,28 @@ describe("hostile stations at the manager", () => {
     expect((await http.get(`/api/v0/transactions/${other}`)).json).toMatchObject({ active: false, stopReason: "PowerLoss", energyWh: 4200 });
   });
 
+  it("2.0.1: after a boot, asks GetTransactionStatus for each open transaction and closes the ones the station no longer has", async () => {
+    const v = "ocpp2.0.1" as const;
+    await call(v, "GTS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    for (const [evse, wire] of [[1, "gone"], [2, "still"]] as const) {
+      await call(v, "GTS1", "TransactionEvent", { eventType: "Started", timestamp: new Date().toISOString(), triggerReason: "Authorized", seqNo: 0, transactionInfo: { transactionId: wire }, evse: { id: evse, connectorId: 1 } });
+    }
+    await presenceOnline("GTS1", v);
+    const asked: string[] = [];
+    replies.set("GTS1", (c) => {
+      if (c.action !== "GetTransactionStatus") return undefined;
+      const id = String(c.request.transactionId);
+      asked.push(id);
+      return { type: 3, id: "", response: { ongoingIndicator: id === "still", messagesInQueue: false } } as Envelope;
+    });
+    await call(v, "GTS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
+    await eventually(async () => (await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds.length === 1, "the ended transaction closed", 15_000);
+    await eventually(() => asked.length === 2, "both transactions asked about");
+    expect(asked.sort()).toEqual(["gone", "still"]);
+    expect((await http.get("/api/v0/stations/GTS1")).json.activeTransactionIds).toEqual(["GTS1:still"]);
+    expect((await http.get("/api/v0/transactions/GTS1:gone")).json).toMatchObject({ active: false, stopReason: "EndedWhileOffline" });
+  });
+
   it("answers NotSupported for a recognised action it does not support", async () => {
     await call("ocpp2.0.1", "NS1", "BootNotification", { reason: "PowerUp", chargingStation: { vendorName: "Acme", model: "Volt2" } });
     const a = await call("ocpp2.0.1", "NS1", "GetCertificateStatus", { ocspRequestData: {} });
@@ -320,6 +342,14 @@ describe("lists and snapshots of a big fleet", () => {
     expect((await http.get("/api/v0/stations?q=SER-2299")).json.items.map((s: { id: string }) => s.id)).toEqual(["BIG02299"]);
     const offline = await http.get("/api/v0/stations?q=BIG&online=false&limit=5");
     expect(offline.json).toMatchObject({ total: 2300, items: expect.any(Array), nextCursor: expect.any(String) });
+    // A manager starting on this database loads the whole fleet into memory before it is asked.
+    const second = await startManager({ port: 0, mqttUrl: broker.url, topicPrefix: `${prefix}-2`, db: testDb.db, apiToken: TOKEN });
+    try {
+      const cached = async () => Number(/csms_manager_cached_stations (\d+)/.exec(await (await fetch(`${second.url}/metrics`)).text())?.[1] ?? 0);
+      await eventually(async () => (await cached()) >= 2300, "cache warmed");
+    } finally {
+      await second.close();
+    }
     const snap = ZStationsSnapshot.parse((await http.get("/api/v0/stations/snapshot")).json);
     expect(snap.stations.filter((s) => s.id.startsWith("BIG"))).toHaveLength(2300);
     expect(new Set(snap.stations.map((s) => s.id)).size).toBe(snap.stations.length);

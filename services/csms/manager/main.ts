@@ -22,6 +22,7 @@ const managerEnvSchema = z.object({
   CSMS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   CSMS_MESSAGE_LOG_DAYS: z.coerce.number().positive().max(3650).default(7),
   CSMS_COMMAND_RESULT_HOURS: z.coerce.number().min(24, "command outcomes are kept at least 24 h").max(24 * 365).default(24),
+  CSMS_MAX_CONNECTOR_ID: z.coerce.number().int().min(1).max(1000).default(32),
   DATABASE_URL: zDatabaseUrl.optional(),
 });
 
@@ -49,7 +50,8 @@ runService({
         commandTimeoutMs: e.CSMS_COMMAND_TIMEOUT_MS,
         messageLogDays: e.CSMS_MESSAGE_LOG_DAYS,
         commandResultHours: e.CSMS_COMMAND_RESULT_HOURS,
-          log,
+        maxConnectorId: e.CSMS_MAX_CONNECTOR_ID,
+        log,
       });
       return {
         ready: { url: manager.url, managerId: manager.managerId, sharedSubscription: manager.sharedSubscription() },

@@ -145,7 +145,7 @@ describe.each([
     await waitStation(id, (s) => s.activeTransactionIds.length === 1, "an active transaction");
     const txId = (await station(id)).activeTransactionIds[0] as string;
     if (protocol === "ocpp1.6") expect(txId).toMatch(/^\d+$/);
-    else expect(txId).toBe(sim.state().connectors[0].transaction?.id);
+    else expect(txId).toBe(`${id}:${sim.state().connectors[0].transaction?.id}`);
     await eventually(async () => ((await http.get(`/api/v0/transactions/${encodeURIComponent(txId)}`)).json.samples?.length ?? 0) >= 3, "meter samples");
     const detail = (await http.get(`/api/v0/transactions/${encodeURIComponent(txId)}`)).json;
     expect(detail).toMatchObject({ id: txId, stationId: id, evseId: 1, connectorId: 1, idTag: "TAG-OK-1", active: true, stoppedAt: null });

@@ -2,14 +2,11 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import type { IPublishPacket, MqttClient } from "mqtt";
 import type pino from "pino";
-import { Counter, Gauge, Histogram } from "prom-client";
-import type { z } from "zod";
 import { logger as defaultLogger } from "../../../lib/log";
 import {
   csmsTopics,
-  CSMS_ACTIONS,
   envelopeSchema,
   GATEWAY_ERROR,
   gatewayStatusSchema,
@@ -24,14 +21,15 @@ import {
   type ResultEnvelope,
   type StationPresence,
 } from "../../../contracts/csms/mqtt";
-import { createRegistry } from "../../lib/ops";
 import { createApi } from "./api";
 import { createBatcher } from "./batch";
+import { actionLabel, CallRefused, createLogThrottle, jsonSafe, parsePayload, unstorableField, type BadPayloadKind } from "./input";
+import { createMetrics } from "./metrics";
+import { connectManagerMqtt } from "./mqtt-link";
 import { createWriteBehind, type TxWrite } from "./write-behind";
 import { formatComponent, formatVariable, type Component201, type Variable201 } from "../../../contracts/csms/commands";
 import { mapCommand, outcomeOf, rejectionReason } from "./commands";
 import { createCommandRecords, type CommandBody } from "./command-records";
-import { isUniqueViolation } from "./db";
 import { createFeed, type FeedEventType } from "./feed";
 import { bootInfo, parseMeterValues, parseTime, type Sample } from "./ocpp";
 import { urlHost, withTimeout } from "../../../lib/net";
@@ -155,145 +153,6 @@ const startOfToday = () => {
 };
 const connectorKey = (evseId: number, connectorId: number) => `${evseId}/${connectorId}`;
 
-
-/** Logs at most once per `intervalMs` per key. */
-const createLogThrottle = (intervalMs: number) => {
-  const last = new Map<string, number>();
-  return (key: string) => {
-    const now = Date.now();
-    const prev = last.get(key);
-    if (prev !== undefined && now - prev < intervalMs) return false;
-    last.set(key, now);
-    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= intervalMs) last.delete(k);
-    return true;
-  };
-};
-
-const BAD_PAYLOAD_KINDS = ["envelope", "presence", "gateway", "feed"] as const;
-type BadPayloadKind = (typeof BAD_PAYLOAD_KINDS)[number];
-
-/** JSON-parses and checks a payload against its contract; the issue text on failure. */
-const parsePayload = <T extends z.ZodType>(schema: T, payload: Buffer): { ok: true; data: z.infer<T> } | { ok: false; reason: "json" | "schema"; detail: string } => {
-  let body: unknown;
-  try {
-    body = JSON.parse(payload.toString("utf8"));
-  } catch (error) {
-    return { ok: false, reason: "json", detail: (error as Error).message };
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: "schema", detail: parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; ") };
-  return { ok: true, data: parsed.data };
-};
-
-/**
- * The first string in a station's payload that PostgreSQL cannot store (text and jsonb
- * refuse U+0000), as a dotted path, e.g. `idTag` or `meterValue.0.sampledValue.1.value`.
- */
-export const unstorableField = (value: unknown, path = ""): string | undefined => {
-  if (typeof value === "string") return value.includes("\u0000") ? path || "payload" : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = unstorableField(value[i], path ? `${path}.${i}` : String(i));
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      const bad = unstorableField(k, path) ?? unstorableField(v, path ? `${path}.${k}` : k);
-      if (bad) return bad;
-    }
-  }
-  return undefined;
-};
-
-/** A CALLERROR for a station CALL the CSMS refuses on purpose (bad input, not a failure). */
-class CallRefused extends Error {
-  constructor(
-    readonly code: "PropertyConstraintViolation" | "NotSupported" | "NotImplemented" | "OccurrenceConstraintViolation",
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
-}
-
-const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
-const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
-
-/** jsonb refuses \u0000; such payloads are stored with it replaced. */
-const jsonSafe = (value: unknown): Prisma.InputJsonValue => {
-  const text = JSON.stringify(value ?? {});
-  return (text.includes("\\u0000") ? JSON.parse(text.replaceAll("\\u0000", "\\ufffd")) : value) as Prisma.InputJsonValue;
-};
-
-const createMetrics = (gauges: { mqttConnected: () => boolean; feedClients: () => number; cachedStations: () => number }) => {
-  const registry = createRegistry();
-  new Gauge({
-    name: "csms_manager_mqtt_connected",
-    help: "1 while the manager's MQTT connection is up",
-    registers: [registry],
-    collect() {
-      this.set(gauges.mqttConnected() ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: "csms_manager_feed_clients",
-    help: "Open SSE connections on /api/v0/events",
-    registers: [registry],
-    collect() {
-      this.set(gauges.feedClients());
-    },
-  });
-  new Gauge({
-    name: "csms_manager_cached_stations",
-    help: "Stations in this manager's in-memory view",
-    registers: [registry],
-    collect() {
-      this.set(gauges.cachedStations());
-    },
-  });
-  const mqttMessages = new Counter({ name: "csms_manager_mqtt_messages_total", help: "MQTT messages by direction", labelNames: ["direction"] as const, registers: [registry] });
-  const badPayloads = new Counter({
-    name: "csms_manager_bad_payloads_total",
-    help: "MQTT messages dropped because they broke contracts/csms: by kind (envelope, presence, gateway, feed) and reason (json, schema, topic)",
-    labelNames: ["kind", "reason"] as const,
-    registers: [registry],
-  });
-  const calls = new Counter({
-    name: "csms_manager_station_calls_total",
-    help: "Station CALLs handled, by action and outcome (result | error)",
-    labelNames: ["action", "outcome"] as const,
-    registers: [registry],
-  });
-  const callDuration = new Histogram({
-    name: "csms_manager_call_duration_seconds",
-    help: "Time from receiving a station CALL to publishing the answer",
-    labelNames: ["action"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
-  const commands = new Counter({
-    name: "csms_manager_commands_total",
-    help: "Commands sent through the API, by neutral action and status",
-    labelNames: ["action", "status"] as const,
-    registers: [registry],
-  });
-  const refusedCalls = new Counter({
-    name: "csms_manager_refused_calls_total",
-    help: "Station CALLs answered with a CALLERROR on purpose, by reason (unstorable, connector, unsupported, unknown_action)",
-    labelNames: ["reason"] as const,
-    registers: [registry],
-  });
-  const repeatedCalls = new Counter({ name: "csms_manager_repeated_calls_total", help: "Station CALLs received again (redelivery or gateway retry) and not handled twice", registers: [registry] });
-  const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
-  const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
-  const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
-  const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
-  for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
-  badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, batchRows, batchErrors, feedEvents };
-};
 
 export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const log = opts.log ?? defaultLogger();
@@ -456,11 +315,66 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     txs: new Map(txRows.map((t) => [t.id, txFromRow(t)])),
     loadedAt: Date.now(),
   });
+  /**
+   * Loads every station (with connectors, open and today's transactions, configured
+   * heartbeat intervals) into the cache in chunks at start, so the first message of each
+   * station is answered from memory instead of waiting for two queries. Stations already
+   * cached (a message came first) are left alone.
+   */
+  const configuredHeartbeats = new Map<string, number>();
+  /** Every station in the database is in the cache (until another manager shows up). */
+  let warmed = false;
+  let heartbeatsLoaded = false;
+  const warmUp = async () => {
+    const started = Date.now();
+    const hb = await db.csmsStationConfig.findMany({
+      where: { OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
+      select: { stationId: true, value: true },
+    });
+    for (const r of hb) {
+      const sec = Number(r.value);
+      if (Number.isInteger(sec) && sec > 0 && sec <= 86_400) configuredHeartbeats.set(r.stationId, sec);
+    }
+    heartbeatsLoaded = true;
+    const tokens = await db.csmsToken.findMany({ select: { idTag: true, status: true, expiresAt: true }, take: 50_001 });
+    if (tokens.length <= 50_000) {
+      const at = Date.now();
+      for (const t of tokens) if (!tokenCache.has(t.idTag)) tokenCache.set(t.idTag, { token: { status: t.status, expiresAt: t.expiresAt }, at });
+      tokensComplete = true;
+    }
+    let after: string | undefined;
+    let n = 0;
+    for (;;) {
+      if (closing) return;
+      const rows = await db.csmsStation.findMany({ where: after !== undefined ? { id: { gt: after } } : {}, include: { connectors: true }, orderBy: { id: "asc" }, take: 1000 });
+      if (!rows.length) break;
+      const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.map((r) => r.id)) });
+      const byStation = new Map<string, TxRow[]>();
+      for (const t of txRows) byStation.set(t.stationId, [...(byStation.get(t.stationId) ?? []), t]);
+      for (const row of rows) {
+        if (cache.has(row.id) || loading.has(row.id)) continue;
+        cache.set(row.id, stateFromRows(row.id, row, byStation.get(row.id) ?? []));
+        n++;
+      }
+      if (rows.length < 1000) break;
+      after = rows[rows.length - 1].id;
+    }
+    warmed = true;
+    log.info({ stations: n, tokens: tokens.length, ms: Date.now() - started }, "station cache warmed");
+  };
+
   const txWhere = (stationIds?: string[]) => ({
     ...(stationIds ? { stationId: { in: stationIds } } : {}),
     OR: [{ active: true }, { startedAt: { gte: startOfToday() } }],
   });
 
+  /**
+   * Alone on the broker, this manager's view is the truth: nothing else changes the rows.
+   * Once another manager shows up (its feed events arrive), cached stations are reloaded
+   * after CACHE_TTL_MS so its changes can never be missed for long.
+   */
+  let otherManagers = false;
+  const fresh = (st: StationState) => !otherManagers || Date.now() - st.loadedAt < CACHE_TTL_MS;
   const loadStation = async (id: string) => {
     const [row, txRows] = await Promise.all([
       db.csmsStation.findUnique({ where: { id }, include: { connectors: true } }),
@@ -483,7 +397,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   };
   const getStation = (id: string): Promise<StationState> => {
     const st = cache.get(id);
-    if (st && Date.now() - st.loadedAt < CACHE_TTL_MS) return Promise.resolve(st);
+    if (st && fresh(st)) return Promise.resolve(st);
     if (st) {
       // Stale: answer from memory, refresh behind (other managers' changes), after our own writes.
       st.loadedAt = Date.now();
@@ -494,6 +408,12 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       return Promise.resolve(st);
     }
     let p = loading.get(id);
+    if (!p && warmed && !otherManagers) {
+      // Alone and warmed: a station not in the cache is not in the database either.
+      const fresh = stateFromRows(id, null, []);
+      cache.set(id, fresh);
+      return Promise.resolve(fresh);
+    }
     if (!p) {
       p = loadStation(id).finally(() => loading.delete(id));
       loading.set(id, p);
@@ -623,14 +543,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
    * Live figures (last seen, power, energy, connector values) after any station message:
    * at most one station event per station per second. The first change in a window goes
    * out at once (leading edge); later ones in the same window are folded into one event at
-   * its end (trailing edge), so the view is never more than a second behind.
+   * its end (trailing edge), so the view is never more than a second behind. These live
+   * events go to the other managers only once there are any (state changes always do).
    */
   const STATION_WINDOW_MS = 1000;
   const stationEmittedAt = new Map<string, number>();
   const pendingStation = new Set<string>();
   const liveStation = (st: StationState) => {
     if (!st.exists) return;
-    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st);
+    if (Date.now() - (stationEmittedAt.get(st.id) ?? 0) >= STATION_WINDOW_MS && !pendingStation.has(st.id)) emitStation(st, otherManagers);
     else pendingStation.add(st.id);
   };
   const flushLiveStations = () => {
@@ -638,7 +559,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     for (const id of pendingStation) {
       if (now - (stationEmittedAt.get(id) ?? 0) < STATION_WINDOW_MS) continue;
       const st = cache.get(id);
-      if (st?.exists) emitStation(st);
+      if (st?.exists) emitStation(st, otherManagers);
       else pendingStation.delete(id);
     }
     if (stationEmittedAt.size > 2 * cache.size + 1000) for (const [id, at] of stationEmittedAt) if (now - at >= STATION_WINDOW_MS) stationEmittedAt.delete(id);
@@ -682,6 +603,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const onForeignEvent = (topic: string, payload: Buffer) => {
     const parsed = parsePayload(ZManagerFeedMessage, payload);
     if (!parsed.ok) return dropBad("feed", parsed.reason, topic, parsed.detail);
+    otherManagers = true;
     const msg = parsed.data;
     feed.publish(msg.t, msg.d);
     metrics.feedEvents.inc({ type: msg.t, origin: "foreign" });
@@ -742,9 +664,15 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   type TokenStatus = "Accepted" | "Blocked" | "Expired" | "Invalid";
   /** Tokens change rarely and are asked for on every Authorize / start: kept 10 s (and dropped when the API changes one). */
   const tokenCache = new Map<string, { token: { status: string; expiresAt: Date | null } | null; at: number }>();
+  /** Set once every token was loaded: alone, an idTag not in the cache is an unknown one. */
+  let tokensComplete = false;
+  /** Tokens the API changed since they were cached: read again. */
+  const changedTokens = new Set<string>();
   const findToken = async (idTag: string) => {
     const hit = tokenCache.get(idTag);
-    if (hit && Date.now() - hit.at < 10_000) return hit.token;
+    if (hit && (tokensComplete && !otherManagers ? true : Date.now() - hit.at < 10_000)) return hit.token;
+    if (!hit && tokensComplete && !otherManagers && !changedTokens.has(idTag)) return null;
+    changedTokens.delete(idTag);
     const token = await db.csmsToken.findUnique({ where: { idTag }, select: { status: true, expiresAt: true } });
     tokenCache.set(idTag, { token, at: Date.now() });
     if (tokenCache.size > 50_000) tokenCache.delete(tokenCache.keys().next().value!);
@@ -758,8 +686,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     return token.status as TokenStatus;
   };
 
-  const findTx = async (st: StationState, wireId: string) => {
+  const findTx = async (st: StationState, wireId: string, { starting = false } = {}) => {
     for (const t of st.txs.values()) if (t.transactionId === wireId) return t;
+    // The cache holds every open and today's transaction: a new one being started is not in the database.
+    if (starting && warmed && !otherManagers) return undefined;
     const row = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: st.id, transactionId: wireId } } });
     if (!row) return undefined;
     const t = txFromRow(row);
@@ -823,21 +753,6 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       await seqRefill;
     }
     return seqBlock.shift()!;
-  };
-
-  const createTx = async (data: Omit<Prisma.CsmsTransactionUncheckedCreateInput, "id">, preferredId: string) => {
-    // A 2.0.1 id that looks like a 1.6 sequence number is always scoped to its station,
-    // so no station can take the ids the CSMS hands out.
-    if (/^\d{1,12}$/.test(preferredId)) preferredId = `${data.stationId}:${preferredId}`;
-    try {
-      return await db.csmsTransaction.create({ data: { ...data, id: preferredId } });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // Created meanwhile (a retried message), or the id is taken by another station's transaction.
-      const existing = await db.csmsTransaction.findUnique({ where: { stationId_transactionId: { stationId: data.stationId, transactionId: data.transactionId } } });
-      if (existing) return existing;
-      return db.csmsTransaction.create({ data: { ...data, id: `${data.stationId}:${data.transactionId}` } });
-    }
   };
 
   const upsertConfig = async (stationId: string, rows: { key?: string; component?: string; variable?: string; value: string | null; readonly: boolean | null }[]) => {
@@ -978,23 +893,31 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         const eventType = String(r.eventType);
         const list = parseMeterValues(r.meterValue);
         const idToken = r.idToken as { idToken?: unknown; type?: unknown } | undefined;
-        let tx = await findTx(st, wireId);
+        let tx = await findTx(st, wireId, { starting: eventType === "Started" });
         let changed = false;
         if (!tx) {
           const firstEnergy = list.find((s) => s.energyWh !== null)?.energyWh ?? null;
-          const row = await createTx(
-            {
-              stationId: st.id,
-              transactionId: wireId,
-              evseId: evse?.id ?? 0,
-              connectorId: evse?.connectorId ?? 1,
-              idTag: typeof idToken?.idToken === "string" ? idToken.idToken : null,
-              startedAt: parseTime(r.timestamp, now),
-              meterStartWh: firstEnergy,
-            },
-            wireId,
-          );
-          tx = txFromRow(row);
+          // The station's own id, scoped to the station: no station can take another's.
+          tx = {
+            id: `${st.id}:${wireId}`,
+            seq: null,
+            stationId: st.id,
+            transactionId: wireId,
+            evseId: evse?.id ?? 0,
+            connectorId: evse?.connectorId ?? 1,
+            idTag: typeof idToken?.idToken === "string" ? idToken.idToken : null,
+            startedAt: parseTime(r.timestamp, now),
+            stoppedAt: null,
+            meterStartWh: firstEnergy,
+            meterStopWh: null,
+            energyWh: 0,
+            powerW: null,
+            socPct: null,
+            stopReason: null,
+            active: true,
+          };
+          await writes.room();
+          txWrite(tx);
           st.txs.set(tx.id, tx);
           if (tx.active) await closeSuperseded(st, tx, "NewTransactionOnConnector");
           changed = true;
@@ -1142,11 +1065,13 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     const sec = Number(value);
     if (!Number.isInteger(sec) || sec <= 0 || sec > 86_400 || sec === st.heartbeatIntervalSec) return;
     st.heartbeatIntervalSec = sec;
+    configuredHeartbeats.set(st.id, sec);
     await db.csmsStation.update({ where: { id: st.id }, data: { heartbeatIntervalSec: sec } }).catch(() => {});
     emitStation(st);
   };
   /** The interval a station was configured with (ChangeConfiguration / SetVariables accepted), if any. */
   const configuredHeartbeat = async (stationId: string) => {
+    if (heartbeatsLoaded) return configuredHeartbeats.get(stationId);
     const row = await db.csmsStationConfig.findFirst({
       where: { stationId, OR: [{ key: "HeartbeatInterval" }, { component: "OCPPCommCtrlr", variable: "HeartbeatInterval" }], readonly: false },
       orderBy: { updatedAt: "desc" },
@@ -1179,6 +1104,50 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     return isOnline(id, st.lastSeenAt, st.heartbeatIntervalSec);
   };
 
+  /** Publishes a manager CALL and waits for its answer (undefined: none within `timeoutMs`). */
+  const callStation = async (version: OcppVersion, stationId: string, action: string, request: Record<string, unknown>, timeoutMs: number) => {
+    const id = `${managerId}:${randomBytes(12).toString("hex")}`;
+    const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      pending.set(id, {
+        resolve: (env) => {
+          clearTimeout(timer);
+          resolve(env);
+        },
+      });
+    });
+    const call = { type: 2 as const, action, id, request };
+    logFrame(stationId, "out", call);
+    await publishRaw(topics.out(version, stationId), JSON.stringify(call));
+    return answer;
+  };
+
+  /**
+   * After a 2.0.1 station boots, each transaction the CSMS still has open is checked with
+   * GetTransactionStatus: one the station no longer knows (not ongoing, nothing queued for
+   * it) is closed with the reason `EndedWhileOffline`; one with queued messages is left for
+   * them to end. 1.6 has no such call: its boot closes them (`Reboot`).
+   */
+  const checkOpenTransactions = async (stationId: string) => {
+    const st = cache.get(stationId);
+    if (!st || st.protocol !== "ocpp2.0.1") return;
+    for (const t of [...st.txs.values()].filter((x) => x.active)) {
+      const env = await callStation("ocpp2.0.1", stationId, "GetTransactionStatus", { transactionId: t.transactionId }, commandTimeoutMs);
+      if (env?.type !== 3) continue;
+      const r = env.response as { ongoingIndicator?: unknown; messagesInQueue?: unknown };
+      if (r.ongoingIndicator === false && r.messagesInQueue === false && t.active) {
+        await serial(stationId, async () => {
+          if (!t.active) return;
+          await closeTx(t, "EndedWhileOffline", new Date());
+          emitStation(st);
+        });
+      }
+    }
+  };
+
   /** undefined → unknown station (404). Throws CommandInputError on bad params (400). */
   const runCommand = async (stationId: string, body: CommandBody, accepted: () => void): Promise<CommandResult | undefined> => {
     const st = await getStation(stationId);
@@ -1205,7 +1174,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     };
     const p = body.params as Record<string, unknown> | undefined;
     if (p && (typeof p.transactionId === "string" || typeof p.transactionId === "number")) await lookupWire(String(p.transactionId));
-    mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? apiId);
+    // A 2.0.1 API id is `<stationId>:<the station's id>`; the station knows only its own.
+    mapped = mapCommand(version, body.action, body.params, (apiId) => txIds.get(apiId) ?? (apiId.startsWith(`${stationId}:`) ? apiId.slice(stationId.length + 1) : apiId));
     accepted();
     const base = { ocppAction: mapped.action, request: mapped.request };
     const finish = (result: CommandResult) => {
@@ -1218,24 +1188,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     const run = async (): Promise<CommandResult> => {
       if (!mqtt?.connected) return { status: "failed", ...base, sent: false, errorCode: "ManagerUnavailable", errorDescription: "the manager is not connected to the MQTT broker" };
       if (!(await stationOnline(stationId))) return offline;
-      const id = `${managerId}:${randomBytes(12).toString("hex")}`;
       const timeoutMs = body.timeoutMs ?? commandTimeoutMs;
-      const answer = new Promise<ResultEnvelope | ErrorEnvelope | undefined>((resolve) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          resolve(undefined);
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (env) => {
-            clearTimeout(timer);
-            resolve(env);
-          },
-        });
-      });
-      const call = { type: 2 as const, action: mapped.action, id, request: mapped.request };
-      logFrame(stationId, "out", call);
-      await publishRaw(topics.out(version, stationId), JSON.stringify(call));
-      const env = await answer;
+      const env = await callStation(version, stationId, mapped.action, mapped.request, timeoutMs);
       if (!env) return { status: "timed_out", ...base, sent: true, errorDescription: `the station did not answer within ${timeoutMs} ms` };
       if (env.type === 4) {
         const error = { errorCode: env.error_code, errorDescription: env.error_description };
@@ -1321,6 +1275,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
         await publishRaw(topics.out(version, stationId), text);
         metrics.callDuration.observe({ action: actionLabel(env.action) }, (performance.now() - started) / 1000);
         liveStation(st);
+        if (env.action === "BootNotification" && version === "ocpp2.0.1" && answer.type === 3 && [...st.txs.values()].some((t) => t.active)) {
+          // After the station has settled (its status sync comes first).
+          setTimeout(() => void checkOpenTransactions(stationId).catch((error: Error) => log.warn({ stationId, err: error.message }, "checking open transactions failed")), 2000).unref();
+        }
         return;
       }
       // The answer to a manager CALL.
@@ -1439,45 +1397,6 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   let probeReceived: (() => void) | undefined;
 
-  const connectMqtt = (protocolVersion: 4 | 5) =>
-    new Promise<MqttClient>((resolve, reject) => {
-      const options: IClientOptions = {
-        // The client id is the manager id: a closed broker lets a manager publish only its
-        // own feed (`<prefix>/feed/%c`), and a broker keeps client ids unique.
-        clientId: managerId,
-        username: opts.mqttUsername,
-        password: opts.mqttPassword,
-        protocolVersion,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-        queueQoSZero: false,
-        clean: !durable,
-        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: durable ? (opts.sessionExpirySec ?? 600) : 0 } } : {}),
-      };
-      const client = connect(opts.mqttUrl, options);
-      const ms = opts.connectTimeoutMs ?? 15_000;
-      const timer = setTimeout(() => {
-        client.end(true);
-        reject(new Error(`could not connect to MQTT broker ${opts.mqttUrl} within ${ms} ms`));
-      }, ms);
-      const onError = (error: Error & { code?: number }) => {
-        // MQTT 3.1.1 brokers answer a v5 CONNECT with "unacceptable protocol version".
-        if (protocolVersion === 5 && (error.code === 1 || error.code === 132)) {
-          clearTimeout(timer);
-          client.off("connect", onConnect);
-          client.end(true);
-          reject(Object.assign(new Error("MQTT 5 refused"), { v5Refused: true }));
-        }
-      };
-      const onConnect = () => {
-        clearTimeout(timer);
-        client.off("error", onError);
-        resolve(client);
-      };
-      client.on("error", onError);
-      client.once("connect", onConnect);
-    });
-
   /** Shared subscriptions are only trusted after a probe message actually arrives through one. */
   const probeShared = async (client: MqttClient) => {
     const probeTopic = topics.probe(managerId);
@@ -1496,12 +1415,18 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   let mqttVersion: 4 | 5 = 5;
   try {
-    mqtt = await connectMqtt(5).catch(async (error: Error & { v5Refused?: boolean }) => {
-      if (!error.v5Refused) throw error;
-      mqttVersion = 4;
-      log.info({ mqttUrl: opts.mqttUrl }, "broker refused MQTT 5; using MQTT 3.1.1");
-      return connectMqtt(4);
+    const link = await connectManagerMqtt({
+      url: opts.mqttUrl,
+      clientId: managerId,
+      username: opts.mqttUsername,
+      password: opts.mqttPassword,
+      durable,
+      sessionExpirySec: opts.sessionExpirySec ?? 600,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+      log,
     });
+    mqtt = link.client;
+    mqttVersion = link.version;
   } catch (error) {
     clearInterval(stateTimer);
     clearInterval(retentionTimer);
@@ -1517,6 +1442,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   shared = await probeShared(mqtt).catch(() => false);
   const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
   if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
+  void warmUp().catch((error: Error) => log.warn({ err: error.message }, "warming the station cache failed"));
   await mqtt.subscribeAsync({ [inTopic]: { qos: 1 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [replyTopic(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   // ---------- offline sweep ----------
@@ -1575,12 +1501,20 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     },
     getStation: async (id) => {
       const cached = cache.get(id);
-      const st = cached?.exists && Date.now() - cached.loadedAt < CACHE_TTL_MS ? cached : (await writes.flush(), await loadStation(id));
+      const st = cached?.exists && fresh(cached) ? cached : (await writes.flush(), await loadStation(id));
       return st.exists ? { view: viewOf(st), registeredAt: st.registeredAt } : undefined;
     },
     sendCommand,
     getCommand: (commandId) => commandRecords.get(commandId),
-    onRegistered: (id) => cache.delete(id),
+    onRegistered: (id) => {
+      cache.delete(id);
+      const p = loadStation(id).finally(() => loading.delete(id));
+      loading.set(id, p);
+    },
+    onTokenChanged: (idTag) => {
+      tokenCache.delete(idTag);
+      changedTokens.add(idTag);
+    },
   });
   const server = http.createServer(api);
   server.on("clientError", (_error, socket) => socket.destroy());
