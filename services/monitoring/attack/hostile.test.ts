@@ -5,11 +5,13 @@ import { mpptDataset, startTestMonitoring, type TestMonitoring } from "../testki
 let m: TestMonitoring;
 let key: string;
 let rawKey: string;
+let otherSiteKey: string;
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
 beforeAll(async () => {
   m = await startTestMonitoring();
   key = await m.addSite("site-h", "eu-north");
+  otherSiteKey = await m.addSite("site-other", "eu-north");
   rawKey = (await m.admin("POST", "/api/v1/admin/keys", { kind: "raw", name: "hostile", regions: ["eu-north"] })).json.key;
 });
 afterAll(async () => m?.close());
@@ -33,5 +35,24 @@ describe("monitoring under attack", () => {
     }
     // The shape the API hands out still pages.
     expect((await m.summary(`/api/v1/regions/eu-north/alarms?cursor=${cursorOf({ at: new Date().toISOString(), id: "alarm-x" })}`)).status).toBe(200);
+  });
+
+  it("a sender at another site cannot write, move or pre-empt a device that belongs to a site", async () => {
+    const t = Date.now() - 30_000;
+    expect((await m.post("mppt", key, { datasets: [mpptDataset("MPPT-OWNED", t, { pvAmps: 6 })] }, { query: "?sync=true" })).status).toBe(201);
+    // Another site's key: the same device, a forged value, the next second, and one it tries to pre-empt.
+    const forged = await m.post("mppt", otherSiteKey, { datasets: [mpptDataset("MPPT-OWNED", t + 1000, { pvAmps: 99 }), mpptDataset("MPPT-OTHERS", t + 1000)] }, { query: "?sync=true" });
+    expect(forged.status).toBe(400);
+    expect(forged.json).toMatchObject({ accepted: 1, rejected: 1, fields: [{ path: "mppt_id", message: expect.stringContaining("belongs to another site") }] });
+    // The genuine sample for that second is still stored (not a "duplicate" of the forged one).
+    expect((await m.post("mppt", key, { datasets: [mpptDataset("MPPT-OWNED", t + 1000, { pvAmps: 7 })] }, { query: "?sync=true" })).status).toBe(201);
+    const device = await m.summary("/api/v1/regions/eu-north/devices/MPPT-OWNED");
+    expect(device.json.device.site).toBe("site-h");
+    const hour = new Date(t).toISOString().slice(0, 13).replace(/-/g, "").replace(/(\d{8})(\d{2})/, "$1T$2");
+    const samples = [];
+    for (const h of new Set([hour, new Date(t + 1000).toISOString().slice(0, 13).replace(/-/g, "").replace(/(\d{8})(\d{2})/, "$1T$2")])) {
+      samples.push(...(await m.call("GET", `/device/MPPT-OWNED/dataset/mppt/period/hour/${h}Z/1`, { headers: { "x-api-key": rawKey } })).json.items);
+    }
+    expect(samples.map((s: { sender: string; pv: { amps: number }[] }) => [s.sender, s.pv[0].amps])).toEqual([["S-site-h", 6], ["S-site-h", 7]]);
   });
 });
