@@ -2,12 +2,12 @@ import nodeHttp from "node:http";
 import net from "node:net";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RMF_JWT_AUDIENCE } from "../../../contracts/rmf";
+import { INTERNAL_PATH, RMF_JWT_AUDIENCE, type FleetState } from "../../../contracts/rmf";
 import { logger } from "../../../lib/log";
 import type { TestDb } from "../../../lib/testing/db";
 import type { RmfMain } from "../main/server";
 import { startProxy, type RmfProxy } from "../proxy/proxy";
-import { connectClient, eventually, http, ISSUER, SECRET, startTestMain, token, type TestClient } from "../testkit";
+import { connectClient, eventually, http, ISSUER, openFeed, SECRET, startTestMain, token, type TestClient } from "../testkit";
 
 /**
  * A hostile client on the same machine against RMF main and a proxy: every promise of the
@@ -92,6 +92,28 @@ describe("RMF under attack", () => {
       expect((await http(proxy.url).get("/time")).status).toBe(200);
     } finally {
       await new Promise<void>((r) => elsewhere.close(() => r()));
+    }
+  });
+
+  it("a fleet adapter within its message rate but sending huge frames loses its excess bytes, before parsing; other adapters carry on", async () => {
+    const { main: small, testDb: db } = await startTestMain({ internalBytesPerSec: 1, internalBytesBurst: 40_000 });
+    try {
+      const robots = (n: number, x: number): FleetState["robots"] =>
+        Object.fromEntries(Array.from({ length: n }, (_, i) => [`r${i}`, { name: `r${i}`, status: "idle", task_id: "", unix_millis_time: 1, location: { map: "L1", x, y: 0, yaw: 0 }, battery: 1, issues: [], commission: null, mutex_groups: null }]));
+      const heavy = await openFeed(small.url, INTERNAL_PATH);
+      // ~10 kB a frame: at most four fit the 40 kB burst.
+      for (let x = 1; x <= 10; x++) heavy.send({ type: "fleet_state_update", data: { name: "heavy", robots: robots(60, x) } });
+      await eventually(() => heavy.received.some((n) => String(n.error).includes("bytes/s")), "byte-rate notice");
+      const calm = await openFeed(small.url, INTERNAL_PATH);
+      calm.send({ type: "fleet_state_update", data: { name: "calm", robots: robots(1, 7) } });
+      await eventually(() => small.state.stickyOf("fleet_state", "calm") !== undefined, "calm adapter served");
+      const stored = small.state.stickyOf("fleet_state", "heavy") as FleetState;
+      expect(stored.robots?.r0?.location?.x).toBeLessThan(10);
+      heavy.close();
+      calm.close();
+    } finally {
+      await small.close();
+      await db.close();
     }
   });
 });
