@@ -27,7 +27,13 @@ export const rmfJwtClaimsSchema = z.object({
     .array(z.string())
     .optional()
     .transform((list) => (list ?? []).filter((p): p is RmfPermission => (RMF_PERMISSIONS as readonly string[]).includes(p))),
+  /**
+   * Set only in a fan-out proxy's upstream token: its one socket on main carries the rooms
+   * of all the proxy's clients, so main's per-socket room cap and subscribe rate (meant for
+   * one client) do not apply to it; the proxy enforces them per client.
+   */
+  switchyard_fan_out: z.boolean().optional(),
 });
-export type RmfUser = { username: string; permissions: ReadonlySet<RmfPermission> };
+export type RmfUser = { username: string; permissions: ReadonlySet<RmfPermission>; fanOut?: boolean };
 
 export const hasPermission = (user: RmfUser, permission: RmfPermission) => user.permissions.has("admin") || user.permissions.has(permission);

@@ -41,6 +41,23 @@ export const createPeerBus = async ({ nodeId, signer, peers, onMessage, log, red
   const byId = new Map(peers.map((p) => [p.nodeId, p]));
   const queues = new Map<string, PeerMessage[]>();
   const lastOk = new Map<string, number>();
+  /**
+   * Signatures of envelopes accepted within the skew window (Ed25519 is deterministic, so a
+   * replayed envelope carries the same one): a captured envelope is applied once. Older
+   * entries go, since the skew check refuses those envelopes anyway.
+   */
+  const seen = new Map<string, number>();
+  let lastPrune = 0;
+  const replayed = (signature: string, sentAt: number) => {
+    const now = Date.now();
+    if (now - lastPrune > 1000) {
+      lastPrune = now;
+      for (const [sig, at] of seen) if (at < now - maxSkewMs) seen.delete(sig);
+    }
+    if (seen.has(signature)) return true;
+    seen.set(signature, sentAt);
+    return false;
+  };
   let scheduled = false;
   let closed = false;
 
@@ -96,6 +113,7 @@ export const createPeerBus = async ({ nodeId, signer, peers, onMessage, log, red
     // Verify what was received, extra members included, not zod's stripped copy.
     const { signature: _signature, ...unsigned } = raw as PeerEnvelope;
     if (!verifyCanonical(peer.publicKey, unsigned, signature)) return reject("bad_signature", body.from);
+    if (replayed(signature, body.sentAt)) return reject("replayed", body.from);
     lastOk.set(body.from, Date.now());
     for (const m of body.messages) {
       try {

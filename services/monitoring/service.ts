@@ -247,6 +247,7 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
           return Number(rows[0]?.n ?? 0) >= new Set(keys.map((k) => `${k.dataset}|${k.device}|${k.part}|${k.timeEvent}`)).size;
         },
         counters,
+        deviceSite: consumes ? (region, device) => regions.get(region)?.latest.get(device)?.site : undefined,
       });
       router.route("POST", "/devices/dataset/:dataset", "none", ingest.handle);
     }

@@ -5,7 +5,7 @@ import { formatEpoch, isPeriod, parseEpoch, periodRange, PERIOD_MAX_DURATION, ty
 import { readDeviceSamples } from "../storage/landing-zone";
 import { energyTotals, ENERGY_SELECTORS } from "../storage/energy";
 import type { ApiKey } from "../registry";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor, sampleCursorSchema } from "./cursor";
 import type { MonitoringCore, RegionRuntime } from "../runtime";
 
 /**
@@ -85,7 +85,7 @@ export const registerRawRoutes = (route: Route, core: MonitoringCore) => {
     const rt = regionOf(key, q.region);
     const { period, duration, range } = rangeOf(periodRaw, epochRaw, durationRaw);
     audit(rt.region, device);
-    const after = decodeCursor<{ t: number; part: string }>(q.cursor);
+    const after = decodeCursor(q.cursor, sampleCursorSchema);
     const page = await readDeviceSamples(rt.store.read, { dataset, device, from: range.from, to: range.to, limit: q.limit, after });
     const nextCursor = page.next ? encodeCursor(page.next) : null;
     const csv = q.format === "csv" || (q.format === undefined && (req.headers.accept ?? "").includes("text/csv"));

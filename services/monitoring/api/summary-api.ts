@@ -21,7 +21,7 @@ import { pickGranularity, toPoints } from "../storage/rollups";
 import { energyTotals, ENERGY_SELECTORS } from "../storage/energy";
 import { deviceView, regionSummary, siteView } from "./views";
 import type { MonitoringCore, RegionRuntime } from "../runtime";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { alarmCursorSchema, decodeCursor, encodeCursor } from "./cursor";
 
 /**
  * The console's summary API (README "Summary API"). Summaries only: latest values, rollups,
@@ -151,7 +151,7 @@ export const registerSummaryRoutes = (route: Route, core: MonitoringCore) => {
   route("GET", "/api/v1/regions/:region/alarms", audited("alarms.list", async ({ req, res, params, query }, audit) => {
     const rt = regionFor(req, params[0]);
     const q = parseInput(alarmsQuery, query, "query");
-    const cursor = decodeCursor<{ at: string; id: string }>(q.cursor);
+    const cursor = decodeCursor(q.cursor, alarmCursorSchema);
     audit(rt.region, q.site ?? q.device ?? null);
     const page = await rt.alarms.list({ status: q.status, site: q.site, device: q.device, severity: q.severity, limit: q.limit, cursor });
     sendJson(res, 200, { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });

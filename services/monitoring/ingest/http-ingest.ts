@@ -32,6 +32,8 @@ export type IngestOptions = {
   publicUrl: () => string;
   /** Checks the store when a synchronous request's records were written by another process. */
   isStored: (region: string, keys: { dataset: string; device: string; part: string; timeEvent: number }[]) => Promise<boolean>;
+  /** The site a device belongs to (the first that reported it), when this process knows; the consumer drops other sites' records either way. */
+  deviceSite?: (region: string, device: string) => string | undefined;
   counters: { requests: Counter<"outcome">; records: Counter<"outcome" | "dataset"> };
 };
 
@@ -117,6 +119,18 @@ export const createIngest = (o: IngestOptions) => {
     } catch (error) {
       throw refuse("invalid", error as HttpError);
     }
+    const idField = DEVICE_ID_FIELD[dataset] as string;
+    const deviceOf = (ds: DatasetBody[Dataset]) => (ds as unknown as Record<string, string>)[idField];
+    if (o.deviceSite) {
+      // Another site's device: refused like an invalid record (its site's data stays its own).
+      parsed.datasets = parsed.datasets.filter((ds) => {
+        const owner = o.deviceSite!(site.region, deviceOf(ds));
+        if (owner === undefined || owner === site.id) return true;
+        parsed.rejected += ds.data.length;
+        parsed.issues.push({ path: idField, message: `device ${deviceOf(ds)} belongs to another site, not to ${site.id} (this key's site)` });
+        return false;
+      });
+    }
     const accepted = parsed.total - parsed.rejected;
     if (accepted > 0 && !limits.records.take(accepted)) {
       throw refuse("rate_limited", new HttpError(429, "rate_limited", `this sender is over its ${key.ratePerSecond ?? o.recordsPerSecond} records/s; nothing was stored`), { "retry-after": String(limits.records.waitFor(accepted)) });
@@ -125,8 +139,6 @@ export const createIngest = (o: IngestOptions) => {
 
     const sync = query.sync === "true" || query.sync === "1";
     const message = (body: DatasetBody[Dataset]): DatasetMessage => ({ v: 1, region: site.region, site: site.id, sender: key.sender!, receivedAt: now, dataset, body } as DatasetMessage);
-    const idField = DEVICE_ID_FIELD[dataset] as string;
-    const deviceOf = (ds: DatasetBody[Dataset]) => (ds as unknown as Record<string, string>)[idField];
     const keys = sync ? parsed.datasets.flatMap((ds) => ds.data.map((item) => storedKeyOf(dataset, deviceOf(ds), item as { time_local: string; pack?: { id: string } }))) : [];
     const stored = sync && keys.length ? waitStored(site.region, keys) : undefined;
     if (parsed.datasets.length) {

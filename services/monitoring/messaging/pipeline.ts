@@ -41,7 +41,7 @@ export type RegionPipeline = {
   region: string;
   start: () => Promise<void>;
   stop: () => Promise<void>;
-  stats: () => { consumed: number; stored: number; duplicates: number; invalid: number; misrouted: number; lastSeq: number };
+  stats: () => { consumed: number; stored: number; duplicates: number; invalid: number; misrouted: number; foreign: number; lastSeq: number };
 };
 
 type Metrics = { consumed: (dataset: string, n: number) => void; stored: (dataset: string, n: number) => void; invalid: (reason: string) => void };
@@ -71,7 +71,7 @@ export const createRegionPipeline = ({
   metrics?: Metrics;
   maxBatch?: number;
 }): RegionPipeline => {
-  const counts = { consumed: 0, stored: 0, duplicates: 0, invalid: 0, misrouted: 0, lastSeq: 0 };
+  const counts = { consumed: 0, stored: 0, duplicates: 0, invalid: 0, misrouted: 0, foreign: 0, lastSeq: 0 };
   const subscriptions: { close: () => Promise<void> }[] = [];
   let lastInvalidLog = 0;
 
@@ -115,7 +115,35 @@ export const createRegionPipeline = ({
     );
 
   // ---- Storage: write ----
-  const write = async (dataset: MessageDataset, records: StoredRecord[]) => {
+  let lastForeignLog = 0;
+  /**
+   * A device belongs to the site that first reported it (device ids are serials, unique per
+   * region): records for it from another site's sender are dropped, so one site's key can
+   * neither move another site's device, nor overwrite its latest values and alarms, nor
+   * pre-empt its real samples as "duplicates". The HTTP ingest refuses them up front when it
+   * runs in the same process; this is the guarantee when it does not.
+   */
+  const ownRecords = (records: StoredRecord[]) => {
+    const claimed = new Map<string, string>();
+    const own = records.filter((r) => {
+      const site = latest.get(r.device)?.site ?? claimed.get(r.device);
+      if (site === undefined) claimed.set(r.device, r.site);
+      return site === undefined || site === r.site;
+    });
+    if (own.length < records.length) {
+      counts.foreign += records.length - own.length;
+      metrics?.invalid("foreign_device");
+      if (Date.now() - lastForeignLog > 10_000) {
+        lastForeignLog = Date.now();
+        log.warn({ region, dropped: records.length - own.length }, "records for another site's device dropped");
+      }
+    }
+    return own;
+  };
+
+  const write = async (dataset: MessageDataset, all: StoredRecord[]) => {
+    const records = ownRecords(all);
+    if (records.length === 0) return records;
     const inserted = await insertSamples(store.write, records);
     counts.stored += inserted.length;
     for (const i of inserted) if (i.seq > counts.lastSeq) counts.lastSeq = i.seq;
@@ -127,6 +155,7 @@ export const createRegionPipeline = ({
     if (flags().alarms) alarms.evaluate(current);
     hooks.onWritten?.(records.map(recordKey));
     if (changed.size) hooks.onDevicesChanged?.(region, changed);
+    return records;
   };
 
   // ---- Publisher ----
@@ -142,8 +171,8 @@ export const createRegionPipeline = ({
     if (messages.length === 0) return;
     analyse(dataset, messages, batch.filter((d) => d.redelivered).length);
     const records = transform(messages);
-    await write(dataset, records);
-    await publish(dataset, records).catch((error: unknown) => log.warn({ err: (error as Error).message, dataset }, "republish failed"));
+    const own = await write(dataset, records);
+    await publish(dataset, own).catch((error: unknown) => log.warn({ err: (error as Error).message, dataset }, "republish failed"));
   };
 
   return {

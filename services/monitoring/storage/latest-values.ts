@@ -41,7 +41,6 @@ export const createLatestValues = ({ db, flushMs = 5000, onError = () => {} }: {
       const previous = d.lastEvent[r.part] ?? -Infinity;
       if (r.timeEvent < previous) continue;
       d.lastEvent[r.part] = r.timeEvent;
-      d.site = r.site;
       Object.assign(d.values, metricsFor(r));
       const status = statusOf(r.record);
       if (status) d.status = status;

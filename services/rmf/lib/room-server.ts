@@ -128,7 +128,8 @@ export const createRoomServer = ({
       subscribes.inc({ outcome: "missing_room" });
       return reply(ackError(SUBSCRIBE_ERRORS.missingRoom));
     }
-    if (!data.bucket.take()) {
+    // A fan-out proxy's socket carries all its clients' rooms; the proxy limits each client.
+    if (!data.user.fanOut && !data.bucket.take()) {
       subscribes.inc({ outcome: "too_fast" });
       return reply(ackError(SUBSCRIBE_ERRORS.tooFast));
     }
@@ -154,7 +155,7 @@ export const createRoomServer = ({
       if (sticky !== undefined) socket.emit(parsed.room, sticky);
       return reply(ACK_OK);
     }
-    if (data.rooms.size + data.pending.size >= limits.maxRoomsPerSocket) {
+    if (!data.user.fanOut && data.rooms.size + data.pending.size >= limits.maxRoomsPerSocket) {
       subscribes.inc({ outcome: "too_many_rooms" });
       return reply(ackError(SUBSCRIBE_ERRORS.tooManyRooms));
     }

@@ -11,7 +11,7 @@ import { createApiRouter } from "../lib/api-router";
 import { createVerifier } from "../lib/jwt";
 import { createRoomServer, type RoomServerLimits } from "../lib/room-server";
 import { createBridgeLink } from "./bridge-link";
-import { createInternalFeed } from "./internal-feed";
+import { createInternalFeed, INTERNAL_MAX_FRAME_BYTES } from "./internal-feed";
 import { createPersistence } from "./persist";
 import { registerRestRoutes } from "./rest-routes";
 import { createRmfState } from "./state";
@@ -35,6 +35,9 @@ export type MainOptions = {
   limits?: Partial<RoomServerLimits>;
   internalRatePerSec?: number;
   internalBurst?: number;
+  /** Bytes/s per fleet-adapter connection (default 8 MiB/s) and its burst (default max(2×, 8 MiB)). */
+  internalBytesPerSec?: number;
+  internalBytesBurst?: number;
   stuckAfterMs?: number;
   flushIntervalMs?: number;
   metricsToken?: string;
@@ -50,7 +53,7 @@ export const handleTokenUpgrades = ({
   token: string;
   endpoints: Record<string, (ws: import("ws").WebSocket, peer: string) => void>;
 }) => {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: INTERNAL_MAX_FRAME_BYTES });
   const refuse = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
@@ -82,7 +85,7 @@ export const startMain = async (opts: MainOptions) => {
   log.info({ sticky: restored.sticky.length, tasks: restored.tasks.length, alerts: restored.alerts.length }, "rmf main state restored");
 
   const bridge = createBridgeLink({ state, registry, log, timeoutMs: opts.commandTimeoutMs ?? 5000 });
-  const internal = createInternalFeed({ state, registry, log, ratePerSec: opts.internalRatePerSec ?? 500, burst: opts.internalBurst ?? 1000 });
+  const internal = createInternalFeed({ state, registry, log, ratePerSec: opts.internalRatePerSec ?? 500, burst: opts.internalBurst ?? 1000, bytesPerSec: opts.internalBytesPerSec, bytesBurst: opts.internalBytesBurst });
   const router = createApiRouter({ verify, log });
   registerRestRoutes({ router, state, persist, bridge });
 

@@ -80,7 +80,7 @@ export const startProxy = async (opts: ProxyOptions) => {
     reconnectionDelayMax: 2000,
     randomizationFactor: 0.3,
     auth: (cb) => {
-      void signToken({ secret: opts.jwtSecret, issuer: opts.jwtIssuer, username: proxyId, permissions: ["task_read"], expiresIn: "1h" }).then((token) => cb({ token }));
+      void signToken({ secret: opts.jwtSecret, issuer: opts.jwtIssuer, username: proxyId, permissions: ["task_read"], expiresIn: "1h", fanOut: true }).then((token) => cb({ token }));
     },
   });
 
@@ -138,8 +138,19 @@ export const startProxy = async (opts: ProxyOptions) => {
 
   const ops = createOpsHandler({ registry, metricsToken: opts.metricsToken, check: () => ({ ok: upstream.connected, main: upstream.connected ? "connected" : "disconnected", rooms: entries.size }) });
 
+  const mainOrigin = new URL(opts.mainUrl).origin;
+  /**
+   * Main's URL for a request: only its path and query are kept, glued onto main's origin as
+   * text, so neither an absolute-form target (`GET http://elsewhere/…`) nor a path that
+   * resolves to `//elsewhere/…` makes the proxy an open relay.
+   */
+  const targetOf = (req: http.IncomingMessage) => {
+    const asked = new URL(req.url ?? "/", "http://proxy");
+    return new URL(`${mainOrigin}${asked.pathname}${asked.search}`);
+  };
   const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const target = new URL(req.url ?? "/", opts.mainUrl);
+    const target = targetOf(req);
+    if (target.origin !== mainOrigin) return sendJson(res, 400, { detail: "Bad request target" });
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v;
     headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
