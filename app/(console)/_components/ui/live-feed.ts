@@ -17,6 +17,43 @@ type SubscriptionOptions = { enabled: boolean; queryKey: unknown };
 type SubscriptionLike = { status: "idle" | "connecting" | "pending" | "error"; error: unknown; reset: () => void };
 
 const RESTART_AFTER_MS = 5000;
+/** A tab hidden this long gives its streams back (see usePageVisible). */
+const RELEASE_HIDDEN_AFTER_MS = 10_000;
+
+/**
+ * Whether this tab is in view, going false only after it has been hidden for a while.
+ * Every live feed is one SSE request, and a browser opens at most six HTTP/1.1 connections
+ * per host across all its tabs: a background tab that kept its streams would leave the tab
+ * in front with none for its own queries (pages stuck on "Loading…"). So hidden tabs close
+ * their streams, keep what they last showed, and resubscribe (a fresh snapshot) when they
+ * come back into view.
+ */
+const usePageVisible = () => {
+  const [visible, setVisible] = useState(true);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const update = () => {
+      clearTimeout(timer);
+      if (document.visibilityState === "visible") setVisible(true);
+      else timer = setTimeout(() => setVisible(false), RELEASE_HIDDEN_AFTER_MS);
+    };
+    update();
+    document.addEventListener("visibilitychange", update);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", update);
+    };
+  }, []);
+  return visible;
+};
+
+/** The subscription's options, switched off while the tab is out of view. */
+const useVisibleSubscription = (options: SubscriptionOptions) => {
+  const visible = usePageVisible();
+  const gated = { ...options, enabled: options.enabled && visible };
+  // The options carry tRPC's own types for this procedure; the hook only needs its status.
+  return useSubscription(gated as unknown as Parameters<typeof useSubscription>[0]) as SubscriptionLike;
+};
 
 /**
  * Keeps a subscription alive and says how it is doing. tRPC's SSE link reconnects by itself
@@ -67,8 +104,7 @@ export const useLiveFeed = <T>({ keyOf, subscribe }: { keyOf: (item: T) => strin
     },
     [keyOf],
   );
-  // The options carry tRPC's own types for this procedure; the hook only needs its status.
-  const subscription = useSubscription(subscribe(onData) as unknown as Parameters<typeof useSubscription>[0]) as SubscriptionLike;
+  const subscription = useVisibleSubscription(subscribe(onData));
   const state = useLiveState(subscription, received);
   return { items, received, state };
 };
@@ -88,6 +124,6 @@ export const useLiveStream = <T>({ subscribe, onMessage }: { subscribe: (onData:
     },
     [onMessage],
   );
-  const subscription = useSubscription(subscribe(onData) as unknown as Parameters<typeof useSubscription>[0]) as SubscriptionLike;
+  const subscription = useVisibleSubscription(subscribe(onData));
   return { received, state: useLiveState(subscription, received) };
 };
