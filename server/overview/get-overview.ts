@@ -1,4 +1,5 @@
 import "server-only";
+import { isDomainLink } from "@/contracts/console/links";
 import { upstreamHealth } from "../connectors/health";
 import type { Db } from "../db";
 
@@ -19,7 +20,7 @@ export const getOverview = async (db: Db) => {
   ]);
   const links = upstreamHealth().list();
   return {
-    domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => (l.id === d.id || l.id.startsWith(`${d.id}:`)) && l.state === "connected") })),
+    domains: DOMAINS.map((d) => ({ ...d, connected: links.some((l) => isDomainLink(l.id, d.id) && l.state === "connected") })),
     links,
     commands24h,
     failed24h,
