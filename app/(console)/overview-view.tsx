@@ -99,10 +99,10 @@ export const OverviewView = () => {
     { id: "commands-24h", label: "All commands", value: summary.data?.commands24h ?? "—", href: canCommands ? "/commands" : undefined, action: "View commands", testId: "commands-24h" },
     {
       id: "failed-24h",
-      label: "Failed, rejected or timed out",
+      label: "Failed, rejected, timed out or offline",
       value: failed ?? "—",
       tone: failed ? "danger" : undefined,
-      href: canCommands ? "/commands?status=failed" : undefined,
+      href: canCommands ? "/commands?status=problems" : undefined,
       action: "View failed commands",
       testId: "failed-24h",
     },

@@ -28,4 +28,17 @@ describe("overview summary", () => {
     const all = await createCaller(makeContext(t.db, admin)).overview.summary();
     expect(all).toMatchObject({ commands24h: 3, failed24h: 2 });
   });
+
+  it("the failed tile's link lists exactly what it counts: commands.list with problems", async () => {
+    const support = await createTestUser(t.db, "support");
+    const admin = await createTestUser(t.db, "admin");
+    const outcomes = ["accepted", "rejected", "failed", "timed_out", "offline"] as const;
+    for (const [i, status] of outcomes.entries())
+      await submitCommand({ db: t.db, actor: support, traceId: "trace", domain: "problems-test", target: `t-${i}`, action: "noop", payload: {}, idempotencyKey: `ov-problem-${i}`, waitForOutcome: true, send: async () => ({ status }) });
+    const caller = createCallerFactory(appRouter)(makeContext(t.db, admin));
+    const problems = await caller.commands.list({ domain: "problems-test", problems: true });
+    expect(problems.items.map((c) => c.status).sort()).toEqual(["failed", "offline", "rejected", "timed_out"]);
+    const narrowed = await caller.commands.list({ domain: "problems-test", problems: true, status: "accepted" });
+    expect(narrowed.items).toEqual([]);
+  });
 });

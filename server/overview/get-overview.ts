@@ -1,4 +1,5 @@
 import "server-only";
+import { PROBLEM_STATUSES } from "@/contracts/console/commands";
 import { isDomainLink } from "@/contracts/console/links";
 import { upstreamHealth } from "../connectors/health";
 import type { Db } from "../db";
@@ -21,7 +22,7 @@ export const getOverview = async (db: Db, { actorId }: { actorId?: string } = {}
   const mine = actorId ? { actorId } : {};
   const [commands24h, failed24h] = await Promise.all([
     db.command.count({ where: { createdAt: { gte: since }, ...mine } }),
-    db.command.count({ where: { createdAt: { gte: since }, status: { in: ["failed", "timed_out", "rejected", "offline"] }, ...mine } }),
+    db.command.count({ where: { createdAt: { gte: since }, status: { in: [...PROBLEM_STATUSES] }, ...mine } }),
   ]);
   const links = upstreamHealth().list();
   return {
