@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useMemo } from "react";
 import { useTRPC } from "@/app/_trpc/client";
+import { isDomainLink } from "@/contracts/console/links";
 import { LinkBadge, LiveIndicator } from "./_components/badges";
 import { ChargingOverviewTiles } from "./charging/_components/charging-overview";
 import { formatAge, formatDateTime } from "./_components/format";
@@ -83,7 +84,8 @@ export const OverviewView = () => {
   const columns = useMemo(() => linkColumns(now), [now]);
 
   const domains: Kpi[] = (summary.data?.domains ?? []).map((domain) => {
-    const on = links.some((l) => l.id === domain.id && l.state === "connected");
+    // A domain with several links (flex: one per node) is connected when one of them is.
+    const on = links.some((l) => isDomainLink(l.id, domain.id) && l.state === "connected");
     return {
       id: domain.id,
       label: domain.label,
@@ -100,7 +102,7 @@ export const OverviewView = () => {
       label: "Failed, rejected, timed out or offline",
       value: failed ?? "—",
       tone: failed ? "danger" : undefined,
-      href: canCommands ? "/commands?status=failed" : undefined,
+      href: canCommands ? "/commands?status=problems" : undefined,
       action: "View failed commands",
       testId: "failed-24h",
     },

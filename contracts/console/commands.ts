@@ -10,6 +10,9 @@
 export const COMMAND_STATUSES = ["pending", "sent", "accepted", "rejected", "failed", "timed_out", "offline"] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
+/** The outcomes that did not go through: what the Overview counts as failed and Commands filters as "problems". */
+export const PROBLEM_STATUSES = ["rejected", "failed", "timed_out", "offline"] as const satisfies readonly CommandStatus[];
+
 /** Whether a command has its outcome. */
 export const isFinal = (s: CommandStatus) => s !== "pending" && s !== "sent";
 

@@ -1,12 +1,15 @@
 import "server-only";
 import type { Prisma } from "@prisma/client";
 import type { Db } from "../db";
+import { PROBLEM_STATUSES } from "../../contracts/console/commands";
 import { toCommandView, type CommandStatus } from "./command-feed";
 
-export type CommandFilter = { domain?: string; status?: CommandStatus; target?: string; actorId?: string };
+/** `problems`: only those that did not go through (PROBLEM_STATUSES); `status` narrows further. */
+export type CommandFilter = { domain?: string; status?: CommandStatus; problems?: boolean; target?: string; actorId?: string };
 
-export const commandWhere = ({ domain, status, target, actorId }: CommandFilter): Prisma.CommandWhereInput => ({
+export const commandWhere = ({ domain, status, problems, target, actorId }: CommandFilter): Prisma.CommandWhereInput => ({
   ...(domain ? { domain } : {}),
+  ...(problems ? { AND: [{ status: { in: [...PROBLEM_STATUSES] } }] } : {}),
   ...(status ? { status } : {}),
   ...(target ? { target: { contains: target, mode: "insensitive" } } : {}),
   ...(actorId ? { actorId } : {}),

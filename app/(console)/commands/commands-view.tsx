@@ -4,7 +4,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useMemo, useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
-import type { CommandView } from "@/contracts/console/commands";
+import { PROBLEM_STATUSES, type CommandStatus, type CommandView } from "@/contracts/console/commands";
 import { COMMAND_STATUS_LIST, CommandStatusBadge, commandStatusLabel, LiveIndicator } from "../_components/badges";
 import { formatDateTime, formatDuration, formatTimeShort } from "../_components/format";
 import { CommandDetailsButton } from "../_components/ui/command-details";
@@ -18,6 +18,11 @@ import { oneOf, useUrlState } from "../_components/ui/url-state";
 
 const DOMAINS = ["system", "charging", "robots", "flex", "monitoring"] as const;
 const FILTERS = ["domain", "status"] as const;
+
+/** `?status=problems` (the Overview's failed tile links here): every outcome that did not go through. */
+const PROBLEMS = "problems";
+const PROBLEMS_LABEL = "Failed, rejected, timed out or offline";
+const isProblem = (s: CommandStatus) => (PROBLEM_STATUSES as readonly CommandStatus[]).includes(s);
 
 const newestFirst = (a: CommandView, b: CommandView) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0);
 
@@ -67,9 +72,10 @@ export const CommandsView = () => {
   const trpc = useTRPC();
   const url = useUrlState(FILTERS);
   const domain = url.values.domain || undefined;
+  const problems = url.values.status === PROBLEMS;
   const status = oneOf(COMMAND_STATUS_LIST, url.values.status);
   const [mountedAt] = useState(() => Date.now());
-  const query = useInfiniteQuery(trpc.commands.list.infiniteQueryOptions({ domain, status, limit: 50 }, { getNextPageParam: nextCursor }));
+  const query = useInfiniteQuery(trpc.commands.list.infiniteQueryOptions({ domain, status, problems: problems || undefined, limit: 50 }, { getNextPageParam: nextCursor }));
   const list = usePagedList(query);
   const feed = useCommandFeed();
 
@@ -77,7 +83,7 @@ export const CommandsView = () => {
     const loaded = list.rows;
     const loadedIds = new Set(loaded.map((c) => c.id));
     const oldest = loaded.at(-1)?.createdAt.getTime();
-    const matches = (c: CommandView) => (!domain || c.domain === domain) && (!status || c.status === status);
+    const matches = (c: CommandView) => (!domain || c.domain === domain) && (!status || c.status === status) && (!problems || isProblem(c.status));
     const byId = new Map<string, CommandView>();
     for (const c of loaded) byId.set(c.id, feed.commands.get(c.id) ?? c);
     if (list.loaded) {
@@ -90,7 +96,7 @@ export const CommandsView = () => {
       }
     }
     return { rows: [...byId.values()].filter(matches).sort(newestFirst), loadedIds };
-  }, [list.rows, list.loaded, query.hasNextPage, feed.commands, domain, status]);
+  }, [list.rows, list.loaded, query.hasNextPage, feed.commands, domain, status, problems]);
 
   return (
     <>
@@ -98,7 +104,13 @@ export const CommandsView = () => {
 
       <FilterBar label="Filter commands" onClear={url.clear} canClear={url.any}>
         <SelectFilter label="Domain" value={domain ?? ""} onChange={(d) => url.set({ domain: d })} options={optionsOf("All domains", DOMAINS)} testId="filter-domain" />
-        <SelectFilter label="Status" value={status ?? ""} onChange={(s) => url.set({ status: s })} options={optionsOf("All statuses", COMMAND_STATUS_LIST, commandStatusLabel)} testId="filter-status" />
+        <SelectFilter
+          label="Status"
+          value={problems ? PROBLEMS : (status ?? "")}
+          onChange={(s) => url.set({ status: s })}
+          options={[...optionsOf("All statuses", COMMAND_STATUS_LIST, commandStatusLabel), { value: PROBLEMS, label: PROBLEMS_LABEL }]}
+          testId="filter-status"
+        />
       </FilterBar>
 
       <DataTable

@@ -52,7 +52,7 @@ const RegionSites = ({ region, sites, all, now, filtered }: { region: string; si
           <span className="muted">
             {sites.length} of {all} {all === 1 ? "site" : "sites"}
           </span>
-          <AlarmCountBadges counts={counts} testId={`region-alarms-${region}`} />
+          <AlarmCountBadges counts={counts} testId={`region-alarms-${region}`} none="no active alarms" />
         </span>
       </div>
       <DataTable

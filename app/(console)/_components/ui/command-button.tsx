@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { isFinal, type CommandView } from "@/contracts/console/commands";
-import { CommandStatusBadge } from "../badges";
+import { CommandStatusBadge, commandStatusLabel } from "../badges";
 import { newIdempotencyKey } from "../idempotency";
 import { useCommandFeed } from "./command-feed";
 import { describeCommand, newer, type Outcome } from "./command-outcome";
@@ -42,6 +42,12 @@ export const useCommand = () => {
   return { run, command, error, clearError, pending, busy: pending || (command !== null && !isFinal(command.status)) };
 };
 
+/** The words beside the status badge, when they say more than the badge ("Accepted" twice says nothing). */
+const outcomeWords = (command: CommandView, describe: (c: CommandView) => Outcome) => {
+  const text = describe(command).text;
+  return text === commandStatusLabel(command.status) ? null : <span>{text}</span>;
+};
+
 /** The outcome line: a status badge and the words for it, announced as it changes. */
 export const CommandOutcome = ({
   command,
@@ -62,7 +68,7 @@ export const CommandOutcome = ({
     ) : command ? (
       <>
         <CommandStatusBadge status={command.status} />
-        <span>{describe(command).text}</span>
+        {outcomeWords(command, describe)}
       </>
     ) : (
       idle

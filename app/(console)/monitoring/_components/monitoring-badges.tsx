@@ -39,13 +39,13 @@ export const ALARM_TYPE_LABELS: Record<AlarmView["type"], string> = {
   metric_threshold: "Threshold",
 };
 
-/** "2 critical · 1 minor", or "None"; each severity its own badge. */
-export const AlarmCountBadges = ({ counts, testId }: { counts: AlarmCounts; testId?: string }) => {
+/** "2 critical · 1 minor", or `none` ("None" in a table's Alarms column); each severity its own badge. */
+export const AlarmCountBadges = ({ counts, testId, none = "None" }: { counts: AlarmCounts; testId?: string; none?: string }) => {
   const present = ALARM_SEVERITIES.filter((s) => counts[s] > 0);
   return (
     <span className="status-line" data-testid={testId} data-total={counts.total}>
       {present.length === 0 ? (
-        <span className="muted">None</span>
+        <span className="muted">{none}</span>
       ) : (
         present.map((s) => (
           <span key={s} className={`badge ${SEVERITY_TONE[s]}`} data-severity={s}>

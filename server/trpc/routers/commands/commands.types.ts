@@ -28,6 +28,8 @@ export const ZSubmitCommandResponseSchema = z.object({ command: ZCommandView, du
 export const ZListCommandsRequestSchema = z.object({
   domain: z.string().max(40).optional(),
   status: z.enum(COMMAND_STATUSES).optional(),
+  /** Only the commands that did not go through: rejected, failed, timed out or offline. */
+  problems: z.boolean().optional(),
   target: z.string().max(200).optional(),
   cursor: z.uuid().nullish(),
   limit: zLimit(200),

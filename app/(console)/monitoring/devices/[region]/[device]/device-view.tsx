@@ -61,7 +61,7 @@ export const DevicePage = ({ region, deviceId }: { region: string; deviceId: str
     { id: "state", label: "State", value: device.online ? "Reporting" : "Silent", tone: device.online ? "ok" : "danger", note: status || undefined },
     { id: "seen", label: "Last data", value: device.lastSeenAt ? `${formatAge(now - new Date(device.lastSeenAt).getTime())} ago` : "never", note: formatDateTime(device.lastSeenAt) },
     { id: "alarms", label: "Active alarms", value: device.activeAlarms, tone: device.activeAlarms ? "danger" : undefined },
-    { id: "site", label: "Site", value: <Link href={siteHref(device.region, device.site)}>{device.site}</Link>, note: `${device.dataset} · ${device.region}` },
+    { id: "site", label: "Site", value: <Link href={siteHref(device.region, device.site)} className="tile-value-text mono">{device.site}</Link>, note: `${device.dataset} · ${device.region}` },
   ];
 
   return (

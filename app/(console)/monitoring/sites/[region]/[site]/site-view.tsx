@@ -90,7 +90,7 @@ export const SitePage = ({ region, siteId }: { region: string; siteId: string })
     { id: "devices", label: "Devices reporting", value: `${site.onlineDevices} / ${site.devices}`, tone: site.onlineDevices < site.devices ? "warn" : undefined },
     { id: "alarms", label: "Active alarms", value: site.alarms.total, note: <AlarmCountBadges counts={site.alarms} />, tone: site.alarms.critical ? "danger" : site.alarms.total ? "warn" : undefined },
     { id: "seen", label: "Last data", value: site.lastSeenAt ? `${formatAge(now - new Date(site.lastSeenAt).getTime())} ago` : "never", note: formatDateTime(site.lastSeenAt) },
-    { id: "where", label: "Region", value: site.region, note: site.lat !== null && site.lon !== null ? `${site.lat.toFixed(3)}, ${site.lon.toFixed(3)}` : site.kind === "solar" ? "Solar site" : "Building" },
+    { id: "where", label: "Region", value: <span className="tile-value-text mono">{site.region}</span>, note: site.lat !== null && site.lon !== null ? `${site.lat.toFixed(3)}, ${site.lon.toFixed(3)}` : site.kind === "solar" ? "Solar site" : "Building" },
   ];
 
   return (
