@@ -37,6 +37,12 @@ describe("the stations tiles", () => {
     for (const tile of STATION_TILES) expect(counts[tile.id]).toBe(fleet.filter((s) => matchesStationFilter(s, tile.filter)).length);
   });
 
+  it("count a 2.0.1 connector in a session (Occupied with a transaction) as charging, an idle Occupied one not", () => {
+    const v201 = (id: string, transactionId: string | null) =>
+      station(id, { protocol: "ocpp2.0.1", connectors: [{ evseId: 1, connectorId: 1, status: "Occupied", errorCode: null, updatedAt: null, transactionId }] });
+    expect(countStationTiles([v201("C1", "C1:tx-1"), v201("C2", null)]).charging).toBe(1);
+  });
+
   it("lead to the stations table with their filter in the URL", () => {
     expect(stationTileQuery(STATION_TILES.find((t) => t.id === "faulted")!.filter)).toBe("status=Faulted");
     expect(stationTileQuery(STATION_TILES.find((t) => t.id === "offline")!.filter)).toBe("online=false");
