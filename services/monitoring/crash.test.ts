@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import readline from "node:readline";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDb, usingServices, type TestDb } from "../../lib/testing/db";
 import { eventually, mpptDataset } from "./testkit";
+import { kill9, startServiceProcess } from "../../lib/testing/service-process";
 
 /**
  * kill -9 under load, against real processes (service-backed: PostgreSQL for the region
@@ -30,23 +30,7 @@ afterAll(async () => {
   await nc.close();
 });
 
-const startProcess = (env: Record<string, string>) =>
-  new Promise<{ proc: ChildProcess; url: string }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", "services/monitoring/main.ts"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(proc);
-    proc.once("exit", () => children.delete(proc));
-    let stderr = "";
-    proc.stderr!.on("data", (d) => (stderr += String(d)));
-    const timer = setTimeout(() => reject(new Error(`no ready line: ${stderr}`)), 60_000);
-    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (!line.includes('"event":"ready"')) return;
-      clearTimeout(timer);
-      resolve({ proc, url: JSON.parse(line).url });
-    });
-    proc.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-
-const kill9 = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGKILL")));
+const startProcess = (env: Record<string, string>) => startServiceProcess("services/monitoring/main.ts", env, { children });
 
 const setup = async (url: string, admin: string) => {
   const call = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());

@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import { RPCClient } from "ocpp-rpc";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDb, usingServices, type TestDb } from "../../../lib/testing/db";
 import { eventually, startTestBroker } from "../testkit";
 import { startGateway, type Gateway } from "../gateway/gateway";
 import { api, observe } from "./harness";
+import { kill9, startServiceProcess } from "../../../lib/testing/service-process";
 
 /**
  * Nothing lost: a manager process killed with SIGKILL in the middle of a StatusNotification
@@ -25,22 +25,7 @@ afterAll(async () => {
   for (const fn of cleanups.reverse()) await fn().catch(() => {});
 });
 
-const startManagerProcess = (env: Record<string, string>) =>
-  new Promise<{ proc: ChildProcess; url: string }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", "services/csms/manager/main.ts"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(proc);
-    proc.once("exit", () => children.delete(proc));
-    let stderr = "";
-    proc.stderr!.on("data", (d) => (stderr += String(d)));
-    const timer = setTimeout(() => reject(new Error(`no ready line: ${stderr}`)), 60_000);
-    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
-      if (!line.includes('"event":"ready"')) return;
-      clearTimeout(timer);
-      resolve({ proc, url: JSON.parse(line).url });
-    });
-    proc.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-const kill9 = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGKILL")));
+const startManagerProcess = (env: Record<string, string>) => startServiceProcess("services/csms/manager/main.ts", env, { children });
 
 const STATUSES = ["Available", "Preparing", "Charging", "SuspendedEV", "Finishing"] as const;
 
