@@ -1,6 +1,6 @@
 import { createBoot } from "./boot";
 import { createCommands, type StationContext } from "./commands";
-import { createCore } from "./core";
+import { createCore, type Core } from "./core";
 import { createTicker } from "./demo";
 import { createHandlers16 } from "./handlers16";
 import { createHandlers201 } from "./handlers201";
@@ -8,10 +8,21 @@ import { createMeter } from "./meter";
 import { createSession, type RebootKind } from "./session";
 import { createSettings } from "./settings";
 import type { Params, StationSim, StationSimOptions } from "./types";
-import { createWire } from "./wire";
+import { createWire, type Wire } from "./wire";
 
 export type { Behaviour, ConnectorState, StationSim, StationSimOptions, StationState } from "./types";
 export { stationEndpoint } from "./wire";
+
+/** Builds a station's parts on top of its wire (the handler tests give it a fake one). */
+export const createStationContext = (core: Core, wire: Wire): StationContext => {
+  const linked = { ...core, ...wire, ...createSettings(core) };
+  const metered = { ...linked, ...createMeter(linked) };
+  const reboot = (kind: RebootKind) => boot.reboot(kind);
+  const flows = { ...metered, ...createSession(metered, reboot) };
+  const boot = createBoot(flows);
+  const booted = { ...flows, ...boot };
+  return { ...booted, ...createCommands(booted) };
+};
 
 /**
  * A simulated OCPP 1.6J or 2.0.1 charge station over a real websocket (ocpp-rpc, strict
@@ -29,13 +40,7 @@ export { stationEndpoint } from "./wire";
  */
 export const startStationSim = async (opts: StationSimOptions): Promise<StationSim> => {
   const core = createCore(opts);
-  const linked = { ...core, ...createWire(core), ...createSettings(core) };
-  const metered = { ...linked, ...createMeter(linked) };
-  const reboot = (kind: RebootKind) => boot.reboot(kind);
-  const flows = { ...metered, ...createSession(metered, reboot) };
-  const boot = createBoot(flows);
-  const booted = { ...flows, ...boot };
-  const ctx: StationContext = { ...booted, ...createCommands(booted) };
+  const ctx = createStationContext(core, createWire(core));
   const { id, protocol, v16, kind, connectors, station, link, stats, log, now, advance, client, txQueue } = ctx;
   const { exclusive, plugIn, unplug, stopTransaction, fault, clearFault } = ctx;
 
