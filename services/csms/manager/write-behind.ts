@@ -44,16 +44,22 @@ export type TxWrite = {
   active: boolean;
 };
 
+/** PostgreSQL 23503 (foreign key), in the message (pg) or the driver adapter's cause (PGlite). */
+const isFkViolation = (error: Error) => /\b23503\b/.test(`${error.message} ${JSON.stringify((error as { meta?: unknown }).meta ?? null)}`);
+
 export const createWriteBehind = ({
   db,
   intervalMs = 50,
   maxPending = 20_000,
+  maxFkRetries = 100,
   onRows,
   onError,
 }: {
   db: PrismaClient;
   intervalMs?: number;
   maxPending?: number;
+  /** Flushes a row that breaks a foreign key is retried at before it is dropped (another manager's station row may be on its way). */
+  maxFkRetries?: number;
   onRows?: (table: string, rows: number) => void;
   onError?: (table: string, error: Error, rows: number) => void;
 }) => {
@@ -136,15 +142,28 @@ export const createWriteBehind = ({
     );
   };
 
+  // With several managers, a station's row may still sit in the write-behind of the manager
+  // that handled its boot while this one writes its connectors: a foreign-key violation is
+  // retried at the next flushes (unless a newer state of that key replaced it) before it is dropped.
+  const fkRetries = new WeakMap<object, number>();
+  let closing = false;
+  const requeue = <T extends object>(map: Map<string, T>, key: string, row: T, error: Error) => {
+    const tries = fkRetries.get(row) ?? 0;
+    if (closing || tries >= maxFkRetries || !isFkViolation(error)) return false;
+    fkRetries.set(row, tries + 1);
+    if (!map.has(key)) map.set(key, row);
+    return true;
+  };
+
   /** One table's batch; on failure row by row, so one bad row never takes the others with it. */
-  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
+  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, retry?: (row: T, error: Error) => boolean) => {
     if (!rows.length) return;
     try {
       await fn(rows);
       onRows?.(table, rows.length);
     } catch (error) {
       onError?.(table, error as Error, rows.length);
-      for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
+      for (const row of rows) await fn([row]).catch((e: Error) => retry?.(row, e) || onError?.(table, e, 1));
     }
   };
 
@@ -157,8 +176,8 @@ export const createWriteBehind = ({
     connectors = new Map();
     txs = new Map();
     await write("station", [...s.values()], writeStations);
-    await write("connector", [...c.values()], writeConnectors);
-    await write("transaction", [...t.values()], writeTxs);
+    await write("connector", [...c.values()], writeConnectors, (r, e) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r, e));
+    await write("transaction", [...t.values()], writeTxs, (r, e) => requeue(txs, r.id, r, e));
   };
   const flush = () => (running = running.then(drain));
   const timer = setInterval(() => void flush(), intervalMs);
@@ -182,6 +201,7 @@ export const createWriteBehind = ({
     flush,
     close: async () => {
       clearInterval(timer);
+      closing = true;
       await flush();
     },
   };
