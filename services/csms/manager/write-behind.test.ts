@@ -53,21 +53,26 @@ describe("write-behind of station state", () => {
     expect(await testDb.db.csmsConnector.count({ where: { stationId: "WB2" } })).toBe(1);
   });
 
-  it("retries a connector whose station row another manager has not written yet, instead of dropping it", async () => {
+  it("retries a connector whose station row another manager has not written yet, and writes its neighbours at once", async () => {
     const errors: string[] = [];
-    const mine = createWriteBehind({ db: testDb.db, intervalMs: 60_000, onError: (table, _e, rows) => errors.push(`${table}:${rows}`) });
+    const w = createWriteBehind({ db: testDb.db, intervalMs: 60_000, onError: (table, _e, rows) => errors.push(`${table}:${rows}`) });
     const other = createWriteBehind({ db: testDb.db, intervalMs: 60_000 });
     const at = new Date();
+    w.station({ id: "WB4", protocol: "ocpp1.6", heartbeatIntervalSec: 60, lastSeenAt: at });
+    await w.flush();
     // This manager learnt of WB3 from the other manager's feed; the other's station row is still pending.
     other.station({ id: "WB3", protocol: "ocpp1.6", heartbeatIntervalSec: 60, lastSeenAt: at });
-    mine.connector({ stationId: "WB3", evseId: 1, connectorId: 1, status: "Available", errorCode: null, updatedAt: at });
-    await mine.flush();
-    expect(errors).toEqual(["connector:1"]); // the failed batch, not a dropped row
-    expect(mine.pending()).toBe(1);
+    w.connector({ stationId: "WB3", evseId: 1, connectorId: 1, status: "Available", errorCode: null, updatedAt: at });
+    w.connector({ stationId: "WB4", evseId: 1, connectorId: 1, status: "Charging", errorCode: null, updatedAt: at });
+    await w.flush();
+    expect(errors).toEqual(["connector:2"]); // the failed batch, no dropped row
+    expect(await testDb.db.csmsConnector.count({ where: { stationId: "WB4" } })).toBe(1);
+    expect(w.pending()).toBe(1);
     await other.close();
-    await mine.flush();
-    expect(mine.pending()).toBe(0);
+    await w.flush();
+    expect(w.pending()).toBe(0);
     expect(await testDb.db.csmsConnector.findMany({ where: { stationId: "WB3" } })).toMatchObject([{ status: "Available" }]);
-    await mine.close();
+    expect(errors).toEqual(["connector:2"]);
+    await w.close();
   });
 });

@@ -143,28 +143,46 @@ export const createWriteBehind = ({
   };
 
   // With several managers, a station's row may still sit in the write-behind of the manager
-  // that handled its boot while this one writes its connectors: a foreign-key violation is
-  // retried at the next flushes (unless a newer state of that key replaced it) before it is dropped.
+  // that handled its boot while this one writes its connectors: on a foreign-key violation the
+  // rows of stations not in the table yet are retried at the next flushes (unless a newer state
+  // of that key replaced them) before they are dropped, and the others are written at once.
   const fkRetries = new WeakMap<object, number>();
   let closing = false;
-  const requeue = <T extends object>(map: Map<string, T>, key: string, row: T, error: Error) => {
+  const requeue = <T extends object>(map: Map<string, T>, key: string, row: T) => {
     const tries = fkRetries.get(row) ?? 0;
-    if (closing || tries >= maxFkRetries || !isFkViolation(error)) return false;
+    if (closing || tries >= maxFkRetries) return false;
     fkRetries.set(row, tries + 1);
     if (!map.has(key)) map.set(key, row);
     return true;
   };
+  const missingStations = async (ids: string[]) => {
+    const found = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "csms"."station" WHERE "id" = ANY($1::text[])`, [...new Set(ids)]);
+    const have = new Set(found.map((r) => r.id));
+    return new Set(ids.filter((id) => !have.has(id)));
+  };
 
   /** One table's batch; on failure row by row, so one bad row never takes the others with it. */
-  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, retry?: (row: T, error: Error) => boolean) => {
+  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
     if (!rows.length) return;
     try {
       await fn(rows);
       onRows?.(table, rows.length);
+      return;
     } catch (error) {
       onError?.(table, error as Error, rows.length);
-      for (const row of rows) await fn([row]).catch((e: Error) => retry?.(row, e) || onError?.(table, e, 1));
+      if (fk && isFkViolation(error as Error)) {
+        const missing = await missingStations(rows.map(fk.stationOf)).catch(() => undefined);
+        if (missing) {
+          const rest = rows.filter((r) => !missing.has(fk.stationOf(r)) || !fk.requeue(r));
+          if (rest.length === rows.length) return writeRowByRow(table, rows, fn);
+          return write(table, rest, fn);
+        }
+      }
+      await writeRowByRow(table, rows, fn);
     }
+  };
+  const writeRowByRow = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
+    for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
   };
 
   const drain = async () => {
@@ -176,8 +194,8 @@ export const createWriteBehind = ({
     connectors = new Map();
     txs = new Map();
     await write("station", [...s.values()], writeStations);
-    await write("connector", [...c.values()], writeConnectors, (r, e) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r, e));
-    await write("transaction", [...t.values()], writeTxs, (r, e) => requeue(txs, r.id, r, e));
+    await write("connector", [...c.values()], writeConnectors, { stationOf: (r) => r.stationId, requeue: (r) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r) });
+    await write("transaction", [...t.values()], writeTxs, { stationOf: (r) => r.stationId, requeue: (r) => requeue(txs, r.id, r) });
   };
   const flush = () => (running = running.then(drain));
   const timer = setInterval(() => void flush(), intervalMs);
