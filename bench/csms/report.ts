@@ -211,6 +211,8 @@ export const report = async (c: RunContext) => {
     "station calls at the gateways (in) / rate-limited there / reached the managers": `${gwCallsIn} / ${gwRateLimited} / ${reachedManagers}`,
     "handled per manager (csms_manager_station_calls_total) / sum / repeats not handled again": inlineManager ? "– (inline responder has no metrics)" : `${handled.join(" + ")} = ${handledSum} / ${repeated.join(" + ")}`,
     "every message handled once (answers = calls, 0 duplicates, handled sum = reached managers, every manager a share)": once ? "yes" : "NO",
+    // A gateway re-publishes a CALL unanswered after CSMS_STATION_CALL_RETRY_MS; a manager only knows its own recent calls.
+    "handled twice (gateway retries that a different manager handled again) / retries seen again by the same manager": inlineManager ? "–" : `${Math.max(0, handledSum - reachedManagers)} / ${repeated.reduce((x, y) => x + y, 0)}`,
     "load generators' event-loop delay, worst process p99 / max": `${fmtMs(a.lagP99)} / ${fmtMs(a.lagMax)} ms`,
     "steady calls/s": Math.round(steady.count / cfg.durationSec),
     "status changes measured / not seen in view": `${v.hist.count} / ${v.missing}`,
@@ -236,7 +238,7 @@ export const report = async (c: RunContext) => {
     row,
     detail: detailRows,
     usage: { gateway: gw, manager: mg, broker: br, load: ld, postgres: pgUsage, machine, othersCpu },
-    once: { sent, answered, duplicates, handled, repeated, gwCallsIn, gwRateLimited, reachedManagers, ok: once },
+    once: { sent, answered, duplicates, handled, repeated, gwCallsIn, gwRateLimited, gwRetries: gwSum("csms_gateway_station_call_retries_total"), reachedManagers, ok: once },
     facts,
     perSecond: a.perSecond,
     series: sampler.series(),
