@@ -44,16 +44,22 @@ export type TxWrite = {
   active: boolean;
 };
 
+/** PostgreSQL 23503 (foreign key), in the message (pg) or the driver adapter's cause (PGlite). */
+const isFkViolation = (error: Error) => /\b23503\b/.test(`${error.message} ${JSON.stringify((error as { meta?: unknown }).meta ?? null)}`);
+
 export const createWriteBehind = ({
   db,
   intervalMs = 50,
   maxPending = 20_000,
+  maxFkRetries = 100,
   onRows,
   onError,
 }: {
   db: PrismaClient;
   intervalMs?: number;
   maxPending?: number;
+  /** Flushes a row that breaks a foreign key is retried at before it is dropped (another manager's station row may be on its way). */
+  maxFkRetries?: number;
   onRows?: (table: string, rows: number) => void;
   onError?: (table: string, error: Error, rows: number) => void;
 }) => {
@@ -136,16 +142,47 @@ export const createWriteBehind = ({
     );
   };
 
+  // With several managers, a station's row may still sit in the write-behind of the manager
+  // that handled its boot while this one writes its connectors: on a foreign-key violation the
+  // rows of stations not in the table yet are retried at the next flushes (unless a newer state
+  // of that key replaced them) before they are dropped, and the others are written at once.
+  const fkRetries = new WeakMap<object, number>();
+  let closing = false;
+  const requeue = <T extends object>(map: Map<string, T>, key: string, row: T) => {
+    const tries = fkRetries.get(row) ?? 0;
+    if (closing || tries >= maxFkRetries) return false;
+    fkRetries.set(row, tries + 1);
+    if (!map.has(key)) map.set(key, row);
+    return true;
+  };
+  const missingStations = async (ids: string[]) => {
+    const found = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "csms"."station" WHERE "id" = ANY($1::text[])`, [...new Set(ids)]);
+    const have = new Set(found.map((r) => r.id));
+    return new Set(ids.filter((id) => !have.has(id)));
+  };
+
   /** One table's batch; on failure row by row, so one bad row never takes the others with it. */
-  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
+  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
     if (!rows.length) return;
     try {
       await fn(rows);
       onRows?.(table, rows.length);
+      return;
     } catch (error) {
       onError?.(table, error as Error, rows.length);
-      for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
+      if (fk && isFkViolation(error as Error)) {
+        const missing = await missingStations(rows.map(fk.stationOf)).catch(() => undefined);
+        if (missing) {
+          const rest = rows.filter((r) => !missing.has(fk.stationOf(r)) || !fk.requeue(r));
+          if (rest.length === rows.length) return writeRowByRow(table, rows, fn);
+          return write(table, rest, fn);
+        }
+      }
+      await writeRowByRow(table, rows, fn);
     }
+  };
+  const writeRowByRow = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
+    for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
   };
 
   const drain = async () => {
@@ -157,8 +194,8 @@ export const createWriteBehind = ({
     connectors = new Map();
     txs = new Map();
     await write("station", [...s.values()], writeStations);
-    await write("connector", [...c.values()], writeConnectors);
-    await write("transaction", [...t.values()], writeTxs);
+    await write("connector", [...c.values()], writeConnectors, { stationOf: (r) => r.stationId, requeue: (r) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r) });
+    await write("transaction", [...t.values()], writeTxs, { stationOf: (r) => r.stationId, requeue: (r) => requeue(txs, r.id, r) });
   };
   const flush = () => (running = running.then(drain));
   const timer = setInterval(() => void flush(), intervalMs);
@@ -182,6 +219,7 @@ export const createWriteBehind = ({
     flush,
     close: async () => {
       clearInterval(timer);
+      closing = true;
       await flush();
     },
   };
