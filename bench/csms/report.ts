@@ -17,12 +17,13 @@ import { runDir, runId, type Service } from "./topology";
 export const fmtMs = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) : "–");
 export const fmt1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "–");
 
+/** A /metrics text, or undefined when the process did not answer in time (overloaded: not the same as 0). */
 const scrape = async (url: string) => {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    return await res.text();
+    const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+    return res.ok ? await res.text() : undefined;
   } catch {
-    return "";
+    return undefined;
   }
 };
 const sumMetric = (text: string, name: string, filter?: RegExp) =>
@@ -87,7 +88,8 @@ export type RunContext = {
 };
 
 const count = async (url: string, token: string, query: string) =>
-  fetch(`${url}/api/v0/stations?limit=1${query}`, { headers: { authorization: `Bearer ${token}` } })
+  // Bounded: an overloaded manager must not keep the report from being printed.
+  fetch(`${url}/api/v0/stations?limit=1${query}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) })
     .then((r) => r.json() as Promise<{ total?: number }>)
     .then((j) => j.total ?? NaN)
     .catch(() => NaN);
@@ -107,8 +109,11 @@ export const report = async (c: RunContext) => {
   const v = inlineManager && m ? m : matchLatencies(a.sends, c.view.arrivals);
 
   // Every gateway's and manager's own counters.
-  const gwMetrics = await Promise.all(c.gateways.map((g) => scrape(`${g.httpUrl}/metrics`)));
-  const mgrMetrics = inlineManager ? [] : await Promise.all(c.managers.map((mg) => scrape(`${mg.url}/metrics`)));
+  const gwScraped = await Promise.all(c.gateways.map((g) => scrape(`${g.httpUrl}/metrics`)));
+  const mgrScraped = inlineManager ? [] : await Promise.all(c.managers.map((mg) => scrape(`${mg.url}/metrics`)));
+  const unscraped = [...gwScraped.map((t, i) => (t === undefined ? c.gateways[i].name : "")), ...mgrScraped.map((t, i) => (t === undefined ? c.managers[i].name : ""))].filter(Boolean);
+  const gwMetrics = gwScraped.map((t) => t ?? "");
+  const mgrMetrics = mgrScraped.map((t) => t ?? "");
   const gwSum = (name: string, filter?: RegExp) => gwMetrics.reduce((n, t) => n + sumMetric(t, name, filter), 0);
   const handled = mgrMetrics.map((t) => sumMetric(t, "csms_manager_station_calls_total"));
   const repeated = mgrMetrics.map((t) => sumMetric(t, "csms_manager_repeated_calls_total"));
@@ -119,7 +124,7 @@ export const report = async (c: RunContext) => {
   const sent = counters.sent ?? 0;
   const answered = counters.answered ?? 0;
   const duplicates = counters.duplicateAnswers ?? 0;
-  const once = answered === sent && duplicates === 0 && (inlineManager || (handledSum === reachedManagers && handled.every((n) => n > 0 || M === 1)));
+  const once = !unscraped.length && answered === sent && duplicates === 0 && (inlineManager || (handledSum === reachedManagers && handled.every((n) => n > 0 || M === 1)));
   const api = c.managers[0];
   const stationsTotal = inlineManager ? NaN : await count(api.url, c.apiToken, "");
   const onlineTotal = inlineManager ? NaN : await count(api.url, c.apiToken, "&online=true");
@@ -145,7 +150,7 @@ export const report = async (c: RunContext) => {
     "calls sent": sent,
     answers: answered,
     dup: duplicates,
-    "handled per manager": inlineManager ? "– (inline)" : handled.join(" / "),
+    "handled per manager": inlineManager ? "– (inline)" : mgrScraped.map((t, i) => (t === undefined ? "?" : handled[i])).join(" / "),
     once: once ? "yes" : "NO",
     "calls/s": Math.round(all.count / windowSec),
     "peak calls/s": Math.max(0, ...a.perSecond.map((x) => x ?? 0)),
@@ -207,6 +212,7 @@ export const report = async (c: RunContext) => {
     booted: a.booted,
     "in manager (total / online)": `${stationsTotal} / ${onlineTotal}`,
     "in SSE view": c.view.known.size,
+    ...(unscraped.length ? { "/metrics not answered within 15 s (counts below read 0 for them)": unscraped.join(", ") } : {}),
     "calls sent / answered / duplicate answers / late answers (after timeout) / unmatched": `${sent} / ${answered} / ${duplicates} / ${counters.lateAnswers ?? 0} / ${counters.unmatchedAnswers ?? 0}`,
     "station calls at the gateways (in) / rate-limited there / reached the managers": `${gwCallsIn} / ${gwRateLimited} / ${reachedManagers}`,
     "handled per manager (csms_manager_station_calls_total) / sum / repeats not handled again": inlineManager ? "– (inline responder has no metrics)" : `${handled.join(" + ")} = ${handledSum} / ${repeated.join(" + ")}`,
@@ -238,7 +244,7 @@ export const report = async (c: RunContext) => {
     row,
     detail: detailRows,
     usage: { gateway: gw, manager: mg, broker: br, load: ld, postgres: pgUsage, machine, othersCpu },
-    once: { sent, answered, duplicates, handled, repeated, gwCallsIn, gwRateLimited, gwRetries: gwSum("csms_gateway_station_call_retries_total"), reachedManagers, ok: once },
+    once: { sent, answered, duplicates, handled, repeated, unscraped, gwCallsIn, gwRateLimited, gwRetries: gwSum("csms_gateway_station_call_retries_total"), reachedManagers, ok: once },
     facts,
     perSecond: a.perSecond,
     series: sampler.series(),
