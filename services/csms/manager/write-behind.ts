@@ -1,11 +1,13 @@
 import type { PrismaClient } from "@prisma/client";
+import { inChunks, WRITE_CHUNK_ROWS, yieldToLoop } from "./chunks";
 
 /**
  * The manager answers station CALLs from its in-memory view and writes the state changes
  * behind it (services/csms/README.md § Storage): station rows (boot info, protocol),
  * connector statuses and transactions are merged per key — only the newest state of each
  * is written — and flushed together every `intervalMs` as one multi-row statement per
- * table, in dependency order (stations → connectors → transactions). At most `maxPending`
+ * table (at most `chunkRows` rows per statement, chunks.ts), in dependency order (stations →
+ * connectors → transactions). At most `maxPending`
  * keys wait; beyond that `room()` makes the caller wait for a flush (backpressure instead of
  * unbounded memory). `flush()` runs on SIGTERM (close), before reads that must be exact, and
  * before a station is reloaded. What a kill -9 loses: the changes of the last interval that
@@ -48,12 +50,15 @@ export const createWriteBehind = ({
   db,
   intervalMs = 50,
   maxPending = 20_000,
+  chunkRows = WRITE_CHUNK_ROWS,
   onRows,
   onError,
 }: {
   db: PrismaClient;
   intervalMs?: number;
   maxPending?: number;
+  /** Rows per statement (the event loop runs between statements). */
+  chunkRows?: number;
   onRows?: (table: string, rows: number) => void;
   onError?: (table: string, error: Error, rows: number) => void;
 }) => {
@@ -136,17 +141,25 @@ export const createWriteBehind = ({
     );
   };
 
-  /** One table's batch; on failure row by row, so one bad row never takes the others with it. */
-  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
-    if (!rows.length) return;
-    try {
-      await fn(rows);
-      onRows?.(table, rows.length);
-    } catch (error) {
-      onError?.(table, error as Error, rows.length);
-      for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
-    }
-  };
+  /**
+   * One table's batch in statements of at most `chunkRows` rows, the event loop free between
+   * them (chunks.ts); a chunk that fails is retried row by row, so one bad row never takes the
+   * others with it.
+   */
+  const write = <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) =>
+    inChunks(
+      rows,
+      async (chunk) => {
+        try {
+          await fn(chunk);
+          onRows?.(table, chunk.length);
+        } catch (error) {
+          onError?.(table, error as Error, chunk.length);
+          for (const row of chunk) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
+        }
+      },
+      chunkRows,
+    );
 
   const drain = async () => {
     if (!pending()) return;
@@ -157,7 +170,9 @@ export const createWriteBehind = ({
     connectors = new Map();
     txs = new Map();
     await write("station", [...s.values()], writeStations);
+    if (c.size) await yieldToLoop();
     await write("connector", [...c.values()], writeConnectors);
+    if (t.size) await yieldToLoop();
     await write("transaction", [...t.values()], writeTxs);
   };
   const flush = () => (running = running.then(drain));
