@@ -127,20 +127,17 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
       if (batch.size === 0 && batch.maxSeq <= watermark[g]) return;
       pending[g] = new PendingTable();
       inFlight[g] = batch;
-      const cols: unknown[][] = Array.from({ length: 12 }, () => []);
-      for (const [device, metric, bucket, d] of batch.entries()) {
-        const row = [device, metric, bucket, d.site, d.count, d.sum, d.min, d.max, d.first, d.firstAt, d.last, d.lastAt];
-        row.forEach((v, c) => cols[c].push(v));
-      }
+      // One JSON document (json_to_recordset): a single parameter, no per-element array escaping.
+      const doc: unknown[] = [];
+      for (const [device, metric, bucket, d] of batch.entries()) doc.push({ v: device, m: metric, b: bucket, s: d.site, c: d.count, su: d.sum, mi: d.min, ma: d.max, f: d.first, fa: d.firstAt, l: d.last, la: d.lastAt });
       const seq = Math.max(batch.maxSeq, watermark[g]);
       try {
         // One statement: the merge and the watermark commit together or not at all.
         await db.query(
           `WITH merged AS (
              INSERT INTO ${TABLE[g]} AS r (device, metric, bucket, site, count, sum, min, max, first, first_at, last, last_at)
-             SELECT u.device, u.metric, to_timestamp(u.bucket / 1000.0), u.site, u.count, u.sum, u.min, u.max, u.first, to_timestamp(u.first_at / 1000.0), u.last, to_timestamp(u.last_at / 1000.0)
-             FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::int[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[])
-               AS u(device, metric, bucket, site, count, sum, min, max, first, first_at, last, last_at)
+             SELECT u.v, u.m, to_timestamp(u.b / 1000.0), u.s, u.c, u.su, u.mi, u.ma, u.f, to_timestamp(u.fa / 1000.0), u.l, to_timestamp(u.la / 1000.0)
+             FROM json_to_recordset($1::json) AS u(v text, m text, b float8, s text, c int, su float8, mi float8, ma float8, f float8, fa float8, l float8, la float8)
              ON CONFLICT (device, metric, bucket) DO UPDATE SET
                count = r.count + EXCLUDED.count,
                sum = r.sum + EXCLUDED.sum,
@@ -151,8 +148,8 @@ export const createRollups = ({ db, flushMs = {}, onError = () => {} }: RollupOp
                last = CASE WHEN EXCLUDED.last_at >= r.last_at THEN EXCLUDED.last ELSE r.last END,
                last_at = GREATEST(r.last_at, EXCLUDED.last_at)
              RETURNING 1)
-           UPDATE "monitoring"."rollup_watermark" SET seq = GREATEST(seq, $13) WHERE granularity = $14`,
-          [...cols, seq, g],
+           UPDATE "monitoring"."rollup_watermark" SET seq = GREATEST(seq, $2) WHERE granularity = $3`,
+          [JSON.stringify(doc), seq, g],
         );
         watermark[g] = seq;
       } catch (error) {
