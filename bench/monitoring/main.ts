@@ -175,7 +175,9 @@ const startService = async (broker: string, dbEnv: Record<string, string>) => {
     for (const s of [`BENCH${id.toUpperCase()}_EU_NORTH`, `BENCH${id.toUpperCase()}_EU_NORTH_SYSTEM`]) await jsm.streams.delete(s).catch(() => {});
     await nc.close();
   };
-  return { ...svc, key, health, summary, stop: async () => (await stopChild(svc.proc), await cleanupNats()) };
+  /** The service process's CPU seconds so far (prom-client's process_cpu_seconds_total). */
+  const cpuSeconds = async () => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await fetch(`${svc.url}/metrics`).then((r) => r.text()))?.[1] ?? NaN);
+  return { ...svc, key, health, summary, cpuSeconds, stop: async () => (await stopChild(svc.proc), await cleanupNats()) };
 };
 
 // ---------- phases ----------
@@ -262,6 +264,7 @@ const endToEnd = async (broker: string) => {
   const svc = await startService(broker, db.env);
   const url = `${svc.url}/devices/dataset/mppt`;
   const probes = startProbes(url, svc);
+  const cpuBefore = await svc.cpuSeconds();
   const start = Date.now();
   const load = await runLoad(url, { "x-api-key": svc.key }, DURATION_MS);
   const probe = await probes.stop();
@@ -276,6 +279,8 @@ const endToEnd = async (broker: string) => {
     if (storedAt === undefined && h.stored >= accepted) storedAt = Date.now();
   }
   const seconds = (Date.now() - start) / 1000;
+  // Machine-independent-ish: the service's own CPU per stored sample (PostgreSQL's is not in it).
+  const cpuUsPerSample = ((await svc.cpuSeconds()) - cpuBefore) * 1e6 / Math.max(1, h.stored);
   const rate = Number(args["latency-rate"]);
   const paced = startProbes(url, svc);
   const steady = await runPaced(url, { "x-api-key": svc.key }, rate, DURATION_MS);
@@ -287,7 +292,7 @@ const endToEnd = async (broker: string) => {
     "samples/s": f((h.stored - probe.count) / seconds),
     "HTTP p50 ms": f(load.p50, 1),
     "HTTP p99 ms": f(load.p99, 1),
-    note: `accepted ${f(load.samplesPerSec)}/s over ${f(load.seconds, 1)} s; all stored after ${f(((storedAt ?? Date.now()) - start) / 1000, 1)} s, + rolled up after ${f(seconds, 1)} s; ingest→queryable at saturation p50 ${f(probe.quantile(0.5), 1)} ms, p99 ${f(probe.quantile(0.99), 1)} ms (${probe.count} probes); statuses ${JSON.stringify(load.statuses)}`,
+    note: `accepted ${f(load.samplesPerSec)}/s over ${f(load.seconds, 1)} s; all stored after ${f(((storedAt ?? Date.now()) - start) / 1000, 1)} s, + rolled up after ${f(seconds, 1)} s; service CPU ${f(cpuUsPerSample, 1)} µs per sample; ingest→queryable at saturation p50 ${f(probe.quantile(0.5), 1)} ms, p99 ${f(probe.quantile(0.99), 1)} ms (${probe.count} probes); statuses ${JSON.stringify(load.statuses)}`,
   });
   addRow({
     run: `ingest → queryable at ${rate} samples/s: ${broker} broker, ${args.db}`,
