@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { csmsTopics, type OcppVersion } from "../../../contracts/csms/mqtt";
-import { logger } from "../../../lib/log";
-import type { Entry, GatewayContext, Session } from "./context";
-import { DEFAULT_FLOOD_LIMIT } from "./flood";
-import { createMetrics } from "./metrics";
-import type { MqttLink } from "./mqtt-link";
+import type { OcppVersion } from "../../../contracts/csms/mqtt";
+import { fakeGateway, fakeSession } from "./fake-context";
 import { createTokenBucket, DEFAULT_RATE_LIMIT } from "./rate-limit";
 import { createStationCallHandler } from "./station-calls";
 
@@ -17,51 +13,11 @@ const CALL_TIMEOUT_MS = 10_000;
 const RETRY_MS = 1000;
 
 const setup = (protocol: OcppVersion = "ocpp1.6", { connected = true, bucket = createTokenBucket(DEFAULT_RATE_LIMIT), refused = "pause" as "pause" | "disconnect" } = {}) => {
-  const topics = csmsTopics("cs");
-  const metrics = createMetrics(() => ({ "ocpp1.6": 0, "ocpp2.0.1": 0 }), () => connected);
-  const ctx: GatewayContext = {
-    opts: { mqttUrl: "mqtt://unused", authenticate: async () => true },
-    log: logger(),
-    gatewayId: "gw-test",
-    prefix: "cs",
-    topics,
-    qos: 1,
-    callTimeoutMs: CALL_TIMEOUT_MS,
-    maxQueuedCalls: 5,
-    maxFrameBytes: 64 * 1024,
-    rateLimit: DEFAULT_RATE_LIMIT,
-    floodLimit: DEFAULT_FLOOD_LIMIT,
-    offlineLingerMs: 60_000,
-    retryMs: RETRY_MS,
-    stations: new Map(),
-    shouldLog: () => true,
-    metrics,
-    state: { closing: false },
-  };
-  const published: { topic: string; body: unknown }[] = [];
-  const link = {
-    mqtt: { connected },
-    publish: async (topic: string, body: unknown) => void published.push({ topic, body }),
-    publishQuietly: async (topic: string, body: unknown) => void published.push({ topic, body }),
-  } as unknown as MqttLink;
-  const closes: unknown[] = [];
-  const session: Session = {
-    stationId: "S1",
-    protocol,
-    sessionId: "sess-1",
-    connectedAt: Date.now(),
-    client: { close: async (o: unknown) => void closes.push(o) } as unknown as Session["client"],
-    open: true,
-    superseded: false,
-    bucket,
-    flood: { refused: () => refused },
-    pending: new Map(),
-    managerCalls: 0,
-  };
-  const entry: Entry = { stationId: "S1", protocol, subscription: Promise.resolve(), session };
-  const handle = createStationCallHandler(ctx, link)(entry, session);
-  const metric = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
-  return { ctx, session, published, closes, handle, metric, topic: topics.in(protocol, "S1") };
+  const gw = fakeGateway({ callTimeoutMs: CALL_TIMEOUT_MS, retryMs: RETRY_MS });
+  gw.mqtt.connected = connected;
+  const { session, entry, closes } = fakeSession(gw.ctx, { protocol, bucket, refused });
+  const handle = createStationCallHandler(gw.ctx, gw.link)(entry, session);
+  return { ...gw, session, closes, handle, topic: gw.ctx.topics.in(protocol, "S1") };
 };
 
 afterEach(() => {
