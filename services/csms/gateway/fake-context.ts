@@ -37,13 +37,25 @@ export const fakeGateway = (overrides: Partial<GatewayContext> = {}) => {
   };
   const published: { topic: string; body: unknown }[] = [];
   const record = async (topic: string, body: unknown) => void published.push({ topic, body });
-  const link = { mqtt, publish: record, publishQuietly: record } as unknown as MqttLink;
+  const presence: { stationId: string; online: boolean; reason?: string }[] = [];
+  const subscriptions = { subscribed: [] as string[], unsubscribed: [] as string[], fail: false };
+  const link = {
+    mqtt,
+    publish: record,
+    publishQuietly: record,
+    publishPresence: async (session: Session, online: boolean, reason?: string) => void presence.push({ stationId: session.stationId, online, ...(reason ? { reason } : {}) }),
+    subscribeStation: async (stationId: string) => {
+      subscriptions.subscribed.push(stationId);
+      if (subscriptions.fail) throw new Error("broker refused the subscription");
+    },
+    unsubscribeStation: async (stationId: string) => void subscriptions.unsubscribed.push(stationId),
+  } as unknown as MqttLink;
   /** The sum of a counter's values over all its labels (or those matching `labels`). */
   const metric = async (name: string, labels: Record<string, string> = {}) =>
     (await metrics.registry.getSingleMetric(name)?.get())?.values
       .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
       .reduce((n, v) => n + v.value, 0) ?? 0;
-  return { ctx, link, mqtt, published, metric };
+  return { ctx, link, mqtt, published, presence, subscriptions, metric };
 };
 
 /** A connected station's session and entry, registered in `ctx.stations`; `client` records closes and answers calls with `call`. */
