@@ -4,7 +4,7 @@ import type { Meter } from "./meter";
 import { limitToWatts } from "./physics";
 import type { Session } from "./session";
 import type { Settings } from "./settings";
-import type { Connector } from "./types";
+import type { Connector, Handlers } from "./types";
 import type { Wire } from "./wire";
 
 /**
@@ -13,10 +13,11 @@ import type { Wire } from "./wire";
  */
 
 export type Period = { startPeriod: number; limit: number; numberPhases?: number };
+export type Schedule = { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] };
 
 export const createCommands = (ctx: Core & Wire & Settings & Meter & Session & Boot) => {
-  const { v16, charger, connectors, station, advance, canStart, connectorById, statusOf, station0Status } = ctx;
-  const { call, later, onSettingChanged, sendMeter, sendStatus, syncStatus, syncAll, plugIn, startTransaction, exclusive, bootPayload } = ctx;
+  const { v16, charger, connectors, station, behaviour, rng, speed, now, advance, canStart, connectorById, statusOf, station0Status } = ctx;
+  const { call, later, onSettingChanged, sendMeter, sendStatus, syncStatus, syncAll, plugIn, startTransaction, stopTransaction, exclusive, bootPayload } = ctx;
 
   /**
    * The version-neutral part of SetChargingProfile: where a limit lands (the whole station,
@@ -25,14 +26,15 @@ export const createCommands = (ctx: Core & Wire & Settings & Meter & Session & B
   const applyChargingLimit = ({
     targetId,
     purpose,
-    limit,
+    schedule,
     matchesTx,
   }: {
     targetId: number;
     purpose: string;
-    limit: number | undefined;
+    schedule: Schedule | undefined;
     matchesTx: (tx: NonNullable<Connector["tx"]>) => boolean;
   }): { status: "Accepted" | "Rejected" } => {
+    const limit = scheduleLimitW(schedule);
     const c = connectorById(targetId);
     if (targetId !== 0 && !c) return { status: "Rejected" };
     connectors.forEach((x) => advance(x));
@@ -62,12 +64,41 @@ export const createCommands = (ctx: Core & Wire & Settings & Meter & Session & B
         : undefined
       : (connectors.find((c) => freeConnector(c) && c.plugged) ?? connectors.find((c) => freeConnector(c)));
 
-  const scheduleLimitW = (unit: "A" | "W", periods: Period[]) => {
-    const first = [...periods].sort((a, b) => a.startPeriod - b.startPeriod)[0];
-    return first ? limitToWatts(charger, unit, first.limit, first.numberPhases) : undefined;
+  /** A schedule's limit in W: its first period's (1.6 carries one schedule, 2.0.1 a list of which the first counts). */
+  const scheduleLimitW = (schedule: Schedule | undefined) => {
+    const first = schedule && [...schedule.chargingSchedulePeriod].sort((a, b) => a.startPeriod - b.startPeriod)[0];
+    return first ? limitToWatts(charger, schedule.chargingRateUnit, first.limit, first.numberPhases) : undefined;
   };
 
-  const remoteStart = (c: Connector, idTag: string, extra: { remoteStartId?: number; tokenType?: string }) => {
+  /** ClearChargingProfile: the limits of one purpose (all without one); Unknown when there was none. */
+  const clearChargingLimits = (purpose?: "station" | "TxDefaultProfile" | "TxProfile"): { status: "Accepted" | "Unknown" } => {
+    connectors.forEach((x) => advance(x));
+    const limits = () => JSON.stringify([station.maxLimitW, station.defaultLimitW, connectors.map((c) => [c.defaultLimitW, c.txLimitW])]);
+    const before = limits();
+    if (!purpose || purpose === "station") station.maxLimitW = undefined;
+    if (!purpose || purpose === "TxDefaultProfile") {
+      station.defaultLimitW = undefined;
+      for (const c of connectors) c.defaultLimitW = undefined;
+    }
+    if (!purpose || purpose === "TxProfile") for (const c of connectors) c.txLimitW = undefined;
+    return { status: before !== limits() ? "Accepted" : "Unknown" };
+  };
+
+  /**
+   * Starts a transaction the CSMS asked for, after plugging in a virtual car if none is.
+   * A charging profile that came with the request must be a TxProfile (false: refuse the
+   * request); its limit applies once the transaction starts.
+   */
+  const remoteStart = (
+    c: Connector,
+    idTag: string,
+    extra: { remoteStartId?: number; tokenType?: string },
+    profile?: { purpose: string; schedule: Schedule | undefined },
+  ) => {
+    if (profile) {
+      if (profile.purpose !== "TxProfile") return false;
+      c.pendingTxLimitW = scheduleLimitW(profile.schedule);
+    }
     c.busy = true;
     later(() =>
       exclusive(c, async () => {
@@ -75,46 +106,69 @@ export const createCommands = (ctx: Core & Wire & Settings & Meter & Session & B
         await startTransaction(c, idTag, { remote: true, ...extra });
       }),
     );
+    return true;
+  };
+  /** Stops a transaction the CSMS asked to stop; in demo behaviour the driver leaves soon after. */
+  const remoteStop = (c: Connector) => {
+    later(() => exclusive(c, () => stopTransaction(c, "remote")));
+    if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;
   };
 
+  /** ChangeAvailability of the station (no connector) or one connector; Scheduled while a transaction there runs. */
   const applyAvailability = (target: boolean, c?: Connector): "Accepted" | "Scheduled" => {
-    if (!c) {
-      if (!target && connectors.some((x) => x.tx)) {
-        station.pendingOperative = false;
-        return "Scheduled";
-      }
-      station.operative = target;
-      station.pendingOperative = undefined;
-      later(() => syncAll());
-      return "Accepted";
-    }
-    if (!target && c.tx) {
-      c.pendingOperative = false;
+    const unit = c ?? station;
+    if (!target && (c ? c.tx : connectors.some((x) => x.tx))) {
+      unit.pendingOperative = false;
       return "Scheduled";
     }
-    c.operative = target;
-    c.pendingOperative = undefined;
-    later(() => syncStatus(c));
+    unit.operative = target;
+    unit.pendingOperative = undefined;
+    later(() => (c ? syncStatus(c) : syncAll()));
     return "Accepted";
   };
 
-  const triggerStatus = (c?: Connector) =>
-    later(async () => {
-      if (c) return sendStatus(c, statusOf(c));
-      if (v16) await sendStatus(0, station0Status());
-      for (const x of connectors) await sendStatus(x, statusOf(x));
-    });
-  const triggerMeter = (c?: Connector) =>
-    later(async () => {
-      for (const x of c ? [c] : connectors) await sendMeter(x, "Trigger");
-    });
-  const triggerBoot = () =>
-    later(async () => {
-      const res = await call<BootConf>("BootNotification", { ...bootPayload(), ...(v16 ? {} : { reason: "Triggered" }) }, { force: true });
-      if (res?.status === "Accepted" && res.interval > 0) onSettingChanged("HeartbeatInterval", String(res.interval));
-    });
+  /**
+   * TriggerMessage for the messages both versions know (the version-specific ones stay in
+   * handlers16.ts / handlers201.ts); false for one this station cannot send.
+   */
+  const trigger = (requested: unknown, c?: Connector) => {
+    switch (requested) {
+      case "BootNotification":
+        later(async () => {
+          const res = await call<BootConf>("BootNotification", { ...bootPayload(), ...(v16 ? {} : { reason: "Triggered" }) }, { force: true });
+          if (res?.status === "Accepted" && res.interval > 0) onSettingChanged("HeartbeatInterval", String(res.interval));
+        });
+        return true;
+      case "Heartbeat":
+        later(() => call("Heartbeat", {}));
+        return true;
+      case "StatusNotification":
+        later(async () => {
+          if (c) return sendStatus(c, statusOf(c));
+          if (v16) await sendStatus(0, station0Status());
+          for (const x of connectors) await sendStatus(x, statusOf(x));
+        });
+        return true;
+      case "MeterValues":
+        later(async () => {
+          for (const x of c ? [c] : connectors) await sendMeter(x, "Trigger");
+        });
+        return true;
+      case "FirmwareStatusNotification":
+        later(() => call("FirmwareStatusNotification", { status: "Idle" }));
+        return true;
+      default:
+        return false;
+    }
+  };
 
-  return { applyChargingLimit, pickFree, scheduleLimitW, remoteStart, applyAvailability, triggerStatus, triggerMeter, triggerBoot };
+  /** Commands both versions answer the same. */
+  const commonHandlers: Handlers = {
+    ClearCache: () => ({ status: "Accepted" }),
+    DataTransfer: () => ({ status: "UnknownVendorId" }),
+  };
+
+  return { applyChargingLimit, clearChargingLimits, pickFree, remoteStart, remoteStop, applyAvailability, trigger, commonHandlers };
 };
 
 export type Commands = ReturnType<typeof createCommands>;

@@ -1,81 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { OcppVersion } from "../../contracts/csms/mqtt";
-import { createCore } from "./core";
-import { createHandlers16 } from "./handlers16";
-import { createHandlers201 } from "./handlers201";
-import { createStationContext } from "./station";
-import type { Params } from "./types";
-import type { Wire } from "./wire";
-
-/**
- * The command handlers on their own: the real station parts on a fake wire that records
- * every CALL, answers from a table, and runs deferred side effects only when told to.
- * No socket, no gateway, no timers.
- */
-
-type Sent = { action: string; params: Params };
-type Answers = Record<string, (params: Params) => unknown>;
-
-const fakeStation = (protocol: OcppVersion, answers: Answers = {}) => {
-  const core = createCore({
-    id: "T1",
-    url: "ws://unused",
-    protocol,
-    connectors: 2,
-    seed: 7,
-    kind: "AC22",
-    rebootDelayMs: [0, 0],
-    scheduler: { add: () => () => {}, tickMs: 50, stop: () => {} },
-  });
-  core.link.connected = true;
-  core.link.bootStatus = "Accepted";
-  core.link.needBoot = false;
-  const sent: Sent[] = [];
-  const deferred: (() => unknown)[] = [];
-  const reconnects: number[] = [];
-  const send = async (action: string, params: Params) => {
-    sent.push({ action, params });
-    return answers[action]?.(params);
-  };
-  const wire = {
-    client: {
-      on: () => {},
-      handle: () => {},
-      close: async () => {},
-      connect: async () => void reconnects.push(Date.now()),
-    },
-    sleep: async () => {},
-    wakeSleepers: () => {},
-    canSend: () => core.link.connected && core.link.bootStatus === "Accepted",
-    call: send,
-    txCall: send,
-    txQueue: { flush: async () => {}, size: () => 0, sentLater: () => 0 },
-    later: (fn: () => unknown) => void deferred.push(fn),
-  } as unknown as Wire;
-  const ctx = createStationContext(core, wire);
-  const handlers = protocol === "ocpp1.6" ? createHandlers16(ctx) : createHandlers201(ctx);
-  /** Runs the deferred side effects (and the ones they defer) until none are left. */
-  const settle = async () => {
-    while (deferred.length) await deferred.shift()!();
-  };
-  const command = async (action: string, params: Params = {}) => {
-    const handler = handlers[action];
-    if (!handler) throw new Error(`no handler for ${action}`);
-    return handler(params);
-  };
-  const actions = () => sent.map((s) => s.action);
-  const last = (action: string) => sent.filter((s) => s.action === action).at(-1)?.params;
-  return { ctx, sent, command, settle, actions, last, reconnects };
-};
-
-const accepted16: Answers = {
-  Authorize: () => ({ idTagInfo: { status: "Accepted" } }),
-  StartTransaction: () => ({ transactionId: 42, idTagInfo: { status: "Accepted" } }),
-};
-const accepted201: Answers = {
-  Authorize: () => ({ idTokenInfo: { status: "Accepted" } }),
-  TransactionEvent: () => ({}),
-};
+import { accepted16, accepted201, fakeStation } from "./fake-station";
 
 describe("OCPP 1.6 handlers", () => {
   it("starts a remote transaction on a free connector and stops it by its CSMS id", async () => {
@@ -142,6 +66,10 @@ describe("OCPP 1.6 handlers", () => {
     expect(await s.command("SetChargingProfile", { connectorId: 1, csChargingProfiles: profile("TxProfile", 2000) })).toEqual({ status: "Rejected" });
     expect(await s.command("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("ChargePointMaxProfile", 3000) })).toEqual({ status: "Accepted" });
     expect(s.ctx.limitFor(s.ctx.connectors[1])).toBe(3000);
+    // Clearing one purpose leaves the others.
+    expect(await s.command("ClearChargingProfile", { chargingProfilePurpose: "TxProfile" })).toEqual({ status: "Unknown" });
+    expect(await s.command("ClearChargingProfile", { chargingProfilePurpose: "ChargePointMaxProfile" })).toEqual({ status: "Accepted" });
+    expect(s.ctx.limitFor(s.ctx.connectors[0])).toBe(4000);
     expect(await s.command("ClearChargingProfile", {})).toEqual({ status: "Accepted" });
     expect(await s.command("ClearChargingProfile", {})).toEqual({ status: "Unknown" });
   });
@@ -252,6 +180,41 @@ describe("OCPP 2.0.1 handlers", () => {
     await s.settle();
     expect(s.reconnects).toHaveLength(1);
     expect(s.ctx.link.bootReason).toBe("RemoteReset");
+  });
+
+  it("applies a TxProfile that came with a remote start once the transaction runs, and clears every limit", async () => {
+    const s = fakeStation("ocpp2.0.1", accepted201);
+    const schedule = { id: 1, chargingRateUnit: "W", chargingSchedulePeriod: [{ startPeriod: 60, limit: 5000 }, { startPeriod: 0, limit: 3000 }] };
+    const profile = (purpose: string) => ({ id: 1, stackLevel: 0, chargingProfilePurpose: purpose, chargingProfileKind: "Relative", chargingSchedule: [schedule] });
+    const start = (evseId: number, purpose: string) =>
+      s.command("RequestStartTransaction", { idToken: { idToken: "T", type: "ISO14443" }, remoteStartId: evseId, evseId, chargingProfile: profile(purpose) });
+    expect(await start(2, "TxDefaultProfile")).toEqual({ status: "Rejected" });
+    expect(await start(1, "TxProfile")).toEqual({ status: "Accepted" });
+    await s.settle();
+    // The earliest period counts.
+    expect(s.ctx.connectors[0].txLimitW).toBe(3000);
+    expect(s.ctx.limitFor(s.ctx.connectors[0])).toBe(3000);
+    expect(await s.command("SetChargingProfile", { evseId: 0, chargingProfile: { ...profile("ChargingStationMaxProfile"), chargingProfileKind: "Absolute" } })).toEqual({ status: "Accepted" });
+    expect(s.ctx.station.maxLimitW).toBe(3000);
+    expect(await s.command("ClearChargingProfile", {})).toEqual({ status: "Accepted" });
+    expect(s.ctx.limitFor(s.ctx.connectors[0])).toBe(s.ctx.charger.maxPowerW);
+    expect(await s.command("ClearChargingProfile", {})).toEqual({ status: "Unknown" });
+  });
+
+  it("takes the whole station out of operation when its last transaction ends", async () => {
+    const s = fakeStation("ocpp2.0.1", accepted201);
+    await s.command("RequestStartTransaction", { idToken: { idToken: "T", type: "ISO14443" }, remoteStartId: 1, evseId: 1 });
+    await s.settle();
+    expect(await s.command("ChangeAvailability", { operationalStatus: "Inoperative" })).toEqual({ status: "Scheduled" });
+    expect(s.ctx.station.operative).toBe(true);
+    // No new transactions meanwhile.
+    expect(await s.command("RequestStartTransaction", { idToken: { idToken: "T", type: "ISO14443" }, remoteStartId: 2, evseId: 2 })).toMatchObject({ status: "Rejected" });
+    await s.command("RequestStopTransaction", { transactionId: s.ctx.connectors[0].tx!.localId });
+    await s.settle();
+    expect(s.ctx.station.operative).toBe(false);
+    expect(await s.command("ChangeAvailability", { operationalStatus: "Operative" })).toEqual({ status: "Accepted" });
+    await s.settle();
+    expect(s.sent.filter((m) => m.action === "StatusNotification").slice(-2).map((m) => m.params.connectorStatus)).toEqual(["Occupied", "Available"]);
   });
 
   it("refuses to unlock a connector with a running transaction", async () => {

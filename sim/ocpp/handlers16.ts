@@ -1,26 +1,23 @@
 import { invalidValue, readValue, type VarDef } from "./config";
-import type { Period, StationContext } from "./commands";
+import type { Schedule, StationContext } from "./commands";
 import type { Handlers } from "./types";
 
 /** The OCPP 1.6J CSMS → station commands (ocpp-rpc has validated `p` against its schema). */
 export const createHandlers16 = (ctx: StationContext): Handlers => {
-  const { connectors, station, link, behaviour, rng, speed, now, advance, connectorById, call, later } = ctx;
+  const { connectors, link, connectorById, call, later } = ctx;
   const { stopTransaction, unplug, exclusive, syncStatus, reboot, onSettingChanged } = ctx;
-  const { applyChargingLimit, pickFree, scheduleLimitW, remoteStart, applyAvailability, triggerStatus, triggerMeter, triggerBoot } = ctx;
+  const { applyChargingLimit, clearChargingLimits, pickFree, remoteStart, remoteStop, applyAvailability, trigger } = ctx;
   const config16 = ctx.config16!;
 
   return {
+    ...ctx.commonHandlers,
     RemoteStartTransaction: (p) => {
       const idTag = p.idTag as string;
       const c = link.bootStatus === "Accepted" ? pickFree(p.connectorId as number | undefined) : undefined;
       if (!c) return { status: "Rejected" };
-      const profile = p.chargingProfile as { chargingProfilePurpose: string; chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] } } | undefined;
-      if (profile) {
-        if (profile.chargingProfilePurpose !== "TxProfile") return { status: "Rejected" };
-        c.pendingTxLimitW = scheduleLimitW(profile.chargingSchedule.chargingRateUnit, profile.chargingSchedule.chargingSchedulePeriod);
-      }
-      remoteStart(c, idTag, {});
-      return { status: "Accepted" };
+      const profile = p.chargingProfile as { chargingProfilePurpose: string; chargingSchedule: Schedule } | undefined;
+      const started = remoteStart(c, idTag, {}, profile && { purpose: profile.chargingProfilePurpose, schedule: profile.chargingSchedule });
+      return { status: started ? "Accepted" : "Rejected" };
     },
     RemoteStopTransaction: async (p) => {
       const find = () => connectors.find((x) => x.tx?.remoteId === p.transactionId && !x.tx?.stopping);
@@ -31,8 +28,7 @@ export const createHandlers16 = (ctx: StationContext): Handlers => {
         c = find();
       }
       if (!c) return { status: "Rejected" };
-      later(() => exclusive(c, () => stopTransaction(c, "remote")));
-      if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;
+      remoteStop(c);
       return { status: "Accepted" };
     },
     Reset: (p) => {
@@ -60,28 +56,8 @@ export const createHandlers16 = (ctx: StationContext): Handlers => {
     TriggerMessage: (p) => {
       const c = p.connectorId !== undefined && p.connectorId !== 0 ? connectorById(p.connectorId) : undefined;
       if (p.connectorId !== undefined && p.connectorId !== 0 && !c) return { status: "Rejected" };
-      switch (p.requestedMessage) {
-        case "BootNotification":
-          triggerBoot();
-          break;
-        case "Heartbeat":
-          later(() => call("Heartbeat", {}));
-          break;
-        case "StatusNotification":
-          triggerStatus(c);
-          break;
-        case "MeterValues":
-          triggerMeter(c);
-          break;
-        case "DiagnosticsStatusNotification":
-          later(() => call("DiagnosticsStatusNotification", { status: "Idle" }));
-          break;
-        case "FirmwareStatusNotification":
-          later(() => call("FirmwareStatusNotification", { status: "Idle" }));
-          break;
-        default:
-          return { status: "NotImplemented" };
-      }
+      if (p.requestedMessage === "DiagnosticsStatusNotification") later(() => call("DiagnosticsStatusNotification", { status: "Idle" }));
+      else if (!trigger(p.requestedMessage, c)) return { status: "NotImplemented" };
       return { status: "Accepted" };
     },
     GetConfiguration: (p) => {
@@ -102,18 +78,20 @@ export const createHandlers16 = (ctx: StationContext): Handlers => {
       onSettingChanged(key, value);
       return { status: "Accepted" };
     },
-    ClearCache: () => ({ status: "Accepted" }),
-    DataTransfer: () => ({ status: "UnknownVendorId" }),
     SetChargingProfile: (p) => {
       const connectorId = p.connectorId as number;
       const profile = p.csChargingProfiles as {
         chargingProfilePurpose: string;
         transactionId?: number;
-        chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] };
+        chargingSchedule: Schedule;
       };
-      const limit = scheduleLimitW(profile.chargingSchedule.chargingRateUnit, profile.chargingSchedule.chargingSchedulePeriod);
       const purpose = profile.chargingProfilePurpose === "ChargePointMaxProfile" ? "station" : profile.chargingProfilePurpose;
-      const answer = applyChargingLimit({ targetId: connectorId, purpose, limit, matchesTx: (tx) => profile.transactionId === undefined || profile.transactionId === tx.remoteId });
+      const answer = applyChargingLimit({
+        targetId: connectorId,
+        purpose,
+        schedule: profile.chargingSchedule,
+        matchesTx: (tx) => profile.transactionId === undefined || profile.transactionId === tx.remoteId,
+      });
       if (answer.status === "Accepted") {
         later(async () => {
           for (const x of connectors) await syncStatus(x);
@@ -122,17 +100,8 @@ export const createHandlers16 = (ctx: StationContext): Handlers => {
       return answer;
     },
     ClearChargingProfile: (p) => {
-      const purpose = p.chargingProfilePurpose as string | undefined;
-      connectors.forEach((x) => advance(x));
-      const before = JSON.stringify([station.maxLimitW, station.defaultLimitW, connectors.map((c) => [c.defaultLimitW, c.txLimitW])]);
-      if (!purpose || purpose === "ChargePointMaxProfile") station.maxLimitW = undefined;
-      if (!purpose || purpose === "TxDefaultProfile") {
-        station.defaultLimitW = undefined;
-        for (const c of connectors) c.defaultLimitW = undefined;
-      }
-      if (!purpose || purpose === "TxProfile") for (const c of connectors) c.txLimitW = undefined;
-      const after = JSON.stringify([station.maxLimitW, station.defaultLimitW, connectors.map((c) => [c.defaultLimitW, c.txLimitW])]);
-      return { status: before !== after ? "Accepted" : "Unknown" };
+      const purpose = p.chargingProfilePurpose as "ChargePointMaxProfile" | "TxDefaultProfile" | "TxProfile" | undefined;
+      return clearChargingLimits(purpose === "ChargePointMaxProfile" ? "station" : purpose);
     },
   };
 };

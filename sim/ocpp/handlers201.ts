@@ -1,5 +1,5 @@
 import { dataType201, invalidValue, readValue, sameComponent, sameVariable, type Component, type DeviceVar, type Variable } from "./config";
-import type { Period, StationContext } from "./commands";
+import type { Schedule, StationContext } from "./commands";
 import { iso, type Handlers } from "./types";
 
 /** A 2.0.1 "no" with the station's reason (statusInfo), as operators should see it. */
@@ -7,9 +7,9 @@ const rejected = (reasonCode: string, additionalInfo?: string, status = "Rejecte
 
 /** The OCPP 2.0.1 CSMS → station commands (ocpp-rpc has validated `p` against its schema). */
 export const createHandlers201 = (ctx: StationContext): Handlers => {
-  const { connectors, station, link, behaviour, rng, speed, now, advance, connectorById, call, later } = ctx;
-  const { stopTransaction, unplug, exclusive, evseReset, reboot, onSettingChanged, sendMeter } = ctx;
-  const { applyChargingLimit, pickFree, scheduleLimitW, remoteStart, applyAvailability, triggerStatus, triggerMeter, triggerBoot } = ctx;
+  const { connectors, station, link, connectorById, call, later } = ctx;
+  const { unplug, exclusive, evseReset, reboot, onSettingChanged, sendMeter } = ctx;
+  const { applyChargingLimit, clearChargingLimits, pickFree, remoteStart, remoteStop, applyAvailability, trigger } = ctx;
   const vars201 = ctx.vars201!;
 
   const findVar = (component: Component, variable: Variable): { def?: DeviceVar; status?: "UnknownComponent" | "UnknownVariable" } => {
@@ -17,6 +17,15 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
     if (inComponent.length === 0) return { status: "UnknownComponent" };
     const def = inComponent.find((v) => sameVariable(v.variable, variable));
     return def ? { def } : { status: "UnknownVariable" };
+  };
+
+  /** A Get/SetVariables item's variable, or the per-item status that refuses it. */
+  const lookup = ({ component, variable, attributeType }: { component: Component; variable: Variable; attributeType?: string }) => {
+    const base = { component, variable, ...(attributeType ? { attributeType } : {}) };
+    const { def, status } = findVar(component, variable);
+    if (!def) return { base, refused: { ...base, attributeStatus: status! } };
+    if (attributeType && attributeType !== "Actual") return { base, refused: { ...base, attributeStatus: "NotSupportedAttributeType" } };
+    return { base, def };
   };
 
   const sendReport = async (requestId: number, base: string) => {
@@ -43,6 +52,7 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
   };
 
   const handlers201: Handlers = {
+    ...ctx.commonHandlers,
     RequestStartTransaction: (p) => {
       const idToken = p.idToken as { idToken: string; type: string };
       const c = link.bootStatus === "Accepted" ? pickFree(p.evseId as number | undefined) : undefined;
@@ -52,22 +62,19 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
         if (wanted?.tx || (p.evseId === undefined && connectors.every((x) => x.tx))) return rejected("TxInProgress", "a transaction is already running there");
         return rejected("Unavailable", "no EVSE is available for a transaction");
       }
-      const profile = p.chargingProfile as
-        | { chargingProfilePurpose: string; chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] }[] }
-        | undefined;
-      if (profile) {
-        if (profile.chargingProfilePurpose !== "TxProfile") return { status: "Rejected" };
-        const s = profile.chargingSchedule[0];
-        c.pendingTxLimitW = s ? scheduleLimitW(s.chargingRateUnit, s.chargingSchedulePeriod) : undefined;
-      }
-      remoteStart(c, idToken.idToken.slice(0, 36), { remoteStartId: p.remoteStartId as number, tokenType: idToken.type });
-      return { status: "Accepted" };
+      const profile = p.chargingProfile as { chargingProfilePurpose: string; chargingSchedule: Schedule[] } | undefined;
+      const started = remoteStart(
+        c,
+        idToken.idToken.slice(0, 36),
+        { remoteStartId: p.remoteStartId as number, tokenType: idToken.type },
+        profile && { purpose: profile.chargingProfilePurpose, schedule: profile.chargingSchedule[0] },
+      );
+      return { status: started ? "Accepted" : "Rejected" };
     },
     RequestStopTransaction: (p) => {
       const c = connectors.find((x) => x.tx?.localId === p.transactionId && !x.tx?.stopping);
       if (!c) return rejected("UnknownTxId", `no running transaction ${String(p.transactionId)}`);
-      later(() => exclusive(c, () => stopTransaction(c, "remote")));
-      if (behaviour === "demo") c.unplugAt = now() + (rng.between(10, 60) * 1000) / speed;
+      remoteStop(c);
       return { status: "Accepted" };
     },
     Reset: (p) => {
@@ -108,48 +115,24 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
       const evse = p.evse as { id: number; connectorId?: number } | undefined;
       const c = evse && evse.id !== 0 ? connectorById(evse.id) : undefined;
       if (evse && evse.id !== 0 && !c) return { status: "Rejected" };
-      switch (p.requestedMessage) {
-        case "BootNotification":
-          // B01: a station that is already accepted refuses a triggered boot.
-          if (link.bootStatus === "Accepted") return { status: "Rejected" };
-          triggerBoot();
-          break;
-        case "Heartbeat":
-          later(() => call("Heartbeat", {}));
-          break;
-        case "StatusNotification":
-          triggerStatus(c);
-          break;
-        case "MeterValues":
-          triggerMeter(c);
-          break;
-        case "TransactionEvent": {
-          const targets = (c ? [c] : connectors).filter((x) => x.tx?.active && !x.tx.stopping);
-          if (targets.length === 0) return { status: "Rejected" };
-          later(async () => {
-            for (const x of targets) await sendMeter(x, "Trigger");
-          });
-          break;
-        }
-        case "LogStatusNotification":
-          later(() => call("LogStatusNotification", { status: "Idle" }));
-          break;
-        case "FirmwareStatusNotification":
-          later(() => call("FirmwareStatusNotification", { status: "Idle" }));
-          break;
-        default:
-          return { status: "NotImplemented" };
-      }
+      // B01: a station that is already accepted refuses a triggered boot.
+      if (p.requestedMessage === "BootNotification" && link.bootStatus === "Accepted") return { status: "Rejected" };
+      if (p.requestedMessage === "TransactionEvent") {
+        const targets = (c ? [c] : connectors).filter((x) => x.tx?.active && !x.tx.stopping);
+        if (targets.length === 0) return { status: "Rejected" };
+        later(async () => {
+          for (const x of targets) await sendMeter(x, "Trigger");
+        });
+      } else if (p.requestedMessage === "LogStatusNotification") later(() => call("LogStatusNotification", { status: "Idle" }));
+      else if (!trigger(p.requestedMessage, c)) return { status: "NotImplemented" };
       return { status: "Accepted" };
     },
     GetVariables: (p) => {
       const items = p.getVariableData as { component: Component; variable: Variable; attributeType?: string }[];
       return {
-        getVariableResult: items.map(({ component, variable, attributeType }) => {
-          const base = { component, variable, ...(attributeType ? { attributeType } : {}) };
-          const { def, status } = findVar(component, variable);
-          if (!def) return { ...base, attributeStatus: status! };
-          if (attributeType && attributeType !== "Actual") return { ...base, attributeStatus: "NotSupportedAttributeType" };
+        getVariableResult: items.map((item) => {
+          const { base, def, refused } = lookup(item);
+          if (!def) return refused;
           return { ...base, attributeStatus: "Accepted", attributeValue: readValue(def).slice(0, 2500) };
         }),
       };
@@ -157,11 +140,10 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
     SetVariables: (p) => {
       const items = p.setVariableData as { component: Component; variable: Variable; attributeType?: string; attributeValue: string }[];
       return {
-        setVariableResult: items.map(({ component, variable, attributeType, attributeValue }) => {
-          const base = { component, variable, ...(attributeType ? { attributeType } : {}) };
-          const { def, status } = findVar(component, variable);
-          if (!def) return { ...base, attributeStatus: status! };
-          if (attributeType && attributeType !== "Actual") return { ...base, attributeStatus: "NotSupportedAttributeType" };
+        setVariableResult: items.map((item) => {
+          const { variable, attributeValue } = item;
+          const { base, def, refused } = lookup(item);
+          if (!def) return refused;
           const problem = def.readonly ? "read-only" : invalidValue(def, attributeValue);
           if (problem) return { ...base, attributeStatus: "Rejected", attributeStatusInfo: { reasonCode: "InvalidValue", additionalInfo: problem.slice(0, 512) } };
           def.value = attributeValue;
@@ -174,33 +156,22 @@ export const createHandlers201 = (ctx: StationContext): Handlers => {
       later(() => sendReport(p.requestId as number, p.reportBase as string));
       return { status: "Accepted" };
     },
-    ClearCache: () => ({ status: "Accepted" }),
-    DataTransfer: () => ({ status: "UnknownVendorId" }),
     SetChargingProfile: (p) => {
       const evseId = p.evseId as number;
       const profile = p.chargingProfile as {
         chargingProfilePurpose: string;
         transactionId?: string;
-        chargingSchedule: { chargingRateUnit: "A" | "W"; chargingSchedulePeriod: Period[] }[];
+        chargingSchedule: Schedule[];
       };
-      const s = profile.chargingSchedule[0];
-      const limit = s ? scheduleLimitW(s.chargingRateUnit, s.chargingSchedulePeriod) : undefined;
       const stationWide = ["ChargingStationMaxProfile", "ChargingStationExternalConstraints"].includes(profile.chargingProfilePurpose);
       return applyChargingLimit({
         targetId: evseId,
         purpose: stationWide ? "station" : profile.chargingProfilePurpose,
-        limit,
+        schedule: profile.chargingSchedule[0],
         matchesTx: (tx) => profile.transactionId === undefined || profile.transactionId === tx.localId,
       });
     },
-    ClearChargingProfile: () => {
-      connectors.forEach((x) => advance(x));
-      const had = station.maxLimitW !== undefined || station.defaultLimitW !== undefined || connectors.some((c) => c.defaultLimitW !== undefined || c.txLimitW !== undefined);
-      station.maxLimitW = undefined;
-      station.defaultLimitW = undefined;
-      for (const c of connectors) c.defaultLimitW = c.txLimitW = undefined;
-      return { status: had ? "Accepted" : "Unknown" };
-    },
+    ClearChargingProfile: () => clearChargingLimits(),
     GetTransactionStatus: (p) => {
       if (typeof p.transactionId !== "string") return { messagesInQueue: false };
       return { ongoingIndicator: connectors.some((c) => c.tx?.localId === p.transactionId), messagesInQueue: false };

@@ -45,31 +45,26 @@ export const createWire = ({ opts, id, protocol, link, stats, log }: Core) => {
     });
 
   const canSend = () => link.connected && link.bootStatus === "Accepted";
+  /** Sends a CALL, counting it and any failure; throws what ocpp-rpc throws. */
+  const send = async (action: string, params: Params, failure: string) => {
+    stats.calls += 1;
+    try {
+      return await client.call(action, params);
+    } catch (error) {
+      stats.callErrors += 1;
+      log.debug({ action, err: (error as Error).message, code: (error as { rpcErrorCode?: string }).rpcErrorCode }, failure);
+      throw error;
+    }
+  };
   /** Sends a CALL; resolves undefined instead of throwing, because a station carries on regardless. */
   const call = async <T = Json>(action: string, params: Params, { force = false } = {}): Promise<T | undefined> => {
     if (link.closed || !link.connected || (!force && link.bootStatus !== "Accepted")) return undefined;
-    stats.calls += 1;
-    try {
-      return (await client.call(action, params)) as T;
-    } catch (error) {
-      stats.callErrors += 1;
-      log.debug({ action, err: (error as Error).message, code: (error as { rpcErrorCode?: string }).rpcErrorCode }, "call failed");
-      return undefined;
-    }
+    return (send(action, params, "call failed") as Promise<T>).catch(() => undefined);
   };
   /** Transaction messages wait here while they cannot be delivered (tx-queue.ts). */
   const txQueue = createTxQueue({
     canSend: () => !link.closed && canSend(),
-    send: async (action, params) => {
-      stats.calls += 1;
-      try {
-        return await client.call(action, params);
-      } catch (error) {
-        stats.callErrors += 1;
-        log.debug({ action, err: (error as Error).message, code: (error as { rpcErrorCode?: string }).rpcErrorCode }, "transaction message failed");
-        throw error;
-      }
-    },
+    send: (action, params) => send(action, params, "transaction message failed"),
     onDrop: (m) => log.warn({ action: m.action }, "transaction message queue full; oldest dropped"),
   });
   const txCall = <T = Json>(action: string, params: Params) => (link.closed ? Promise.resolve(undefined) : txQueue.call<T>(action, params));

@@ -14,7 +14,7 @@ import type { MqttLink } from "./mqtt-link";
  */
 
 /** Answers an HTTP upgrade with a plain status and drops the socket (no websocket is made). */
-const refuseUpgrade = (socket: Duplex, status: number, message: string, headers: Record<string, string> = {}) => {
+export const refuseUpgrade = (socket: Duplex, status: number, message: string, headers: Record<string, string> = {}) => {
   if (socket.writable) {
     const body = `${message}\n`;
     const head = {
@@ -36,7 +36,7 @@ const refuseUpgrade = (socket: Duplex, status: number, message: string, headers:
  * Extracts the basic-auth password. ocpp-rpc already does this when the username equals
  * the identity; the fallback covers registrations that allow a mismatching username.
  */
-const credentials = (stationId: string, handshakePassword: Buffer | undefined, authorization: string | undefined) => {
+export const credentials = (stationId: string, handshakePassword: Buffer | undefined, authorization: string | undefined) => {
   if (handshakePassword) return { password: handshakePassword.toString("utf8"), usernameMatches: true };
   const m = authorization ? /^\s*basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i.exec(authorization) : null;
   if (!m) return { password: undefined, usernameMatches: false };
