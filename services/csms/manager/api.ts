@@ -12,7 +12,8 @@ import type { CommandRecord, ManagerCommandResult } from "../../../contracts/csm
 import { CommandConflictError, type CommandBody } from "./command-records";
 import { CommandInputError } from "./commands";
 import type { Feed } from "./feed";
-import type { StationView, TransactionView } from "./manager";
+import type { StationView } from "./manager";
+import { txView } from "./station-cache";
 
 /** The HTTP API of API.md on node:http: a tiny router, zod on every input, JSON errors. */
 
@@ -76,21 +77,6 @@ const registration = chargeStationAuthSchema.extend({
 
 type TokenRow = Prisma.CsmsTokenGetPayload<object>;
 const tokenView = (t: TokenRow) => ({ idTag: t.idTag, status: t.status, expiresAt: t.expiresAt?.toISOString() ?? null, note: t.note, updatedAt: t.updatedAt.toISOString() });
-type TxRow = Prisma.CsmsTransactionGetPayload<object>;
-const txView = (t: TxRow): TransactionView => ({
-  id: t.id,
-  stationId: t.stationId,
-  evseId: t.evseId,
-  connectorId: t.connectorId,
-  idTag: t.idTag,
-  startedAt: t.startedAt.toISOString(),
-  stoppedAt: t.stoppedAt?.toISOString() ?? null,
-  meterStartWh: t.meterStartWh,
-  meterStopWh: t.meterStopWh,
-  energyWh: t.energyWh,
-  stopReason: t.stopReason,
-  active: t.active,
-});
 
 const csvCell = (v: unknown) => {
   let s = v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);

@@ -1,3 +1,5 @@
+import { yieldToLoop } from "./chunks";
+
 /**
  * Collects rows and writes them in batches: every `intervalMs`, or at once when `maxRows`
  * are waiting. A failed batch is logged and dropped after one row-by-row retry, so one bad
@@ -35,7 +37,11 @@ export const createBatcher = <T>({
   let closed = false;
 
   const drain = async () => {
+    let first = true;
     while (queue.length) {
+      // A turn of the event loop between statements (chunks.ts): a long queue never holds it.
+      if (!first) await yieldToLoop();
+      first = false;
       const rows = queue.slice(0, maxRows);
       queue = queue.slice(rows.length);
       try {

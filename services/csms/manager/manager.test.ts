@@ -176,6 +176,8 @@ describe.each([
     const log = (await http.get(`/api/v0/stations/${id}/messages?limit=50`)).json.items as { action: string | null; direction: string; type: number; payload: Record<string, any> }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
     const answer = log.find((m) => m.direction === "out" && m.type === 3 && JSON.stringify(m.payload).includes("Blocked"));
     expect(answer).toBeDefined();
+    // Stored as a JSON object (the log is written with one unnest statement per chunk), not as text.
+    expect(answer!.payload).toMatchObject({ type: 3, id: expect.any(String), response: expect.any(Object) });
     expect((await http.get(`/api/v0/transactions?stationId=${id}`)).json.total).toBe(before);
     await sim.unplug(2);
   });

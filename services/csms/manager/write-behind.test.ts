@@ -75,4 +75,23 @@ describe("write-behind of station state", () => {
     expect(errors).toEqual(["connector:2"]);
     await w.close();
   });
+
+  it("writes a big batch in bounded statements with the event loop free between them, a bad row failing only itself", async () => {
+    const statements: number[] = [];
+    const errors: string[] = [];
+    const w = createWriteBehind({ db: testDb.db, intervalMs: 60_000, chunkRows: 4, onRows: (_table, n) => statements.push(n), onError: (table) => errors.push(table) });
+    const at = new Date();
+    for (let i = 0; i < 10; i++) w.station({ id: `WBC${i}`, protocol: "ocpp1.6", heartbeatIntervalSec: 60, lastSeenAt: at });
+    for (let i = 0; i < 10; i++) w.connector({ stationId: i === 5 ? "NOPE" : `WBC${i}`, evseId: 1, connectorId: 1, status: "Available", errorCode: null, updatedAt: at });
+    let turns = 0;
+    const ticker = setInterval(() => (turns += 1), 0);
+    await w.close();
+    clearInterval(ticker);
+    // 10 stations in 4 + 4 + 2; the connectors' failed chunk was retried row by row.
+    expect(statements.slice(0, 3)).toEqual([4, 4, 2]);
+    expect(errors).toContain("connector");
+    expect(turns).toBeGreaterThan(0);
+    expect(await testDb.db.csmsStation.count({ where: { id: { startsWith: "WBC" } } })).toBe(10);
+    expect(await testDb.db.csmsConnector.count({ where: { stationId: { startsWith: "WBC" } } })).toBe(9);
+  });
 });

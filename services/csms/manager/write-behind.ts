@@ -1,11 +1,13 @@
 import type { PrismaClient } from "@prisma/client";
+import { inChunks, WRITE_CHUNK_ROWS, yieldToLoop } from "./chunks";
 
 /**
  * The manager answers station CALLs from its in-memory view and writes the state changes
  * behind it (services/csms/README.md § Storage): station rows (boot info, protocol),
  * connector statuses and transactions are merged per key — only the newest state of each
  * is written — and flushed together every `intervalMs` as one multi-row statement per
- * table, in dependency order (stations → connectors → transactions). At most `maxPending`
+ * table (at most `chunkRows` rows per statement, chunks.ts), in dependency order (stations →
+ * connectors → transactions). At most `maxPending`
  * keys wait; beyond that `room()` makes the caller wait for a flush (backpressure instead of
  * unbounded memory). `flush()` runs on SIGTERM (close), before reads that must be exact, and
  * before a station is reloaded. What a kill -9 loses: the changes of the last interval that
@@ -52,6 +54,7 @@ export const createWriteBehind = ({
   intervalMs = 50,
   maxPending = 20_000,
   maxFkRetries = 100,
+  chunkRows = WRITE_CHUNK_ROWS,
   onRows,
   onError,
 }: {
@@ -60,6 +63,8 @@ export const createWriteBehind = ({
   maxPending?: number;
   /** Flushes a row that breaks a foreign key is retried at before it is dropped (another manager's station row may be on its way). */
   maxFkRetries?: number;
+  /** Rows per statement (the event loop runs between statements). */
+  chunkRows?: number;
   onRows?: (table: string, rows: number) => void;
   onError?: (table: string, error: Error, rows: number) => void;
 }) => {
@@ -161,8 +166,8 @@ export const createWriteBehind = ({
     return new Set(ids.filter((id) => !have.has(id)));
   };
 
-  /** One table's batch; on failure row by row, so one bad row never takes the others with it. */
-  const write = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
+  /** One statement's rows; on failure row by row, so one bad row never takes the others with it. */
+  const writeChunk = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
     if (!rows.length) return;
     try {
       await fn(rows);
@@ -175,7 +180,7 @@ export const createWriteBehind = ({
         if (missing) {
           const rest = rows.filter((r) => !missing.has(fk.stationOf(r)) || !fk.requeue(r));
           if (rest.length === rows.length) return writeRowByRow(table, rows, fn);
-          return write(table, rest, fn);
+          return writeChunk(table, rest, fn);
         }
       }
       await writeRowByRow(table, rows, fn);
@@ -184,6 +189,13 @@ export const createWriteBehind = ({
   const writeRowByRow = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
     for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
   };
+
+  /**
+   * One table's batch in statements of at most `chunkRows` rows, the event loop free between
+   * them (chunks.ts).
+   */
+  const write = <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) =>
+    inChunks(rows, (chunk) => writeChunk(table, chunk, fn, fk), chunkRows);
 
   const drain = async () => {
     if (!pending()) return;
@@ -194,7 +206,9 @@ export const createWriteBehind = ({
     connectors = new Map();
     txs = new Map();
     await write("station", [...s.values()], writeStations);
+    if (c.size) await yieldToLoop();
     await write("connector", [...c.values()], writeConnectors, { stationOf: (r) => r.stationId, requeue: (r) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r) });
+    if (t.size) await yieldToLoop();
     await write("transaction", [...t.values()], writeTxs, { stationOf: (r) => r.stationId, requeue: (r) => requeue(txs, r.id, r) });
   };
   const flush = () => (running = running.then(drain));
