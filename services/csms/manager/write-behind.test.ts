@@ -68,6 +68,10 @@ describe("write-behind of station state", () => {
     expect(errors).toEqual(["connector:2"]); // the failed batch, no dropped row
     expect(await testDb.db.csmsConnector.count({ where: { stationId: "WB4" } })).toBe(1);
     expect(w.pending()).toBe(1);
+    // Still missing: the waiting row is looked up, not sent into another failing statement.
+    await w.flush();
+    expect(errors).toEqual(["connector:2"]);
+    expect(w.pending()).toBe(1);
     await other.close();
     await w.flush();
     expect(w.pending()).toBe(0);

@@ -167,7 +167,14 @@ export const createWriteBehind = ({
   };
 
   /** One statement's rows; on failure row by row, so one bad row never takes the others with it. */
-  const writeChunk = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
+  const writeChunk = async <T>(table: string, chunk: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
+    let rows = chunk;
+    const waited = fk ? rows.filter((r) => fkRetries.has(r as object)) : [];
+    if (fk && waited.length) {
+      // Rows already waiting for their station: look first, so a station still missing costs a lookup, not another failed statement.
+      const missing = await missingStations(waited.map(fk.stationOf)).catch(() => undefined);
+      if (missing?.size) rows = rows.filter((r) => !(fkRetries.has(r as object) && missing.has(fk.stationOf(r)) && fk.requeue(r)));
+    }
     if (!rows.length) return;
     try {
       await fn(rows);
