@@ -37,12 +37,15 @@ const { values } = parseArgs({
     "json-out": { type: "string" },
     "quiet-wait": { type: "string", default: "180" },
     verify: { type: "string", default: "both" },
+    "cpu-prof-dir": { type: "string" },
   },
 });
 const parts = new Set(values.only!.split(","));
 const DEVICES = Number(values.devices);
 const PROCS = Number(values.procs);
 const DURATION_S = Number(values.duration);
+/** `--cpu-prof-dir DIR`: part (c)'s node and device processes write V8 CPU profiles there. */
+const PROF_ARGS = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof-dir"])}`] : [];
 const results: Record<string, Record<string, string | number>[]> = {};
 const table = (title: string, rows: Record<string, string | number>[]) => {
   results[title] = rows;
@@ -180,7 +183,7 @@ const benchActivation = async (verify: boolean) => {
   const mosq = await startMosquitto();
   // Long enough for five signals 3 s apart inside one window even on a busy machine.
   const periodMs = 40_000;
-  const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" });
+  const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" }, PROF_ARGS);
   const registered = await registerFleetDevices({
     nodeUrl: node.url,
     token: node.token("fsp-1"),
@@ -190,7 +193,7 @@ const benchActivation = async (verify: boolean) => {
   const per = Math.ceil(DEVICES / PROCS);
   await Promise.all(
     Array.from({ length: PROCS }, (_, p) => {
-      const child = adopt(fork(path.join(here, "devices.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+      const child = adopt(fork(path.join(here, "devices.ts"), [], { execArgv: [...PROF_ARGS, "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
       children.push(child);
       const slice: RegisteredDevice[] = registered.slice(p * per, (p + 1) * per);
       return new Promise<void>((resolve) => {

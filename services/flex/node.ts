@@ -500,6 +500,11 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   const activeLevel = (s: ActivationSignal | undefined, trade: Trade, now: number) => (s && now >= s.from && now < s.until && now < trade.periodEnd ? s.setpointW : 0);
 
+  // Each trade steps stepMs after its own last step: an LFC signal's step restarts the
+  // trade's clock instead of being followed at once by a tick's step (twice the signing
+  // and the devices' verifying, and a superseded setpoint). The tick looks 4× per step.
+  const stepCheckMs = Math.max(10, Math.floor(stepMs / 4));
+  let lastPrune = 0;
   const stepTick = () => {
     const now = Date.now();
     for (const [tradeId, s] of signals) {
@@ -507,6 +512,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       if (!rec) continue;
       const level = activeLevel(s, rec.trade, now);
       const last = activation.lastStep(tradeId);
+      if (last && now - last.stepTs < stepMs - stepCheckMs / 2 && !(level === 0 && last.requestedW > 0)) continue;
       if (level > 0 || (last && last.requestedW > 0)) activation.stepTrade(rec.trade, rec.allocations, level, now);
       if (level === 0 && now >= s.until) signals.delete(tradeId);
     }
@@ -520,7 +526,10 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       const r = requests.get(rec.trade.requestId);
       if (r && r.request.status === "matched" && [...trades.values()].every((t) => t.trade.requestId !== r.request.id || t.trade.status === "settled")) updateRequest(r, { status: "settled" });
     }
-    activation.prune(now - 3600_000);
+    if (now - lastPrune >= stepMs) {
+      lastPrune = now;
+      activation.prune(now - 3600_000);
+    }
   };
 
   // ---------- requests ----------
@@ -955,7 +964,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   every(flushMs, () => void flush());
   every(bundleIntervalMs, bundleTick);
-  every(stepMs, stepTick);
+  every(stepCheckMs, stepTick);
   every(200, () => {
     if (!peerBus || (offerOutbox.upserts.size === 0 && offerOutbox.removed.size === 0)) return;
     const upserts = [...offerOutbox.upserts.values()];
