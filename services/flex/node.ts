@@ -350,6 +350,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     if ((m.marketId ?? marketId) !== marketId) return rejectOffer(device.id, m.offerId, "unknown_market");
     if (m.periodTo <= m.periodFrom) return rejectOffer(device.id, m.offerId, "empty_period");
     if (m.periodTo <= now) return rejectOffer(device.id, m.offerId, "period_in_past");
+    if (m.expiresAt !== undefined && m.expiresAt <= now) return rejectOffer(device.id, m.offerId, "expired", "expiresAt is in the past");
     if (m.periodTo - now > LIMITS.maxHorizonMs) return rejectOffer(device.id, m.offerId, "period_too_far");
     if (m.periodFrom % periodMs !== 0 || m.periodTo % periodMs !== 0) return rejectOffer(device.id, m.offerId, "period_not_aligned", `periods start and end on ${periodMs} ms boundaries`);
     if (m.quantityW <= 0) return rejectOffer(device.id, m.offerId, "quantity_not_positive");
