@@ -9,27 +9,31 @@ import type { RegisteredDevice } from "../../contracts/flex/api";
 import { canonicalJson } from "../../contracts/flex/canonical";
 import type { FlexOffer, FlexRequest, Trade } from "../../contracts/flex/entities";
 import { deviceTopics } from "../../contracts/flex/mqtt";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createActivationRouter } from "../../services/flex/activation";
 import { runRound } from "../../services/flex/bundler";
 import { createSigner, generateNodeKeys, importPublicKey, verifyCanonical } from "../../services/flex/signing";
 import { registerFleetDevices } from "../../sim/flex/fleet";
 import { adopt, cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } from "./lib";
 
 /**
- * `npm run bench:flex -- [--only a,b,c,d] [--devices 10000] [--procs 4] [--duration 10]
+ * `npm run bench:flex -- [--only a,b,c,d,e] [--devices 10000] [--procs 4] [--duration 10]
  *   [--sizes 10000,100000,1000000] [--verify both|on|off|sample (or a list: on,sample)] [--cpu-prof-dir DIR] [--quiet-wait S] [--json-out FILE]`
  *
  * (a) offer updates/s through MQTT into a node's book, beside the bare broker's rate;
  * (b) bundler round time at 10k/100k/1M open offers, beside a bare sort of as many keys;
  * (c) activation latency LFC signal → device ack (and step → ack) with N connected devices
  *     spread over P processes, beside a bare broker fan-out/reply round trip;
- * (d) Ed25519 sign/verify per second over canonical JSON, beside HMAC-SHA256.
+ * (d) Ed25519 sign/verify per second over canonical JSON, beside HMAC-SHA256;
+ * (e) the node's send path alone, in this process: one step over N devices → when the first
+ *     and the last signed setpoint leave, and the longest event-loop stall meanwhile.
  * Every part runs its broker (a private Mosquitto with TCP_NODELAY) and node as processes
  * of their own and kills them afterwards. Prints Markdown tables (bench/RESULTS.md).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "a,b,c,d" },
+    only: { type: "string", default: "a,b,c,d,e" },
     devices: { type: "string", default: "10000" },
     procs: { type: "string", default: "4" },
     duration: { type: "string", default: "10" },
@@ -322,6 +326,32 @@ const benchSignatures = () => {
   ]);
 };
 
+// ---------- (e) the node's send path ----------
+const benchSendPath = async () => {
+  const ids = Array.from({ length: DEVICES }, (_, i) => `act-${String(i).padStart(6, "0")}`);
+  const allocations = ids.map((deviceId, i) => ({ offerId: `${deviceId}:o1`, deviceId, nodeId: "n1", quantityW: 1000, unitPrice: 10 + (i % 100), baselineW: 0 }));
+  const trade: Trade = { id: "t1", nodeId: "n1", requestId: "r1", buyerId: "tso-1", bundleId: "b1", gridNodeId: "gn-1", direction: "up", quantityW: DEVICES * 1000, clearingPrice: 50, period: 0, periodEnd: Date.now() + 3_600_000, deviceCount: DEVICES, status: "awarded", awardedAt: 0 };
+  let t0 = 0;
+  const at: number[] = [];
+  const router = createActivationRouter({ nodeId: "n1", signer: createSigner(generateNodeKeys()), stepMs: 2000, ackTimeoutMs: 60_000, device: () => ({ pMinW: -5000, pMaxW: 5000 }), publish: (_id, m) => void (JSON.stringify(m), at.push(performance.now() - t0)), onStep: () => {}, onRejected: () => {} });
+  const stall = monitorEventLoopDelay({ resolution: 1 });
+  const rows: Record<string, string | number>[] = [];
+  for (let r = 0; r < 5; r++) {
+    at.length = 0;
+    stall.reset();
+    stall.enable();
+    t0 = performance.now();
+    router.stepTrade(trade, allocations, DEVICES * 1000 * (r % 2 ? 0.5 : 1));
+    const returned = performance.now() - t0;
+    while (at.length < DEVICES) await sleep(1);
+    stall.disable();
+    rows.push({ "step": r + 1, "devices": DEVICES, "stepTrade returns ms": f(returned), "first setpoint ms": f(at[0]), "last setpoint ms": f(at.at(-1)!), "longest event-loop stall ms": f(stall.max / 1e6) });
+    await sleep(300);
+  }
+  router.close();
+  table("(e) the node's send path alone (sign + serialise, no broker): one step over every device", rows);
+};
+
 /** Other work on a 2-core box skews every number: wait (bounded) for the machine to be idle. */
 const waitForQuiet = async (maxSeconds: number) => {
   const busy = () => {
@@ -343,6 +373,7 @@ const main = async () => {
   process.stdout.write(`bench:flex on ${new Date().toISOString()} — node ${process.version}\n`);
   if (Number(values["quiet-wait"]) > 0) process.stdout.write(`machine: ${await waitForQuiet(Number(values["quiet-wait"]))}\n`);
   if (parts.has("d")) benchSignatures();
+  if (parts.has("e")) await benchSendPath();
   if (parts.has("b")) benchBundler();
   if (parts.has("a")) await benchOffers();
   if (parts.has("c")) for (const verify of (values.verify === "both" ? "on,off" : values.verify!).split(",") as VerifyMode[]) await benchActivation(verify);

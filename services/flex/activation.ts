@@ -256,10 +256,19 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
   const lastBaseline = new Map<string, number>();
 
   /** Signs and publishes the next chunk of the queue; the rest one event-loop turn later. */
+  // One live iterator over the queue across chunks: restarting at the front each chunk would
+  // walk every slot already sent (a Map keeps them until it compacts).
+  let cursor: MapIterator<[string, { stepTs: number; sources: Pending["sources"] }]> | undefined;
   const pump = () => {
     const sent: [string, Pending][] = [];
-    for (const [deviceId, { stepTs, sources }] of outgoing) {
-      if (sent.length >= sendChunk) break;
+    while (sent.length < sendChunk) {
+      cursor ??= outgoing.entries();
+      const next = cursor.next();
+      if (next.done) {
+        cursor = undefined;
+        break;
+      }
+      const [deviceId, { stepTs, sources }] = next.value;
       outgoing.delete(deviceId);
       const p = publishDevice(deviceId, stepTs, sources);
       if (p) sent.push([deviceId, p]);
@@ -270,13 +279,15 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
       later(opts.ackTimeoutMs, () => {
         for (const [deviceId, p] of sent) if (!p.reported) finish(deviceId, p, "late", null, now());
       });
-    if (outgoing.size && !pumpScheduled && !closed) {
-      pumpScheduled = true;
-      setImmediate(() => {
-        pumpScheduled = false;
-        pump();
-      });
-    }
+    if (outgoing.size && !pumpScheduled) schedulePump();
+  };
+  const schedulePump = () => {
+    if (closed) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
   };
 
   const enqueue = (deviceId: string, source: Pending["sources"][number]) => {
@@ -291,6 +302,7 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
 
   /** Shares from an origin (this node or a peer) for devices connected here. */
   const applyShares = (origin: string, tradeId: string, stepTs: number, validUntil: number, shares: DeviceShare[]) => {
+    let sentFirst = false;
     for (const s of shares) {
       let held = deltas.get(s.deviceId);
       if (!held) deltas.set(s.deviceId, (held = new Map()));
@@ -301,9 +313,16 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
         held.delete(key);
       }
       enqueue(s.deviceId, { origin, tradeId, stepTs });
+      // The first chunk leaves as soon as it is queued (an LFC signal's first setpoints
+      // before the bookkeeping of the other 9,800 devices).
+      if (!sentFirst && outgoing.size === sendChunk && !pumpScheduled) {
+        sentFirst = true;
+        pump();
+        // The rest one turn later, whatever the queue held when the first chunk left.
+        if (!pumpScheduled) schedulePump();
+      }
     }
-    // The first chunk leaves now (an LFC signal's first setpoints before anything else).
-    if (!pumpScheduled) pump();
+    if (!pumpScheduled && !sentFirst) pump();
   };
 
   /** A device's ack from MQTT. */
