@@ -85,6 +85,8 @@ export type FlexNodeOptions = {
   bundleIntervalMs?: number;
   stepMs?: number;
   ackTimeoutMs?: number;
+  /** Setpoints signed and published per event-loop turn (activation.ts). */
+  sendChunk?: number;
   flushMs?: number;
   offerRate?: RateLimit;
   maxOffersPerDevice?: number;
@@ -368,6 +370,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     signer,
     stepMs,
     ackTimeoutMs,
+    sendChunk: opts.sendChunk,
     device: (id) => devices.get(id)?.device,
     publish: (deviceId, message) => {
       const rec = devices.get(deviceId);
