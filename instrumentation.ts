@@ -15,6 +15,9 @@ export async function register() {
   setCommandSnapshot(async () => (await db().command.findMany({ orderBy: { createdAt: "desc" }, take: 100 })).map(toCommandView));
   // Connectors first: recovering a command's outcome asks its upstream.
   startConnectors();
+  // EV-charger bridges operators chose before this start (each retries until its connectors are up).
+  const { restoreStationBridges } = await import("./server/flex/ev-bridge");
+  void restoreStationBridges(db()).catch(() => {});
   const reconcile = () => reconcileCommands(db()).catch(() => {});
   await reconcile();
   setInterval(reconcile, 60_000).unref();

@@ -57,10 +57,10 @@ export const startMosquitto = async () => {
 };
 
 /** A flex node as its own process (services/flex/main.ts), in-memory store. */
-export const startNodeProcess = async (env: Record<string, string>) => {
+export const startNodeProcess = async (env: Record<string, string>, execArgv: string[] = []) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-flex-node-"));
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "services/flex/main.ts"], {
+  const child = spawn(process.execPath, [...execArgv, "--import", "tsx", "services/flex/main.ts"], {
     env: { ...process.env, LOG_LEVEL: "warn", SWITCHYARD_DATA_DIR: dataDir, FLEX_PORT: String(port), FLEX_STORE: "memory", FLEX_ROLE: "TSO", FLEX_NODE_ID: "bench", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -9,27 +9,31 @@ import type { RegisteredDevice } from "../../contracts/flex/api";
 import { canonicalJson } from "../../contracts/flex/canonical";
 import type { FlexOffer, FlexRequest, Trade } from "../../contracts/flex/entities";
 import { deviceTopics } from "../../contracts/flex/mqtt";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createActivationRouter } from "../../services/flex/activation";
 import { runRound } from "../../services/flex/bundler";
 import { createSigner, generateNodeKeys, importPublicKey, verifyCanonical } from "../../services/flex/signing";
 import { registerFleetDevices } from "../../sim/flex/fleet";
 import { adopt, cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } from "./lib";
 
 /**
- * `npm run bench:flex -- [--only a,b,c,d] [--devices 10000] [--procs 4] [--duration 10]
- *   [--sizes 10000,100000,1000000] [--verify both|on|off] [--quiet-wait S] [--json-out FILE]`
+ * `npm run bench:flex -- [--only a,b,c,d,e] [--devices 10000] [--procs 4] [--duration 10]
+ *   [--sizes 10000,100000,1000000] [--verify both|on|off|sample (or a list: on,sample)] [--cpu-prof-dir DIR] [--quiet-wait S] [--json-out FILE]`
  *
  * (a) offer updates/s through MQTT into a node's book, beside the bare broker's rate;
  * (b) bundler round time at 10k/100k/1M open offers, beside a bare sort of as many keys;
  * (c) activation latency LFC signal → device ack (and step → ack) with N connected devices
  *     spread over P processes, beside a bare broker fan-out/reply round trip;
- * (d) Ed25519 sign/verify per second over canonical JSON, beside HMAC-SHA256.
+ * (d) Ed25519 sign/verify per second over canonical JSON, beside HMAC-SHA256;
+ * (e) the node's send path alone, in this process: one step over N devices → when the first
+ *     and the last signed setpoint leave, and the longest event-loop stall meanwhile.
  * Every part runs its broker (a private Mosquitto with TCP_NODELAY) and node as processes
  * of their own and kills them afterwards. Prints Markdown tables (bench/RESULTS.md).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    only: { type: "string", default: "a,b,c,d" },
+    only: { type: "string", default: "a,b,c,d,e" },
     devices: { type: "string", default: "10000" },
     procs: { type: "string", default: "4" },
     duration: { type: "string", default: "10" },
@@ -37,12 +41,19 @@ const { values } = parseArgs({
     "json-out": { type: "string" },
     "quiet-wait": { type: "string", default: "180" },
     verify: { type: "string", default: "both" },
+    "cpu-prof-dir": { type: "string" },
   },
 });
 const parts = new Set(values.only!.split(","));
+if (!(values.verify === "both" || values.verify!.split(",").every((v) => ["on", "sample", "off"].includes(v)))) {
+  process.stderr.write(`bench:flex: --verify takes both, or a list of on, sample, off\n`);
+  process.exit(2);
+}
 const DEVICES = Number(values.devices);
 const PROCS = Number(values.procs);
 const DURATION_S = Number(values.duration);
+/** `--cpu-prof-dir DIR`: part (c)'s node and device processes write V8 CPU profiles there. */
+const PROF_ARGS = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof-dir"])}`] : [];
 const results: Record<string, Record<string, string | number>[]> = {};
 const table = (title: string, rows: Record<string, string | number>[]) => {
   results[title] = rows;
@@ -176,11 +187,14 @@ const benchBundler = () => {
 };
 
 // ---------- (c) activation latency ----------
-const benchActivation = async (verify: boolean) => {
+/** on: every device verifies every signature (the headline); sample: 1 device in 10 does; off: none. */
+type VerifyMode = "on" | "sample" | "off";
+const verifyLabel: Record<VerifyMode, string> = { on: "verifying every signature", sample: "1 in 10 verifying every signature (simulation cost cut, not the headline)", off: "not verifying (node-side cost only)" };
+const benchActivation = async (verify: VerifyMode) => {
   const mosq = await startMosquitto();
   // Long enough for five signals 3 s apart inside one window even on a busy machine.
   const periodMs = 40_000;
-  const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" });
+  const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" }, PROF_ARGS);
   const registered = await registerFleetDevices({
     nodeUrl: node.url,
     token: node.token("fsp-1"),
@@ -190,7 +204,7 @@ const benchActivation = async (verify: boolean) => {
   const per = Math.ceil(DEVICES / PROCS);
   await Promise.all(
     Array.from({ length: PROCS }, (_, p) => {
-      const child = adopt(fork(path.join(here, "devices.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+      const child = adopt(fork(path.join(here, "devices.ts"), [], { execArgv: [...PROF_ARGS, "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
       children.push(child);
       const slice: RegisteredDevice[] = registered.slice(p * per, (p + 1) * per);
       return new Promise<void>((resolve) => {
@@ -275,7 +289,7 @@ const benchActivation = async (verify: boolean) => {
   }
   for (const list of [fromSignal, fromStep, rt]) list.sort((a, b) => a - b);
   const row = (what: string, xs: number[], extra: Record<string, string | number> = {}) => ({ "path": what, "samples": xs.length, "p50 ms": f(xs.length ? percentile(xs, 0.5) : NaN), "p99 ms": f(xs.length ? percentile(xs, 0.99) : NaN), "max ms": f(xs.at(-1) ?? NaN), ...extra });
-  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes, devices ${verify ? "verifying every signature" : "not verifying (node-side cost only)"}`, [
+  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes, devices ${verifyLabel[verify]}`, [
     row("bare broker: fan-out to every device → reply seen", rt, { "node CPU %": "–" }),
     row("LFC signal (HTTP) → signed setpoint → device verified and acked", fromSignal, { "node CPU %": f(nodeCpu, 0) }),
     row("2 s step start → device verified and acked", fromStep, { "node CPU %": f(nodeCpu, 0) }),
@@ -312,6 +326,32 @@ const benchSignatures = () => {
   ]);
 };
 
+// ---------- (e) the node's send path ----------
+const benchSendPath = async () => {
+  const ids = Array.from({ length: DEVICES }, (_, i) => `act-${String(i).padStart(6, "0")}`);
+  const allocations = ids.map((deviceId, i) => ({ offerId: `${deviceId}:o1`, deviceId, nodeId: "n1", quantityW: 1000, unitPrice: 10 + (i % 100), baselineW: 0 }));
+  const trade: Trade = { id: "t1", nodeId: "n1", requestId: "r1", buyerId: "tso-1", bundleId: "b1", gridNodeId: "gn-1", direction: "up", quantityW: DEVICES * 1000, clearingPrice: 50, period: 0, periodEnd: Date.now() + 3_600_000, deviceCount: DEVICES, status: "awarded", awardedAt: 0 };
+  let t0 = 0;
+  const at: number[] = [];
+  const router = createActivationRouter({ nodeId: "n1", signer: createSigner(generateNodeKeys()), stepMs: 2000, ackTimeoutMs: 60_000, device: () => ({ pMinW: -5000, pMaxW: 5000 }), publish: (_id, m) => void (JSON.stringify(m), at.push(performance.now() - t0)), onStep: () => {}, onRejected: () => {} });
+  const stall = monitorEventLoopDelay({ resolution: 1 });
+  const rows: Record<string, string | number>[] = [];
+  for (let r = 0; r < 5; r++) {
+    at.length = 0;
+    stall.reset();
+    stall.enable();
+    t0 = performance.now();
+    router.stepTrade(trade, allocations, DEVICES * 1000 * (r % 2 ? 0.5 : 1));
+    const returned = performance.now() - t0;
+    while (at.length < DEVICES) await sleep(1);
+    stall.disable();
+    rows.push({ "step": r + 1, "devices": DEVICES, "stepTrade returns ms": f(returned), "first setpoint ms": f(at[0]), "last setpoint ms": f(at.at(-1)!), "longest event-loop stall ms": f(stall.max / 1e6) });
+    await sleep(300);
+  }
+  router.close();
+  table("(e) the node's send path alone (sign + serialise, no broker): one step over every device", rows);
+};
+
 /** Other work on a 2-core box skews every number: wait (bounded) for the machine to be idle. */
 const waitForQuiet = async (maxSeconds: number) => {
   const busy = () => {
@@ -333,9 +373,10 @@ const main = async () => {
   process.stdout.write(`bench:flex on ${new Date().toISOString()} — node ${process.version}\n`);
   if (Number(values["quiet-wait"]) > 0) process.stdout.write(`machine: ${await waitForQuiet(Number(values["quiet-wait"]))}\n`);
   if (parts.has("d")) benchSignatures();
+  if (parts.has("e")) await benchSendPath();
   if (parts.has("b")) benchBundler();
   if (parts.has("a")) await benchOffers();
-  if (parts.has("c")) for (const verify of values.verify === "both" ? [true, false] : [values.verify !== "off"]) await benchActivation(verify);
+  if (parts.has("c")) for (const verify of (values.verify === "both" ? "on,off" : values.verify!).split(",") as VerifyMode[]) await benchActivation(verify);
   if (values["json-out"]) appendFileSync(values["json-out"], `${JSON.stringify({ at: new Date().toISOString(), devices: DEVICES, procs: PROCS, results })}\n`);
 };
 

@@ -16,7 +16,7 @@ import { registerConnector, unregisterConnector } from "../connectors/kit/regist
 import { createTestUser, makeContext } from "../testing/context";
 import { createCallerFactory, type SessionUser } from "../trpc/init";
 import { appRouter } from "../trpc/routers/_app";
-import { bridgeDeviceId, evBridges, evBridgeStore, stationMeteredW } from "./ev-bridge";
+import { bridgeDeviceId, evBridges, evBridgeStore, restoreStationBridges, stationMeteredW } from "./ev-bridge";
 
 /**
  * The EV-charger bridge end to end on real parts: a simulated OCPP station charging a car
@@ -167,4 +167,25 @@ describe("the EV-charger bridge", () => {
     // Leaving the market gives the station its own limit back.
     await eventually(async () => (await profileCommands()).some((c) => c.status === "accepted" && (c.payload as { params: { limitW: number } }).params.limitW === 11_000), "the station's own limit restored", WAIT);
   }, 180_000);
+
+  it("comes back after a console restart with the operator's choice, until the operator stops it", async () => {
+    const stationId = fleet.stations[0]!.id;
+    await as(operator).flex.bridge.start({ stationId, nodeId: NODE, gridNodeId: GRID, maxPowerW: 7400, unitPrice: 90 });
+    expect(await consoleDb.db.flexEvBridge.findUnique({ where: { stationId } })).toMatchObject({ nodeId: NODE, gridNodeId: GRID, maxPowerW: 7400, unitPrice: 90, actorId: operator.id, actorEmail: operator.email });
+    // The process ends: its bridges go with it, the saved choice stays.
+    const running = evBridges().get(stationId)!;
+    evBridges().clear();
+    evBridgeStore().remove(stationId);
+    await running.close();
+
+    expect(await restoreStationBridges(consoleDb.db)).toBe(1);
+    expect(evBridges().get(stationId)?.status()).toMatchObject({ deviceId: bridgeDeviceId(stationId), nodeId: NODE, gridNodeId: GRID, maxPowerW: 7400, startedBy: operator.email });
+    await eventually(() => evBridges().get(stationId)?.status().connected === true, "the restored bridge on the device broker", WAIT);
+    await eventually(() => h.node(NODE).node.health().devicesOnline === 1, "the node seeing the restored device online", WAIT);
+
+    await as(operator).flex.bridge.stop({ stationId });
+    expect(await consoleDb.db.flexEvBridge.count()).toBe(0);
+    expect(await restoreStationBridges(consoleDb.db)).toBe(0);
+    expect(evBridges().size).toBe(0);
+  }, 120_000);
 });

@@ -267,22 +267,73 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
 };
 
 const g = globalThis as unknown as { __switchyardEvBridges?: Map<string, EvBridge>; __switchyardEvBridgeStore?: EntityStore<EvBridgeStatus> };
-/** The bridges this console process runs, by station id (they end with the process; start them again after a restart). */
+/** The bridges this console process runs, by station id (restoreStationBridges starts the saved ones again after a restart). */
 export const evBridges = () => (g.__switchyardEvBridges ??= new Map());
 /** Each running bridge's status, for the page's live table (refreshed with every telemetry tick). */
 export const evBridgeStore = () => (g.__switchyardEvBridgeStore ??= createEntityStore<EvBridgeStatus>({ name: "flex.bridges", keyOf: (b) => b.stationId, bufferSize: 256 }));
 
-export const startStationBridge = async (opts: EvBridgeOptions) => {
+/** The operator's choice, kept so a console restart does not drop the station from the market. */
+const saveChoice = (opts: EvBridgeOptions) => {
+  const row = { nodeId: opts.nodeId, gridNodeId: opts.gridNodeId, maxPowerW: opts.maxPowerW, unitPrice: opts.unitPrice ?? null, actorId: opts.actor.id, actorEmail: opts.actor.email, actorRole: opts.actor.role ?? null };
+  return opts.db.flexEvBridge.upsert({ where: { stationId: opts.stationId }, create: { stationId: opts.stationId, ...row }, update: row });
+};
+
+export const startStationBridge = async (opts: EvBridgeOptions, { save = true } = {}) => {
   if (evBridges().has(opts.stationId)) throw new AppError("CONFLICT", `Station ${opts.stationId} is already bridged into the flex market.`, "stationId");
   const bridge = await startEvBridge(opts);
+  if (evBridges().has(opts.stationId)) {
+    // Started twice at once: the first one in keeps the station.
+    await bridge.close();
+    throw new AppError("CONFLICT", `Station ${opts.stationId} is already bridged into the flex market.`, "stationId");
+  }
   evBridges().set(opts.stationId, bridge);
   evBridgeStore().upsert(bridge.status());
+  if (save) await saveChoice(opts);
   return bridge.status();
 };
 
-export const stopStationBridge = async (stationId: string) => {
+/**
+ * On console start: every bridge an operator chose and did not stop, started again (same
+ * node, grid node, limit, price and operator). One that cannot start yet (a connector not
+ * up, the node away) is retried every `retryMs` until it starts or is stopped.
+ */
+export const restoreStationBridges = async (db: Db, { retryMs = 30_000 } = {}) => {
+  const log = logger().child({ component: "flex-ev-bridge" });
+  const tryAll = async () => {
+    const rows = await db.flexEvBridge.findMany();
+    let waiting = 0;
+    for (const r of rows) {
+      if (evBridges().has(r.stationId)) continue;
+      const opts: EvBridgeOptions = { db, actor: { id: r.actorId, email: r.actorEmail, role: r.actorRole }, stationId: r.stationId, nodeId: r.nodeId, gridNodeId: r.gridNodeId, maxPowerW: r.maxPowerW, unitPrice: r.unitPrice ?? undefined };
+      await startStationBridge(opts, { save: false }).then(
+        () => log.info({ stationId: r.stationId, nodeId: r.nodeId }, "flex EV bridge restored"),
+        (error: unknown) => {
+          waiting++;
+          log.warn({ stationId: r.stationId, nodeId: r.nodeId, err: (error as Error).message }, "flex EV bridge not restored yet; retrying");
+        },
+      );
+    }
+    return waiting;
+  };
+  const waiting = await tryAll();
+  if (waiting > 0) {
+    const timer = setInterval(() => {
+      tryAll().then(
+        (left) => left === 0 && clearInterval(timer),
+        () => {},
+      );
+    }, retryMs);
+    timer.unref();
+  }
+  return evBridges().size;
+};
+
+/** Stops a bridge and forgets the operator's choice (`db`), so a restart does not bring it back. */
+export const stopStationBridge = async (stationId: string, db?: Db) => {
   const bridge = evBridges().get(stationId);
-  if (!bridge) throw new AppError("NOT_FOUND", `Station ${stationId.slice(0, 60)} is not bridged.`);
+  // A saved choice that could not be restored (still retrying) is stopped by forgetting it.
+  const forgotten = (await db?.flexEvBridge.deleteMany({ where: { stationId } }))?.count ?? 0;
+  if (!bridge) throw new AppError("NOT_FOUND", forgotten ? `Station ${stationId.slice(0, 60)} was waiting to be bridged again; it will not be.` : `Station ${stationId.slice(0, 60)} is not bridged.`);
   evBridges().delete(stationId);
   evBridgeStore().remove(stationId);
   const last = bridge.status();

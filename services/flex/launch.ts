@@ -36,7 +36,7 @@ export type LaunchOptions = {
   redisPrefix?: string;
   store?: "memory" | "file" | "redis";
   peerTransport?: "http" | "redis";
-  timing?: Pick<FlexNodeOptions, "periodMs" | "bundleIntervalMs" | "stepMs" | "ackTimeoutMs" | "offerRate">;
+  timing?: Pick<FlexNodeOptions, "periodMs" | "bundleIntervalMs" | "stepMs" | "ackTimeoutMs" | "sendChunk" | "offerRate">;
   log: pino.Logger;
 };
 

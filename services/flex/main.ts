@@ -42,6 +42,7 @@ runService({
         bundleIntervalMs: env.FLEX_BUNDLE_INTERVAL_MS,
         stepMs: env.FLEX_STEP_MS,
         ackTimeoutMs: env.FLEX_ACK_TIMEOUT_MS,
+        sendChunk: env.FLEX_SEND_CHUNK,
         offerRate: { callsPerSecond: env.FLEX_OFFER_RATE, burst: env.FLEX_OFFER_BURST },
       },
       log,

@@ -98,8 +98,9 @@ describe("flex node: bad input is refused with a reason, counted, and changes no
     a.publishRaw(topicA, JSON.stringify({ ...base, offerId: "absurd", quantityW: 10_000_000 }));
     a.publishRaw(topicA, JSON.stringify({ ...base, offerId: "past", periodFrom: periodFrom - 10 * P, periodTo: periodTo - 10 * P }));
     a.publishRaw(topicA, JSON.stringify({ ...base, offerId: "price", unitPrice: 99_999 }));
+    a.publishRaw(topicA, JSON.stringify({ ...base, offerId: "stale", expiresAt: Date.now() - 1000 }));
     a.publishRaw(topicA, "{not json");
-    await eventually(() => results.filter((r) => r.deviceId === a.id && r.status === "rejected").length >= 4 && (rejected()["offer:malformed_json"] ?? 0) === 1, "four rejections and a malformed count");
+    await eventually(() => results.filter((r) => r.deviceId === a.id && r.status === "rejected").length >= 5 && (rejected()["offer:malformed_json"] ?? 0) === 1, "five rejections and a malformed count");
     const reasons = results.filter((r) => r.status === "rejected").map((r) => r.reason ?? "");
     expect(reasons.some((r) => r.startsWith("invalid") && r.includes("quantityW"))).toBe(true);
     expect(reasons.some((r) => r.startsWith("quantity_exceeds_capability"))).toBe(true);
@@ -107,6 +108,8 @@ describe("flex node: bad input is refused with a reason, counted, and changes no
     expect(reasons.some((r) => r.startsWith("invalid") && r.includes("unitPrice"))).toBe(true);
     expect(rejected()["offer:quantity_exceeds_capability"]).toBe(1);
     expect(rejected()["offer:period_in_past"]).toBe(1);
+    expect(reasons).toContain("expired: expiresAt is in the past");
+    expect(rejected()["offer:expired"]).toBe(1);
     expect(n.node.health().offersOpen).toBe(bookBefore);
 
     // Publishing under another device's topic: the broker refuses it.

@@ -4,33 +4,22 @@ import type { Redis } from "ioredis";
 import { connect, type MqttClient } from "mqtt";
 import type pino from "pino";
 import { Counter, Gauge, Histogram } from "prom-client";
-import type { ZodType } from "zod";
 import {
-  activationSignalInputSchema,
-  createRequestSchema,
-  FLEX_API_PREFIX,
-  registerDevicesSchema,
-  reviseRequestSchema,
   type Depth,
   type FeedSnapshot,
   type NodeHealth,
   type NodeInfo,
   type PeerMessage,
-  type RegisteredDevice,
   type RegisterDevice,
 } from "../../contracts/flex/api";
 import {
-  LIMITS,
   offerSchema,
   type ActivationSignal,
   type ActivationStep,
-  type Allocation,
   type Bundle,
-  type Device,
   type FlexOffer,
   type FlexRequest,
   type NodeRole,
-  type RequestRevision,
   type Settlement,
   type Trade,
 } from "../../contracts/flex/entities";
@@ -39,24 +28,26 @@ import {
   DEFAULT_TOPIC_ROOT,
   deviceTopics,
   deviceWildcards,
-  offerSchemaFor,
   parseDeviceTopic,
   statusMessageSchema,
   telemetryMessageSchema,
   type OfferResult,
 } from "../../contracts/flex/mqtt";
 import { closeServer, listen, urlHost, withTimeout } from "../../lib/net";
-import { createTokenBucket, type RateLimit, type TokenBucket } from "../csms/gateway/rate-limit";
-import { bearerToken, createRouter, HttpError, parseInput, readJsonBody, sendJson } from "../lib/http";
+import type { RateLimit } from "../csms/gateway/rate-limit";
 import { createOpsHandler, createRegistry } from "../lib/ops";
 import type { BrokerIdentity } from "../site/module";
 import { createActivationRouter, stepKey } from "./activation";
-import { deviceIdentity, deviceIdOf, deviceUsername, hashDevicePassword, newDevicePassword, samePasswordHash } from "./broker-acl";
+import { deviceIdentity, deviceIdOf, samePasswordHash } from "./broker-acl";
 import { createOrderBook } from "./book";
 import { runRound, type RequestAllocation } from "./bundler";
 import { createLiveFeed } from "./feed";
-import { createPeerBus, PEER_PATH, type PeerBus, type PeerConfig } from "./peers";
+import { createPeerBus, type PeerBus, type PeerConfig } from "./peers";
 import { settleTrade } from "./settlement";
+import { createFlexHttpApi } from "./node-http";
+import { createOfferIntake } from "./node-offers";
+import { restoreFlexState } from "./node-restore";
+import { revisionOf, type DeviceRec, type RequestRec, type TradeRec, type Principal } from "./node-types";
 import { createSigner, type NodeKeys } from "./signing";
 import { createMemoryStore, type Collection, type FlexStore, type StoreWrite } from "./store/store";
 
@@ -94,39 +85,14 @@ export type FlexNodeOptions = {
   bundleIntervalMs?: number;
   stepMs?: number;
   ackTimeoutMs?: number;
+  /** Setpoints signed and published per event-loop turn (activation.ts). */
+  sendChunk?: number;
   flushMs?: number;
   offerRate?: RateLimit;
   maxOffersPerDevice?: number;
   penaltyFactor?: number;
   log: pino.Logger;
 };
-
-type DeviceRec = {
-  device: Device;
-  passwordHash: string;
-  online: boolean;
-  powerW: number | null;
-  setpointW: number | null;
-  lastSeen: number;
-  bucket?: TokenBucket;
-  lastThrottleNotice?: number;
-};
-type RequestRec = { request: FlexRequest; revisions: RequestRevision[] };
-type TradeRec = { trade: Trade; allocations: Allocation[] };
-type Principal = { kind: "participant"; id: string; role: "TSO" | "DSO" | "FSP" } | { kind: "console" };
-type Auth = "any" | "trader" | "fsp" | "console" | "peer";
-
-const revisionOf = (r: FlexRequest): RequestRevision => ({
-  revision: r.revision,
-  quantityW: r.quantityW,
-  minQuantityW: r.minQuantityW,
-  maxUnitPrice: r.maxUnitPrice,
-  periodFrom: r.periodFrom,
-  periodTo: r.periodTo,
-  expiresAt: r.expiresAt,
-  status: r.status,
-  updatedAt: r.updatedAt,
-});
 
 export const startFlexNode = async (opts: FlexNodeOptions) => {
   const {
@@ -178,6 +144,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   const bundles = new Map<string, Bundle & { offerIds?: string[] }>();
   const trades = new Map<string, TradeRec>();
   const signals = new Map<string, ActivationSignal>();
+  const signalHistory = new Map<string, ActivationSignal>();
   const tradeSteps = new Map<string, Map<number, ActivationStep>>();
   const settlements = new Map<string, Settlement>();
   const depth = new Map<string, Depth>();
@@ -305,83 +272,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     }
   };
 
-  const rejectOffer = (deviceId: string, offerId: string | undefined, reason: string, detail?: string) => {
-    offersIn.rejected.inc();
-    reject("offer", reason, { deviceId });
-    if (offerId) sendOfferResult(deviceId, { offerId, status: "rejected", reason: detail ? `${reason}: ${detail}` : reason });
-  };
-
-  const handleOffer = (rec: DeviceRec, payload: Buffer) => {
-    const { device } = rec;
-    rec.bucket ??= createTokenBucket(offerRate);
-    if (!rec.bucket.take()) {
-      offersIn.throttled.inc();
-      reject("offer", "throttled", { deviceId: device.id });
-      const t = Date.now();
-      // One notice a second: a flooding device must not turn the node into an amplifier.
-      if (!rec.lastThrottleNotice || t - rec.lastThrottleNotice > 1000) {
-        rec.lastThrottleNotice = t;
-        sendOfferResult(device.id, { offerId: "*", status: "throttled", reason: `more than ${offerRate.callsPerSecond} offer updates a second` });
-      }
-      return;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString("utf8"));
-    } catch {
-      return rejectOffer(device.id, undefined, "malformed_json");
-    }
-    const parsed = offerSchemaFor(body).safeParse(body);
-    const offerIdOf = (b: unknown) => (typeof b === "object" && b && typeof (b as { offerId?: unknown }).offerId === "string" ? ((b as { offerId: string }).offerId.slice(0, 64)) : undefined);
-    if (!parsed.success) return rejectOffer(device.id, offerIdOf(body), "invalid", parsed.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`).join("; "));
-    const m = parsed.data;
-    const id = `${device.id}:${m.offerId}`;
-    const prev = book.get(id);
-    if ("cancel" in m) {
-      if (!prev) return rejectOffer(device.id, m.offerId, "unknown_offer");
-      book.remove(id);
-      persist("offers", id, null);
-      replicate(null, id);
-      offersIn.cancelled.inc();
-      sendOfferResult(device.id, { offerId: m.offerId, status: "cancelled", revision: prev.revision });
-      return;
-    }
-    const now = Date.now();
-    if ((m.marketId ?? marketId) !== marketId) return rejectOffer(device.id, m.offerId, "unknown_market");
-    if (m.periodTo <= m.periodFrom) return rejectOffer(device.id, m.offerId, "empty_period");
-    if (m.periodTo <= now) return rejectOffer(device.id, m.offerId, "period_in_past");
-    if (m.periodTo - now > LIMITS.maxHorizonMs) return rejectOffer(device.id, m.offerId, "period_too_far");
-    if (m.periodFrom % periodMs !== 0 || m.periodTo % periodMs !== 0) return rejectOffer(device.id, m.offerId, "period_not_aligned", `periods start and end on ${periodMs} ms boundaries`);
-    if (m.quantityW <= 0) return rejectOffer(device.id, m.offerId, "quantity_not_positive");
-    if (m.baselineW < device.pMinW || m.baselineW > device.pMaxW) return rejectOffer(device.id, m.offerId, "baseline_out_of_range");
-    const capability = m.direction === "up" ? m.baselineW - device.pMinW : device.pMaxW - m.baselineW;
-    if (m.quantityW > capability) return rejectOffer(device.id, m.offerId, "quantity_exceeds_capability", `at most ${capability} W ${m.direction} from a ${m.baselineW} W baseline`);
-    if ((m.minAcceptanceW ?? 0) > m.quantityW) return rejectOffer(device.id, m.offerId, "min_acceptance_above_quantity");
-    if (!prev && book.countOfDevice(device.id) >= maxOffersPerDevice) return rejectOffer(device.id, m.offerId, "too_many_offers");
-    const offer: FlexOffer = {
-      id,
-      deviceId: device.id,
-      nodeId,
-      marketId,
-      gridNodeId: device.gridNodeId,
-      direction: m.direction,
-      periodFrom: m.periodFrom,
-      periodTo: m.periodTo,
-      quantityW: m.quantityW,
-      unitPrice: m.unitPrice,
-      minAcceptanceW: m.minAcceptanceW ?? 0,
-      baselineW: m.baselineW,
-      expiresAt: m.expiresAt ?? m.periodTo,
-      revision: (prev?.revision ?? 0) + 1,
-      status: "active",
-      receivedAt: now,
-    };
-    book.upsert(offer);
-    persist("offers", id, offer);
-    replicate(offer, id);
-    offersIn.accepted.inc();
-    sendOfferResult(device.id, { offerId: m.offerId, status: "accepted", revision: offer.revision });
-  };
+  const handleOffer = createOfferIntake({ nodeId, marketId, periodMs, offerRate, maxOffersPerDevice, book, offersIn, reject, sendOfferResult, persist, replicate });
 
   const parseJson = (payload: Buffer) => {
     try {
@@ -479,6 +370,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     signer,
     stepMs,
     ackTimeoutMs,
+    sendChunk: opts.sendChunk,
     device: (id) => devices.get(id)?.device,
     publish: (deviceId, message) => {
       const rec = devices.get(deviceId);
@@ -500,6 +392,11 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   const activeLevel = (s: ActivationSignal | undefined, trade: Trade, now: number) => (s && now >= s.from && now < s.until && now < trade.periodEnd ? s.setpointW : 0);
 
+  // Each trade steps stepMs after its own last step: an LFC signal's step restarts the
+  // trade's clock instead of being followed at once by a tick's step (twice the signing
+  // and the devices' verifying, and a superseded setpoint). The tick looks 4× per step.
+  const stepCheckMs = Math.max(10, Math.floor(stepMs / 4));
+  let lastPrune = 0;
   const stepTick = () => {
     const now = Date.now();
     for (const [tradeId, s] of signals) {
@@ -507,6 +404,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       if (!rec) continue;
       const level = activeLevel(s, rec.trade, now);
       const last = activation.lastStep(tradeId);
+      if (last && now - last.stepTs < stepMs - stepCheckMs / 2 && !(level === 0 && last.requestedW > 0)) continue;
       if (level > 0 || (last && last.requestedW > 0)) activation.stepTrade(rec.trade, rec.allocations, level, now);
       if (level === 0 && now >= s.until) signals.delete(tradeId);
     }
@@ -520,7 +418,10 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
       const r = requests.get(rec.trade.requestId);
       if (r && r.request.status === "matched" && [...trades.values()].every((t) => t.trade.requestId !== r.request.id || t.trade.status === "settled")) updateRequest(r, { status: "settled" });
     }
-    activation.prune(now - 3600_000);
+    if (now - lastPrune >= stepMs) {
+      lastPrune = now;
+      activation.prune(now - 3600_000);
+    }
   };
 
   // ---------- requests ----------
@@ -643,235 +544,9 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
   };
 
   // ---------- HTTP ----------
-  const principals = new WeakMap<http.IncomingMessage, Principal>();
-  const principalOf = (req: http.IncomingMessage) => principals.get(req)!;
-  const routes = createRouter<Auth>({
-    log,
-    authorize: (req, auth) => {
-      if (auth === "peer") return true;
-      const p = tokens.get(bearerToken(req) ?? "");
-      if (!p) return false;
-      principals.set(req, p);
-      return true;
-    },
-    unauthorizedMessage: () => "missing or unknown participant token",
-  });
-  const need = (req: http.IncomingMessage, auth: Auth) => {
-    const p = principalOf(req);
-    if (auth === "any") return p;
-    if (auth === "console" && p.kind === "console") return p;
-    if (auth === "trader" && p.kind === "participant" && (p.role === "TSO" || p.role === "DSO")) return p;
-    if (auth === "fsp" && p.kind === "participant" && p.role === "FSP") return p;
-    reject("http", "forbidden", { participantId: p.kind === "participant" ? p.id : "console" });
-    throw new HttpError(403, "forbidden", `this route is for ${auth === "trader" ? "TSO/DSO traders" : auth === "fsp" ? "flexibility service providers" : "the console"}`);
-  };
-  const sees = (p: Principal, ownerId: string) => p.kind === "console" || p.id === ownerId;
-  const wrongParticipant = (p: Principal, buyerId: string) => {
-    reject("request", "wrong_participant", { participantId: p.kind === "participant" ? p.id : "console" });
-    return new HttpError(403, "wrong_participant", `this token acts for ${p.kind === "participant" ? p.id : "the console"}, not ${buyerId}`);
-  };
-  const badRequest = (p: Principal, code: string, message: string) => {
-    reject("request", code, { participantId: p.kind === "participant" ? p.id : undefined });
-    return new HttpError(400, code, message);
-  };
-  const parseCounted = <T extends ZodType>(p: Principal, schema: T, value: unknown, where: string) => {
-    try {
-      return parseInput(schema, value, where);
-    } catch (error) {
-      reject(where, "invalid", { participantId: p.kind === "participant" ? p.id : undefined });
-      throw error;
-    }
-  };
-
-  const checkPeriod = (p: Principal, r: { periodFrom: number; periodTo: number; expiresAt?: number; quantityW: number; minQuantityW?: number }) => {
-    const now = Date.now();
-    if (r.periodTo <= r.periodFrom) throw badRequest(p, "empty_period", "periodTo must be after periodFrom");
-    if (r.periodTo <= now) throw badRequest(p, "period_in_past", "the period is over");
-    if (r.periodTo - now > LIMITS.maxHorizonMs) throw badRequest(p, "period_too_far", `at most ${LIMITS.maxHorizonMs / 86_400_000} days ahead`);
-    if (r.periodFrom % periodMs !== 0 || r.periodTo % periodMs !== 0) throw badRequest(p, "period_not_aligned", `periods start and end on ${periodMs} ms boundaries`);
-    if (r.quantityW <= 0) throw badRequest(p, "quantity_not_positive", "quantityW must be positive");
-    if ((r.minQuantityW ?? 0) > r.quantityW) throw badRequest(p, "min_quantity_above_quantity", "minQuantityW must not exceed quantityW");
-    if (r.expiresAt !== undefined && r.expiresAt <= now) throw badRequest(p, "expired", "expiresAt is in the past");
-  };
-
-  const route = routes.route;
-  const api = (path: string) => `${FLEX_API_PREFIX}${path}`;
-
-  route("GET", api("/node"), "any", async ({ res }) => sendJson(res, 200, info()));
-  route("GET", api("/health"), "any", async ({ res }) => sendJson(res, 200, nodeHealth()));
-
-  route("POST", api("/requests"), "any", async ({ req, res }) => {
-    const p = need(req, "trader");
-    const body = parseCounted(p, createRequestSchema, await readJsonBody(req), "body");
-    if (p.kind !== "participant" || body.buyerId !== p.id) throw wrongParticipant(p, body.buyerId);
-    if ((body.marketId ?? marketId) !== marketId) throw badRequest(p, "unknown_market", `this node trades ${marketId}`);
-    if (role === "DSO" && (!body.gridNodeId || !gridNodes.has(body.gridNodeId))) throw badRequest(p, "grid_node_not_served", `a DSO request names one of ${[...gridNodes].join(", ")}`);
-    checkPeriod(p, body);
-    const id = body.id ?? `req-${randomBytes(6).toString("hex")}`;
-    const existing = requests.get(id);
-    if (existing) {
-      if (existing.request.buyerId !== p.id) throw wrongParticipant(p, existing.request.buyerId);
-      return sendJson(res, 200, { ...existing.request, revisions: existing.revisions });
-    }
-    const now = Date.now();
-    const request: FlexRequest = {
-      id,
-      buyerId: body.buyerId,
-      nodeId,
-      marketId,
-      gridNodeId: body.gridNodeId,
-      direction: body.direction,
-      periodFrom: body.periodFrom,
-      periodTo: body.periodTo,
-      quantityW: body.quantityW,
-      minQuantityW: body.minQuantityW ?? 0,
-      maxUnitPrice: body.maxUnitPrice,
-      expiresAt: body.expiresAt ?? body.periodTo,
-      revision: 1,
-      status: "active",
-      receivedAt: now,
-      updatedAt: now,
-    };
-    const rec: RequestRec = { request, revisions: [revisionOf(request)] };
-    requests.set(id, rec);
-    persist("requests", id, rec);
-    feed.publish("request", request);
-    sendJson(res, 201, { ...request, revisions: rec.revisions });
-  });
-
-  const ownRequest = (req: http.IncomingMessage, id: string) => {
-    const p = principalOf(req);
-    const rec = requests.get(id);
-    if (!rec || !sees(p, rec.request.buyerId)) throw new HttpError(404, "not_found", `no request ${id}`);
-    return { p, rec };
-  };
-
-  route("GET", api("/requests"), "any", async ({ req, res, query }) => {
-    const p = principalOf(req);
-    const list = [...requests.values()].map((r) => r.request).filter((r) => sees(p, r.buyerId) && (!query.status || r.status === query.status));
-    sendJson(res, 200, { requests: list });
-  });
-  route("GET", api("/requests/:id"), "any", async ({ req, res, params }) => {
-    const { rec } = ownRequest(req, params[0]);
-    sendJson(res, 200, { ...rec.request, revisions: rec.revisions });
-  });
-  route("PATCH", api("/requests/:id"), "any", async ({ req, res, params }) => {
-    const p = need(req, "trader");
-    const { rec } = ownRequest(req, params[0]);
-    if (p.kind !== "participant" || rec.request.buyerId !== p.id) throw wrongParticipant(p, rec.request.buyerId);
-    const body = parseCounted(p, reviseRequestSchema, await readJsonBody(req), "body");
-    if (rec.request.status !== "active") throw new HttpError(409, "not_active", `the request is ${rec.request.status}`);
-    if (body.revision !== undefined && body.revision !== rec.request.revision) throw new HttpError(409, "revision_conflict", `the request is at revision ${rec.request.revision}`);
-    const { revision: _revision, ...change } = body;
-    const next = { ...rec.request, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
-    checkPeriod(p, next);
-    updateRequest(rec, next, true);
-    sendJson(res, 200, { ...rec.request, revisions: rec.revisions });
-  });
-  route("DELETE", api("/requests/:id"), "any", async ({ req, res, params }) => {
-    const p = need(req, "trader");
-    const { rec } = ownRequest(req, params[0]);
-    if (p.kind !== "participant" || rec.request.buyerId !== p.id) throw wrongParticipant(p, rec.request.buyerId);
-    if (rec.request.status !== "active") throw new HttpError(409, "not_active", `the request is ${rec.request.status}`);
-    updateRequest(rec, { status: "cancelled" }, true);
-    sendJson(res, 200, { ...rec.request, revisions: rec.revisions });
-  });
-
-  route("GET", api("/orderbook"), "any", async ({ res, query }) => {
-    const list = [...depth.values()].filter((d) => (!query.gridNode || d.gridNodeId === query.gridNode) && (!query.direction || d.direction === query.direction));
-    sendJson(res, 200, { depth: list });
-  });
-  route("GET", api("/bundles"), "any", async ({ req, res, query }) => {
-    const p = principalOf(req);
-    const window = query.window ? Number(query.window) : undefined;
-    const list = [...bundles.values()].filter((b) => window === undefined || b.windowStart === window).map((b) => (p.kind === "console" ? b : hideOfferIds(b)));
-    sendJson(res, 200, { bundles: list });
-  });
-  route("GET", api("/trades"), "any", async ({ req, res }) => {
-    const p = principalOf(req);
-    sendJson(res, 200, { trades: [...trades.values()].map((t) => t.trade).filter((t) => sees(p, t.buyerId)) });
-  });
-  route("GET", api("/activations"), "any", async ({ req, res, query }) => {
-    const p = principalOf(req);
-    const visible = (tradeId: string) => {
-      const t = trades.get(tradeId);
-      return !!t && sees(p, t.trade.buyerId) && (!query.tradeId || query.tradeId === tradeId);
-    };
-    const steps = [...tradeSteps.entries()].filter(([id]) => visible(id)).flatMap(([, m]) => [...m.values()]);
-    sendJson(res, 200, { signals: [...signalHistory.values()].filter((s) => visible(s.tradeId)), steps: steps.slice(-2000) });
-  });
-  const signalHistory = new Map<string, ActivationSignal>();
-  route("POST", api("/activation-signals"), "any", async ({ req, res }) => {
-    const p = need(req, "trader");
-    const body = parseCounted(p, activationSignalInputSchema, await readJsonBody(req), "body");
-    const rec = trades.get(body.tradeId);
-    if (!rec || !sees(p, rec.trade.buyerId)) {
-      reject("signal", "unknown_trade", { participantId: p.kind === "participant" ? p.id : undefined });
-      throw new HttpError(404, "unknown_trade", `no trade ${body.tradeId}`);
-    }
-    if (p.kind !== "participant" || rec.trade.buyerId !== p.id) throw wrongParticipant(p, rec.trade.buyerId);
-    const now = Date.now();
-    if (body.setpointW > rec.trade.quantityW) throw badRequest(p, "exceeds_trade_quantity", `the trade covers ${rec.trade.quantityW} W`);
-    if (now >= rec.trade.periodEnd) throw new HttpError(409, "trade_period_over", "the trade's period is over");
-    const until = Math.min(body.until ?? rec.trade.periodEnd, rec.trade.periodEnd);
-    if (until <= now) throw badRequest(p, "until_in_past", "until is in the past");
-    const signal: ActivationSignal = { id: `sig:${rec.trade.id}:${now}`, tradeId: rec.trade.id, buyerId: rec.trade.buyerId, setpointW: body.setpointW, from: now, until, receivedAt: now };
-    signals.set(rec.trade.id, signal);
-    signalHistory.set(signal.id, signal);
-    const step = activation.stepTrade(rec.trade, rec.allocations, body.setpointW, now);
-    if (body.setpointW > 0) setTradeStatus(rec, "activating");
-    persist("signals", signal.id, signal);
-    // The 202 promises the signal survives a crash: it is in storage before we answer.
-    await flush();
-    sendJson(res, 202, { signal, step });
-  });
-  route("GET", api("/settlements"), "any", async ({ req, res }) => {
-    const p = principalOf(req);
-    sendJson(res, 200, { settlements: [...settlements.values()].filter((s) => sees(p, s.buyerId)) });
-  });
-
-  const register = (ownerId: string, d: RegisterDevice): RegisteredDevice => {
-    const prev = devices.get(d.id);
-    if (prev && prev.device.ownerId !== ownerId) throw new HttpError(409, "device_taken", `device ${d.id} belongs to another participant`);
-    if (!gridNodes.has(d.gridNodeId)) throw new HttpError(400, "grid_node_not_served", `this node serves ${[...gridNodes].join(", ")}`);
-    if (d.pMinW > d.pMaxW) throw new HttpError(400, "invalid_limits", "pMinW must not exceed pMaxW");
-    const password = newDevicePassword();
-    const device: Device = { ...d, ownerId, nodeId, registeredAt: prev?.device.registeredAt ?? Date.now() };
-    const rec: DeviceRec = { device, passwordHash: hashDevicePassword(password), online: prev?.online ?? false, powerW: prev?.powerW ?? null, setpointW: prev?.setpointW ?? null, lastSeen: prev?.lastSeen ?? 0 };
-    devices.set(d.id, rec);
-    persist("devices", d.id, { device, passwordHash: rec.passwordHash });
-    return { device, username: deviceUsername(d.id), password, topicRoot, nodePublicKey: signer.publicKey };
-  };
-
-  route("POST", api("/devices"), "any", async ({ req, res }) => {
-    const p = need(req, "fsp");
-    const body = parseCounted(p, registerDevicesSchema, await readJsonBody(req, 1024 * 1024), "body");
-    if (p.kind !== "participant") throw new HttpError(403, "forbidden", "FSPs register devices");
-    for (const d of body.devices) {
-      if (!gridNodes.has(d.gridNodeId)) throw badRequest(p, "grid_node_not_served", `device ${d.id}: this node serves ${[...gridNodes].join(", ")}`);
-      if (d.pMinW > d.pMaxW) throw badRequest(p, "invalid_limits", `device ${d.id}: pMinW must not exceed pMaxW`);
-      const prev = devices.get(d.id);
-      if (prev && prev.device.ownerId !== p.id) throw new HttpError(409, "device_taken", `device ${d.id} belongs to another participant`);
-    }
-    const registered = body.devices.map((d) => register(p.id, d));
-    await flush();
-    sendJson(res, 201, { devices: registered });
-  });
-  route("GET", api("/devices"), "any", async ({ req, res }) => {
-    const p = principalOf(req);
-    const list = [...devices.values()].filter((d) => sees(p, d.device.ownerId)).map((d) => ({ ...d.device, online: d.online, powerW: d.powerW, setpointW: d.setpointW }));
-    sendJson(res, 200, { devices: list });
-  });
-  route("GET", api("/events"), "any", async ({ req, res }) => {
-    need(req, "console");
-    const last = req.headers["last-event-id"];
-    feed.serve(req, res, Array.isArray(last) ? last[0] : last);
-  });
-  route("POST", PEER_PATH, "peer", async ({ req, res }) => {
-    if (!peerBus) throw new HttpError(404, "not_found", "this node has no peers");
-    const result = peerBus.receive(await readJsonBody(req, 16 * 1024 * 1024));
-    if (!result.ok) throw new HttpError(result.reason === "malformed" ? 400 : 403, result.reason, `peer envelope refused: ${result.reason}`);
-    sendJson(res, 200, { ok: true });
+  const { routes, register } = createFlexHttpApi({
+    log, nodeId, role, marketId, periodMs, topicRoot, gridNodes, tokens, signer, devices, requests, trades, bundles, depth, tradeSteps, signals, signalHistory, settlements,
+    reject, persist, flush, feed, updateRequest, setTradeStatus, hideOfferIds, activation, peerBus, info: () => info(), nodeHealth,
   });
 
   const ops = createOpsHandler({
@@ -891,38 +566,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   // ---------- restore, then start ----------
   const restored = await store.load();
-  for (const [id, v] of restored.devices) {
-    const { device, passwordHash } = v as { device: Device; passwordHash: string };
-    devices.set(id, { device, passwordHash, online: false, powerW: null, setpointW: null, lastSeen: 0 });
-  }
-  for (const v of restored.offers.values()) {
-    const o = offerSchema.safeParse(v);
-    if (o.success && o.data.nodeId === nodeId) book.upsert(o.data);
-  }
-  for (const [id, v] of restored.requests) requests.set(id, v as RequestRec);
-  for (const [id, v] of restored.trades) trades.set(id, v as TradeRec);
-  for (const [id, v] of restored.bundles) if (!id.startsWith("collecting:")) bundles.set(id, v as Bundle);
-  for (const [key, v] of restored.bundles) if (key.startsWith("collecting:")) for (const b of v as Bundle[]) bundles.set(b.id, b);
-  for (const v of restored.steps.values()) {
-    const s = v as ActivationStep;
-    let m = tradeSteps.get(s.tradeId);
-    if (!m) tradeSteps.set(s.tradeId, (m = new Map()));
-    m.set(s.stepTs, s);
-    activation.restoreStep(s);
-  }
-  for (const v of restored.signals.values()) {
-    const s = v as ActivationSignal;
-    signalHistory.set(s.id, s);
-    const current = signals.get(s.tradeId);
-    if (!current || current.receivedAt < s.receivedAt) signals.set(s.tradeId, s);
-  }
-  for (const [id, v] of restored.settlements) settlements.set(id, v as Settlement);
-  const now0 = Date.now();
-  nextWindow = Math.max(Number(restored.meta.get("nextWindow") ?? 0), Math.floor((now0 + gateMs) / periodMs) + 1);
-  // Sorting restored offers by receipt time restores time priority.
-  const restoredOffers = [...book.offers.values()].sort((a, b) => a.receivedAt - b.receivedAt);
-  for (const o of restoredOffers) book.remove(o.id);
-  for (const o of restoredOffers) book.upsert(o);
+  nextWindow = restoreFlexState(restored, { nodeId, periodMs, gateMs, devices, book, requests, trades, bundles, tradeSteps, activation, signals, signalHistory, settlements });
   if (restored.requests.size + restored.offers.size + restored.signals.size > 0) {
     log.info({ store: store.kind, devices: devices.size, offers: book.size(), requests: requests.size, trades: trades.size, signals: signals.size }, "flex node state restored");
   }
@@ -955,7 +599,7 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
 
   every(flushMs, () => void flush());
   every(bundleIntervalMs, bundleTick);
-  every(stepMs, stepTick);
+  every(stepCheckMs, stepTick);
   every(200, () => {
     if (!peerBus || (offerOutbox.upserts.size === 0 && offerOutbox.removed.size === 0)) return;
     const upserts = [...offerOutbox.upserts.values()];

@@ -24,5 +24,5 @@ export const bridgeRouter = router({
   stop: procedure("flex.bridge", { auditTarget: station })
     .input(ZStopBridgeRequestSchema)
     .output(ZBridgeStatus)
-    .mutation(({ input }) => stopStationBridge(input.stationId)),
+    .mutation(({ ctx, input }) => stopStationBridge(input.stationId, ctx.db)),
 });
