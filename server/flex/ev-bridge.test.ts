@@ -188,4 +188,23 @@ describe("the EV-charger bridge", () => {
     expect(await restoreStationBridges(consoleDb.db)).toBe(0);
     expect(evBridges().size).toBe(0);
   }, 120_000);
+
+  it("does not restore a bridge whose operator has lost flex.bridge: the choice is forgotten and the refusal audited", async () => {
+    const stationId = fleet.stations[0]!.id;
+    await as(operator).flex.bridge.start({ stationId, nodeId: NODE, gridNodeId: GRID, maxPowerW: 7400 });
+    const running = evBridges().get(stationId)!;
+    evBridges().clear();
+    evBridgeStore().remove(stationId);
+    await running.close();
+    // Demoted while the console was down.
+    await consoleDb.db.user.update({ where: { id: operator.id }, data: { role: "viewer" } });
+    try {
+      expect(await restoreStationBridges(consoleDb.db)).toBe(0);
+      expect(evBridges().size).toBe(0);
+      expect(await consoleDb.db.flexEvBridge.count()).toBe(0);
+      expect(await consoleDb.db.auditEntry.findFirst({ where: { action: "flex.bridge.restore", target: stationId }, orderBy: { at: "desc" } })).toMatchObject({ outcome: "denied", actorEmail: operator.email });
+    } finally {
+      await consoleDb.db.user.update({ where: { id: operator.id }, data: { role: "operator" } });
+    }
+  }, 120_000);
 });

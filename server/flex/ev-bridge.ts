@@ -6,6 +6,7 @@ import { deviceTopics, type AckMessage, type OfferMessage } from "../../contract
 import { checkActivation } from "../../lib/flex/check-activation";
 import { can } from "../../contracts/console/permissions";
 import { logger } from "../../lib/log";
+import { writeAudit } from "../audit/write-audit";
 import { ensureStation, sendChargingCommand } from "../charging/send-command";
 import type { CommandActor } from "../commands/submit-command";
 import type { ChargingConnector } from "../connectors/csms";
@@ -304,7 +305,16 @@ export const restoreStationBridges = async (db: Db, { retryMs = 30_000 } = {}) =
     let waiting = 0;
     for (const r of rows) {
       if (evBridges().has(r.stationId)) continue;
-      const opts: EvBridgeOptions = { db, actor: { id: r.actorId, email: r.actorEmail, role: r.actorRole }, stationId: r.stationId, nodeId: r.nodeId, gridNodeId: r.gridNodeId, maxPowerW: r.maxPowerW, unitPrice: r.unitPrice ?? undefined };
+      // The operator who chose it must still be allowed to: else the choice is forgotten, audited.
+      const user = await db.user.findUnique({ where: { id: r.actorId } });
+      if (!user || user.disabled || !can(user.role, "flex.bridge")) {
+        await db.flexEvBridge.deleteMany({ where: { stationId: r.stationId } });
+        const why = `${r.actorEmail} may no longer run EV-charger bridges (flex.bridge): the saved bridge was not restored`;
+        log.warn({ stationId: r.stationId, actor: r.actorEmail }, "flex EV bridge dropped: its operator lost flex.bridge");
+        await writeAudit(db, { actor: { id: r.actorId, email: r.actorEmail, role: user?.role ?? r.actorRole }, action: "flex.bridge.restore", target: r.stationId, outcome: "denied", error: why, traceId: randomUUID() });
+        continue;
+      }
+      const opts: EvBridgeOptions = { db, actor: { id: user.id, email: user.email, role: user.role }, stationId: r.stationId, nodeId: r.nodeId, gridNodeId: r.gridNodeId, maxPowerW: r.maxPowerW, unitPrice: r.unitPrice ?? undefined };
       await startStationBridge(opts, { save: false }).then(
         () => log.info({ stationId: r.stationId, nodeId: r.nodeId }, "flex EV bridge restored"),
         (error: unknown) => {
