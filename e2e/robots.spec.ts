@@ -50,6 +50,9 @@ test.describe("robots", () => {
     await expect(page.getByTestId("task-phases").getByRole("listitem")).not.toHaveCount(0);
     await expect(page.getByTestId("task-phases").locator('[data-state="completed"]')).toHaveCount(await page.getByTestId("task-phases").getByRole("listitem").count());
     await expect(page.getByTestId("task-log")).toBeVisible();
+    // RMF's "[place:pantry]" references read as names, not markup.
+    await expect(page.getByTestId("task-phases").locator(".rmf-ref").first()).toBeVisible();
+    await expect(page.getByTestId("task-phases")).not.toContainText("[place:");
 
     // The completion raised an alert, popped up with its response.
     await expect(page.getByRole("alert").filter({ hasText: "Task completed" }).filter({ hasText: taskId }).first()).toBeVisible({ timeout: 30_000 });

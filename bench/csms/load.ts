@@ -1,4 +1,4 @@
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import type { OcppVersion } from "../../contracts/csms/mqtt";
 import { Histogram, type HistogramData } from "./hist";
@@ -14,7 +14,8 @@ import * as ocpp from "./ocpp";
 export type LoadInit = {
   type: "init";
   procIndex: number;
-  url: string;
+  /** Gateway websocket URLs: station i connects to urls[i % urls.length]. */
+  urls: string[];
   /** Global station indexes handled here (station i is started at t0 + i / rampPerSec). */
   indexes: number[];
   idPrefix: string;
@@ -50,6 +51,8 @@ export type LoadReport = {
   /** Answered calls per second since t0 (index = second). */
   perSecond: number[];
   statusSends: StatusSend[];
+  /** This process's own event-loop delay (ms) from go to the report: a lagging generator skews latencies. */
+  loopLag: { p50: number; p99: number; max: number };
 };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -69,6 +72,8 @@ type Station = {
   statuses: Map<string, string>;
   timers: NodeJS.Timeout[];
   closedByUs: boolean;
+  /** Ids of calls given up on (timeout): an answer for one later is late, not a duplicate. */
+  timedOut: Set<string>;
 };
 
 let init: LoadInit | undefined;
@@ -85,6 +90,7 @@ let firstSendAt = 0;
 let lastAnswerAt = 0;
 let lastBootedAt = 0;
 let stopping = false;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 const count = (name: string, n = 1) => (counters[name] = (counters[name] ?? 0) + n);
 const h = (name: string) => (hist[name] ??= new Histogram());
@@ -128,6 +134,7 @@ const pump = (st: Station) => {
     timer: setTimeout(() => {
       if (st.inFlight !== pending) return;
       st.inFlight = undefined;
+      st.timedOut.add(id);
       count("timeouts");
       next.done?.(false, "timeout");
       pump(st);
@@ -157,7 +164,13 @@ const onFrame = (st: Station, data: WebSocket.RawData) => {
     return;
   }
   const p = st.inFlight;
-  if (!p || p.id !== id) return count("unmatchedAnswers");
+  if (!p || p.id !== id) {
+    // Calls go one at a time, so an answer for an earlier id was either given up on or answered already.
+    if (st.timedOut.delete(String(id))) return count("lateAnswers");
+    const n = Number(id);
+    if (Number.isInteger(n) && n >= 1 && n <= st.seq) return count("duplicateAnswers");
+    return count("unmatchedAnswers");
+  }
   st.inFlight = undefined;
   clearTimeout(p.timer);
   const at = now();
@@ -292,7 +305,7 @@ const connect = (st: Station) => {
   st.attempts += 1;
   const started = now();
   const auth = Buffer.from(`${st.id}:bench-password`).toString("base64");
-  const ws = new WebSocket(`${cfg.url}/ws/${st.id}`, [st.version], {
+  const ws = new WebSocket(`${cfg.urls[st.index % cfg.urls.length]}/ws/${st.id}`, [st.version], {
     headers: { authorization: `Basic ${auth}` },
     perMessageDeflate: false,
     handshakeTimeout: 30_000,
@@ -383,6 +396,7 @@ const finish = async () => {
     errorCodes,
     perSecond: Array.from(perSecond, (n) => n ?? 0),
     statusSends,
+    loopLag: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
   };
   await send(report);
 };
@@ -412,6 +426,7 @@ process.on("message", (raw: LoadInit | LoadGo | LoadStop) => {
         statuses: new Map(),
         timers: [],
         closedByUs: false,
+        timedOut: new Set(),
       });
     }
     void send({ type: "ready", procIndex: raw.procIndex });
@@ -420,6 +435,7 @@ process.on("message", (raw: LoadInit | LoadGo | LoadStop) => {
   if (raw.type === "go") {
     const cfg = init!;
     t0 = raw.t0;
+    loopDelay.enable();
     const total = Math.max(...cfg.indexes) + 1;
     rampEndAt = t0 + (total / cfg.rampPerSec) * 1000;
     endAt = rampEndAt + cfg.steadyMs;

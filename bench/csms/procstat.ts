@@ -56,18 +56,30 @@ export const createSampler = (groups: Record<string, () => number[]>) => {
     const all = m.total - prevMachine.total;
     prevMachine = m;
     if (recording && all > 0) machine.push((busy / all) * 100);
+    // Read each process once per tick, however many groups it is in (a group may sum others).
+    const thisTick = new Map<number, { cpu: number; rss: number } | undefined>();
+    const sample = (pid: number) => {
+      if (thisTick.has(pid)) return thisTick.get(pid);
+      const ticks = readTicks(pid);
+      const r = readRssMb(pid);
+      let s: { cpu: number; rss: number } | undefined;
+      if (ticks !== undefined && r !== undefined) {
+        const before = prev.get(pid);
+        prev.set(pid, ticks);
+        s = { cpu: before !== undefined && dt > 0 ? ((ticks - before) / CLK_TCK / dt) * 100 : 0, rss: r };
+      }
+      thisTick.set(pid, s);
+      return s;
+    };
     for (const [name, pids] of Object.entries(groups)) {
       let cpuSum = 0;
       let rssSum = 0;
       let seen = false;
       for (const pid of pids()) {
-        const ticks = readTicks(pid);
-        const r = readRssMb(pid);
-        if (ticks === undefined || r === undefined) continue;
-        const before = prev.get(pid);
-        prev.set(pid, ticks);
-        if (before !== undefined && dt > 0) cpuSum += ((ticks - before) / CLK_TCK / dt) * 100;
-        rssSum += r;
+        const s = sample(pid);
+        if (!s) continue;
+        cpuSum += s.cpu;
+        rssSum += s.rss;
         seen = true;
       }
       if (!recording || !seen) continue;
@@ -100,4 +112,27 @@ export const createSampler = (groups: Record<string, () => number[]>) => {
     /** Per-second CPU% series, for the JSON result. */
     series: () => ({ cpu, rss, machine }),
   };
+};
+
+/** Share (0–100) of all cores busy over `ms`, from /proc/stat. */
+export const machineBusy = async (ms: number) => {
+  const a = readMachine();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = readMachine();
+  const total = b.total - a.total;
+  return total > 0 ? (1 - (b.idle - a.idle) / total) * 100 : 0;
+};
+
+/** Waits up to `maxSec` for the machine to be < 25 % busy over 3 s; returns the last reading. */
+export const waitQuiet = async (maxSec: number, log: (line: string) => void) => {
+  const deadline = Date.now() + maxSec * 1000;
+  for (;;) {
+    const busy = await machineBusy(3000);
+    if (busy < 25 || maxSec <= 0) return busy;
+    if (Date.now() > deadline) {
+      log(`machine still ${busy.toFixed(0)} % busy after ${maxSec} s; starting anyway (numbers will be skewed)`);
+      return busy;
+    }
+    log(`machine ${busy.toFixed(0)} % busy with other work; waiting for a quiet moment`);
+  }
 };

@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     /** Samples/s of the paced run that measures ingest → queryable latency below saturation. */
     "latency-rate": { type: "string", default: "1000" },
     "json-out": { type: "string" },
+    /** Directory for a V8 CPU profile of each service process (node --cpu-prof), written when it stops. */
+    "cpu-prof": { type: "string" },
   },
 });
 const DURATION_MS = Number(args.duration) * 1000;
@@ -119,9 +121,9 @@ const runPaced = async (url: string, headers: Record<string, string>, samplesPer
 
 // ---------- processes ----------
 
-const startChild = (script: string, env: Record<string, string>) =>
+const startChild = (script: string, env: Record<string, string>, nodeArgs: string[] = []) =>
   new Promise<{ proc: ChildProcess; url: string }>((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", script], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"] });
     children.add(proc);
     proc.once("exit", (code) => {
       children.delete(proc);
@@ -159,7 +161,7 @@ const startService = async (broker: string, dbEnv: Record<string, string>) => {
     MONITORING_NATS_STREAM: `BENCH${id}`,
     MONITORING_QUEUE_MAX: "2000000",
     MONITORING_MAX_BODY_BYTES: String(4 * 1024 * 1024),
-  });
+  }, args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : []);
   const admin = (p: string, b: unknown) => fetch(`${svc.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${tokens.MONITORING_ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(b) }).then((r) => r.json());
   await admin("/api/v1/admin/sites", { id: "bench", name: "Bench", region: "eu-north", kind: "solar" });
   const key = (await admin("/api/v1/admin/keys", { kind: "ingest", site: "bench", sender: "BENCH", ratePerSecond: 100_000 })).key as string;
@@ -173,7 +175,9 @@ const startService = async (broker: string, dbEnv: Record<string, string>) => {
     for (const s of [`BENCH${id.toUpperCase()}_EU_NORTH`, `BENCH${id.toUpperCase()}_EU_NORTH_SYSTEM`]) await jsm.streams.delete(s).catch(() => {});
     await nc.close();
   };
-  return { ...svc, key, health, summary, stop: async () => (await stopChild(svc.proc), await cleanupNats()) };
+  /** The service process's CPU seconds so far (prom-client's process_cpu_seconds_total). */
+  const cpuSeconds = async () => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await fetch(`${svc.url}/metrics`).then((r) => r.text()))?.[1] ?? NaN);
+  return { ...svc, key, health, summary, cpuSeconds, stop: async () => (await stopChild(svc.proc), await cleanupNats()) };
 };
 
 // ---------- phases ----------
@@ -260,6 +264,7 @@ const endToEnd = async (broker: string) => {
   const svc = await startService(broker, db.env);
   const url = `${svc.url}/devices/dataset/mppt`;
   const probes = startProbes(url, svc);
+  const cpuBefore = await svc.cpuSeconds();
   const start = Date.now();
   const load = await runLoad(url, { "x-api-key": svc.key }, DURATION_MS);
   const probe = await probes.stop();
@@ -267,11 +272,15 @@ const endToEnd = async (broker: string) => {
   // End to end = stored and folded into the 1-minute rollups.
   let h = await svc.health();
   const deadline = Date.now() + 600_000;
+  let storedAt = h.stored >= accepted ? Date.now() : undefined;
   while ((h.stored < accepted || (h.rollupWatermarks["1m"] ?? 0) < h.lastSeq) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     h = await svc.health();
+    if (storedAt === undefined && h.stored >= accepted) storedAt = Date.now();
   }
   const seconds = (Date.now() - start) / 1000;
+  // Machine-independent-ish: the service's own CPU per stored sample (PostgreSQL's is not in it).
+  const cpuUsPerSample = ((await svc.cpuSeconds()) - cpuBefore) * 1e6 / Math.max(1, h.stored);
   const rate = Number(args["latency-rate"]);
   const paced = startProbes(url, svc);
   const steady = await runPaced(url, { "x-api-key": svc.key }, rate, DURATION_MS);
@@ -283,7 +292,7 @@ const endToEnd = async (broker: string) => {
     "samples/s": f((h.stored - probe.count) / seconds),
     "HTTP p50 ms": f(load.p50, 1),
     "HTTP p99 ms": f(load.p99, 1),
-    note: `accepted ${f(load.samplesPerSec)}/s over ${f(load.seconds, 1)} s; all stored + rolled up after ${f(seconds, 1)} s; ingest→queryable at saturation p50 ${f(probe.quantile(0.5), 1)} ms, p99 ${f(probe.quantile(0.99), 1)} ms (${probe.count} probes); statuses ${JSON.stringify(load.statuses)}`,
+    note: `accepted ${f(load.samplesPerSec)}/s over ${f(load.seconds, 1)} s; all stored after ${f(((storedAt ?? Date.now()) - start) / 1000, 1)} s, + rolled up after ${f(seconds, 1)} s; service CPU ${f(cpuUsPerSample, 1)} µs per sample; ingest→queryable at saturation p50 ${f(probe.quantile(0.5), 1)} ms, p99 ${f(probe.quantile(0.99), 1)} ms (${probe.count} probes); statuses ${JSON.stringify(load.statuses)}`,
   });
   addRow({
     run: `ingest → queryable at ${rate} samples/s: ${broker} broker, ${args.db}`,

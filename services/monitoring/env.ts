@@ -16,6 +16,7 @@ export const monitoringEnvSchema = z.object({
   MONITORING_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sy"),
   MONITORING_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("SY_MONITORING"),
   MONITORING_NATS_ACK_WAIT_MS: ms(30_000),
+  MONITORING_DB_INSERT_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(3),
   MONITORING_QUEUE_MAX: z.coerce.number().int().min(100).max(10_000_000).default(200_000),
   MONITORING_CONSOLE_TOKEN: z.string().min(16, "must be at least 16 characters"),
   MONITORING_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),

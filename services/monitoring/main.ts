@@ -35,6 +35,7 @@ runService({
       silentIntervals: e.MONITORING_SILENT_INTERVALS,
       syncTimeoutMs: e.MONITORING_SYNC_TIMEOUT_MS,
       feedCoalesceMs: e.MONITORING_FEED_COALESCE_MS,
+      insertConnections: e.MONITORING_DB_INSERT_CONNECTIONS,
       log,
     });
     return { ready: { url: service.url, role: e.MONITORING_ROLE, broker: e.MONITORING_BROKER, regions: e.MONITORING_REGIONS }, close: service.close };

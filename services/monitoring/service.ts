@@ -24,6 +24,7 @@ import type { AuditEntry, MonitoringCore, RegionRuntime } from "./runtime";
 import { createLatestValues } from "./storage/latest-values";
 import { pruneSamples } from "./storage/landing-zone";
 import { openRegionStore, type RegionStore } from "./storage/region-store";
+import { openSampleWriter } from "./storage/sample-writer";
 import { createRollups } from "./storage/rollups";
 
 /**
@@ -59,6 +60,8 @@ export type MonitoringOptions = {
   syncTimeoutMs?: number;
   feedCoalesceMs?: number;
   rollupFlushMs?: { "1m"?: number; "1h"?: number; "1d"?: number };
+  /** PostgreSQL stores: connections inserting landing-zone batches concurrently (PGlite: its one). */
+  insertConnections?: number;
   thresholds?: AlarmThresholds;
   log: pino.Logger;
 };
@@ -99,7 +102,7 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
     const stores = new Map<string, RegionStore>();
     const brokers = new Map<string, Broker>();
     for (const region of o.regions) {
-      const store = await openRegionStore({ region, databaseUrl: o.regionDatabases?.[region], dataDir: o.dataDir, writer: consumes, log: (line) => log.info({ region }, line) });
+      const store = await openRegionStore({ region, databaseUrl: o.regionDatabases?.[region], dataDir: o.dataDir, writer: consumes, insertConnections: o.insertConnections, log: (line) => log.info({ region }, line) });
       cleanups.push(store.close);
       stores.set(region, store);
       log.info({ region, store: store.where }, "region store ready");
@@ -175,6 +178,7 @@ export const startMonitoring = async (o: MonitoringOptions): Promise<MonitoringS
           region,
           broker: rt.broker,
           store,
+          writer: await openSampleWriter(store),
           rollups,
           latest,
           alarms,

@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { PGlite } from "@electric-sql/pglite";
 import { logger } from "../../lib/log";
+import { applyMigrations } from "../../lib/db/migrate";
 import { formatTimeLocal } from "../../contracts/monitoring";
 import { startMonitoring, type MonitoringOptions } from "./service";
+import { deriveRecords } from "./transform/derive-records";
 
 /** Test helpers: a real service on port 0 with in-memory stores, and a small HTTP client. */
 export const WAIT_MS = 15_000;
@@ -92,3 +95,14 @@ export const inverterDataset = (id: string, t: number, { code = "0001", offset =
   status: { code },
   data: [{ time_local: formatTimeLocal(t, offset), pv: { volts: [48, 48], amps: [6, 6] }, battery: { volts: 55.1, amps: 0 }, load: { volts: [48, 48], amps: [1.2, 1.2] }, grid: { volts: [48, 48, 48], amps: [1.2, 1.2, 1.2], pf: [0.92, 0.92, 0.92] } }],
 });
+
+/** An in-memory PGlite with the whole schema (storage unit tests). */
+export const migratedPGlite = async () => {
+  const db = new PGlite();
+  await applyMigrations(db);
+  return db;
+};
+
+/** `n` stored mppt records of `device`, one every 10 s from `t0 + from × 10 s`, pv amps = their index. */
+export const mpptRecords = (t0: number, n: number, from: number, device: string) =>
+  Array.from({ length: n }, (_, i) => deriveRecords("mppt", mpptDataset(device, t0 + (from + i) * 10_000, { pvAmps: from + i }) as never, { site: "s", sender: "x", processedAt: t0 })).flat();

@@ -104,12 +104,17 @@ export const startMonitoringSim = async (o: MonitoringSimOptions) => {
       const code = site.region.split("-").map((p) => p[0].toUpperCase()).join("");
       const ids = { pms: `PMS-${code}-${n}`, mppt: `MPPT-${code}-${n}`, inverter: `INV-${code}-${n}`, packPrefix: `${code}${n}-P` };
       let tick = 0;
+      // A site's first random fault comes 1–4 min after the start, so an operator who just ran
+      // `npm start` sees alarms appear; after that about one per site and hour.
+      let firstFaultAt: number | undefined = startedAt + rng.between(60_000, 240_000);
       const run = () => {
         if (closed) return;
         const dtS = intervalMs / 1000;
         if (o.faults !== "off") {
           for (const [fault, until] of physics.faults) if (until < Date.now()) physics.faults.delete(fault);
-          if (rng.happens(dtS, 3600)) physics.faults.set(rng.pick(FAULTS), Date.now() + rng.between(120_000, 600_000));
+          const first = firstFaultAt !== undefined && Date.now() >= firstFaultAt;
+          if (first) firstFaultAt = undefined;
+          if (first || rng.happens(dtS, 3600)) physics.faults.set(rng.pick(FAULTS), Date.now() + rng.between(120_000, 600_000));
         }
         if (firstInRegion && o.scriptedFaultAfterMs !== undefined && Date.now() - startedAt >= o.scriptedFaultAfterMs) physics.faults.set("cell_low", Infinity);
         const sample = stepSite(physics, { rng, t: Date.now(), dtS, offsetMinutes: offset, ids });

@@ -52,6 +52,30 @@ describe("write-behind of station state", () => {
     expect(errors).toContain("connector");
     expect(await testDb.db.csmsConnector.count({ where: { stationId: "WB2" } })).toBe(1);
   });
+
+  it("retries a connector whose station row another manager has not written yet, and writes its neighbours at once", async () => {
+    const errors: string[] = [];
+    const w = createWriteBehind({ db: testDb.db, intervalMs: 60_000, onError: (table, _e, rows) => errors.push(`${table}:${rows}`) });
+    const other = createWriteBehind({ db: testDb.db, intervalMs: 60_000 });
+    const at = new Date();
+    w.station({ id: "WB4", protocol: "ocpp1.6", heartbeatIntervalSec: 60, lastSeenAt: at });
+    await w.flush();
+    // This manager learnt of WB3 from the other manager's feed; the other's station row is still pending.
+    other.station({ id: "WB3", protocol: "ocpp1.6", heartbeatIntervalSec: 60, lastSeenAt: at });
+    w.connector({ stationId: "WB3", evseId: 1, connectorId: 1, status: "Available", errorCode: null, updatedAt: at });
+    w.connector({ stationId: "WB4", evseId: 1, connectorId: 1, status: "Charging", errorCode: null, updatedAt: at });
+    await w.flush();
+    expect(errors).toEqual(["connector:2"]); // the failed batch, no dropped row
+    expect(await testDb.db.csmsConnector.count({ where: { stationId: "WB4" } })).toBe(1);
+    expect(w.pending()).toBe(1);
+    await other.close();
+    await w.flush();
+    expect(w.pending()).toBe(0);
+    expect(await testDb.db.csmsConnector.findMany({ where: { stationId: "WB3" } })).toMatchObject([{ status: "Available" }]);
+    expect(errors).toEqual(["connector:2"]);
+    await w.close();
+  });
+
   it("writes a big batch in bounded statements with the event loop free between them, a bad row failing only itself", async () => {
     const statements: number[] = [];
     const errors: string[] = [];

@@ -46,10 +46,14 @@ export type TxWrite = {
   active: boolean;
 };
 
+/** PostgreSQL 23503 (foreign key), in the message (pg) or the driver adapter's cause (PGlite). */
+const isFkViolation = (error: Error) => /\b23503\b/.test(`${error.message} ${JSON.stringify((error as { meta?: unknown }).meta ?? null)}`);
+
 export const createWriteBehind = ({
   db,
   intervalMs = 50,
   maxPending = 20_000,
+  maxFkRetries = 100,
   chunkRows = WRITE_CHUNK_ROWS,
   onRows,
   onError,
@@ -57,6 +61,8 @@ export const createWriteBehind = ({
   db: PrismaClient;
   intervalMs?: number;
   maxPending?: number;
+  /** Flushes a row that breaks a foreign key is retried at before it is dropped (another manager's station row may be on its way). */
+  maxFkRetries?: number;
   /** Rows per statement (the event loop runs between statements). */
   chunkRows?: number;
   onRows?: (table: string, rows: number) => void;
@@ -141,25 +147,55 @@ export const createWriteBehind = ({
     );
   };
 
+  // With several managers, a station's row may still sit in the write-behind of the manager
+  // that handled its boot while this one writes its connectors: on a foreign-key violation the
+  // rows of stations not in the table yet are retried at the next flushes (unless a newer state
+  // of that key replaced them) before they are dropped, and the others are written at once.
+  const fkRetries = new WeakMap<object, number>();
+  let closing = false;
+  const requeue = <T extends object>(map: Map<string, T>, key: string, row: T) => {
+    const tries = fkRetries.get(row) ?? 0;
+    if (closing || tries >= maxFkRetries) return false;
+    fkRetries.set(row, tries + 1);
+    if (!map.has(key)) map.set(key, row);
+    return true;
+  };
+  const missingStations = async (ids: string[]) => {
+    const found = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT "id" FROM "csms"."station" WHERE "id" = ANY($1::text[])`, [...new Set(ids)]);
+    const have = new Set(found.map((r) => r.id));
+    return new Set(ids.filter((id) => !have.has(id)));
+  };
+
+  /** One statement's rows; on failure row by row, so one bad row never takes the others with it. */
+  const writeChunk = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) => {
+    if (!rows.length) return;
+    try {
+      await fn(rows);
+      onRows?.(table, rows.length);
+      return;
+    } catch (error) {
+      onError?.(table, error as Error, rows.length);
+      if (fk && isFkViolation(error as Error)) {
+        const missing = await missingStations(rows.map(fk.stationOf)).catch(() => undefined);
+        if (missing) {
+          const rest = rows.filter((r) => !missing.has(fk.stationOf(r)) || !fk.requeue(r));
+          if (rest.length === rows.length) return writeRowByRow(table, rows, fn);
+          return writeChunk(table, rest, fn);
+        }
+      }
+      await writeRowByRow(table, rows, fn);
+    }
+  };
+  const writeRowByRow = async <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) => {
+    for (const row of rows) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
+  };
+
   /**
    * One table's batch in statements of at most `chunkRows` rows, the event loop free between
-   * them (chunks.ts); a chunk that fails is retried row by row, so one bad row never takes the
-   * others with it.
+   * them (chunks.ts).
    */
-  const write = <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>) =>
-    inChunks(
-      rows,
-      async (chunk) => {
-        try {
-          await fn(chunk);
-          onRows?.(table, chunk.length);
-        } catch (error) {
-          onError?.(table, error as Error, chunk.length);
-          for (const row of chunk) await fn([row]).catch((e: Error) => onError?.(table, e, 1));
-        }
-      },
-      chunkRows,
-    );
+  const write = <T>(table: string, rows: T[], fn: (rows: T[]) => Promise<void>, fk?: { stationOf: (row: T) => string; requeue: (row: T) => boolean }) =>
+    inChunks(rows, (chunk) => writeChunk(table, chunk, fn, fk), chunkRows);
 
   const drain = async () => {
     if (!pending()) return;
@@ -171,9 +207,9 @@ export const createWriteBehind = ({
     txs = new Map();
     await write("station", [...s.values()], writeStations);
     if (c.size) await yieldToLoop();
-    await write("connector", [...c.values()], writeConnectors);
+    await write("connector", [...c.values()], writeConnectors, { stationOf: (r) => r.stationId, requeue: (r) => requeue(connectors, `${r.stationId}/${r.evseId}/${r.connectorId}`, r) });
     if (t.size) await yieldToLoop();
-    await write("transaction", [...t.values()], writeTxs);
+    await write("transaction", [...t.values()], writeTxs, { stationOf: (r) => r.stationId, requeue: (r) => requeue(txs, r.id, r) });
   };
   const flush = () => (running = running.then(drain));
   const timer = setInterval(() => void flush(), intervalMs);
@@ -197,6 +233,7 @@ export const createWriteBehind = ({
     flush,
     close: async () => {
       clearInterval(timer);
+      closing = true;
       await flush();
     },
   };

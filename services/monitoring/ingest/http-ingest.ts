@@ -147,7 +147,8 @@ export const createIngest = (o: IngestOptions) => {
           monitoringTopic(dataset),
           parsed.datasets.map((ds) => {
             const value = message(ds);
-            return { key: deviceOf(ds), value, id: createHash("sha256").update(JSON.stringify(ds)).digest("base64url") };
+            // The de-duplication id only means something to a broker that keeps a window (NATS).
+            return { key: deviceOf(ds), value, id: broker.kind === "nats" ? createHash("sha256").update(JSON.stringify(ds)).digest("base64url") : undefined };
           }),
         );
       } catch (error) {

@@ -24,6 +24,8 @@ export type ConsumeOptions = {
   topic: string;
   group: string;
   maxBatch?: number;
+  /** Batches handed to `handle` at once (in-process broker; default 1). The handler keeps their effects in order. */
+  inFlight?: number;
   /** Resolving acknowledges the whole batch; rejecting has it redelivered. */
   handle: (batch: Delivery[]) => Promise<void>;
 };

@@ -82,3 +82,43 @@ describe.each(adapters)("$name broker", ({ create }) => {
     stop();
   });
 });
+
+describe("in-process broker with several batches in flight", () => {
+  it("hands out up to inFlight batches at once, and drain waits for those still being handled", async () => {
+    const broker = createInProcessBroker();
+    opened.push(broker);
+    let active = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const handled: number[] = [];
+    await broker.consume({
+      topic: "monitoring.mppt",
+      group: "group.pipelined",
+      maxBatch: 10,
+      inFlight: 3,
+      handle: (batch) =>
+        new Promise<void>((resolve) => {
+          active += 1;
+          most = Math.max(most, active);
+          releases.push(() => {
+            active -= 1;
+            handled.push(...batch.map((d) => (d.value as { i: number }).i));
+            resolve();
+          });
+        }),
+    });
+    await broker.publish("monitoring.mppt", Array.from({ length: 50 }, (_, i) => ({ key: "d", value: { i } })));
+    await eventually(() => releases.length === 3, "three batches in flight");
+    expect(most).toBe(3);
+    let drained = false;
+    const draining = broker.drain().then(() => (drained = true));
+    for (let n = 0; n < 5; n++) {
+      await eventually(() => releases.length > n, `batch ${n}`);
+      releases[n]();
+    }
+    await draining;
+    expect(drained).toBe(true);
+    expect(most).toBe(3);
+    expect([...handled].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+});

@@ -9,7 +9,7 @@ import { BrokerBusyError } from "./broker";
  * new messages (BrokerBusyError → 503 to the sender) instead of growing without bound. A topic
  * no group consumes in this process keeps nothing (the service starts its consumers first).
  */
-type Group = { queue: OutMessage[]; options: ConsumeOptions; running: boolean; closed: boolean; retryTimer?: NodeJS.Timeout; failures: number };
+type Group = { queue: OutMessage[]; options: ConsumeOptions; active: number; closed: boolean; retryTimer?: NodeJS.Timeout; failures: number };
 
 export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: number } = {}): Broker => {
   const topics = new Map<string, Map<string, Group>>();
@@ -24,40 +24,54 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
     for (const groups of topics.values()) for (const g of groups.values()) n += g.queue.length;
     return n;
   };
+  const handling = () => {
+    let n = 0;
+    for (const groups of topics.values()) for (const g of groups.values()) n += g.active;
+    return n;
+  };
 
   const notifyIdle = () => {
-    if (queued() > 0) return;
+    if (queued() > 0 || handling() > 0) return;
     for (const fn of idle) fn();
     idle.clear();
   };
 
-  const run = async (group: Group) => {
-    if (group.running || group.closed) return;
-    group.running = true;
-    try {
-      while (group.queue.length && !group.closed) {
-        const batch = group.queue.splice(0, group.options.maxBatch ?? 500);
-        const redelivered = group.failures > 0;
-        const deliveries: Delivery[] = batch.map((m) => ({ key: m.key, value: m.value, redelivered, trusted: true }));
-        try {
-          await group.options.handle(deliveries);
-          counters.delivered += batch.length;
-          if (redelivered) counters.redelivered += batch.length;
-          group.failures = 0;
-        } catch {
-          // Not acknowledged: back to the front, retried after a growing pause.
-          group.queue.unshift(...batch);
-          group.failures += 1;
-          counters.failedBatches += 1;
-          const delay = Math.min(5000, 100 * 2 ** Math.min(group.failures, 6));
-          group.retryTimer = setTimeout(() => void run(group), delay);
-          group.retryTimer.unref();
-          return;
-        }
-      }
-    } finally {
-      group.running = false;
-      notifyIdle();
+  /** Hands out batches until `inFlight` are being handled; each finished batch makes room for the next. */
+  const run = (group: Group) => {
+    const inFlight = Math.max(1, group.options.inFlight ?? 1);
+    while (group.queue.length && !group.closed && group.retryTimer === undefined && group.active < inFlight) {
+      const batch = group.queue.splice(0, group.options.maxBatch ?? 500);
+      const redelivered = group.failures > 0;
+      const deliveries: Delivery[] = batch.map((m) => ({ key: m.key, value: m.value, redelivered, trusted: true }));
+      group.active += 1;
+      void group.options
+        .handle(deliveries)
+        .then(
+          () => {
+            counters.delivered += batch.length;
+            if (redelivered) counters.redelivered += batch.length;
+            group.failures = 0;
+          },
+          () => {
+            // Not acknowledged: back to the front, retried after a growing pause.
+            group.queue.unshift(...batch);
+            group.failures += 1;
+            counters.failedBatches += 1;
+            if (group.retryTimer === undefined && !group.closed) {
+              const delay = Math.min(5000, 100 * 2 ** Math.min(group.failures, 6));
+              group.retryTimer = setTimeout(() => {
+                group.retryTimer = undefined;
+                run(group);
+              }, delay);
+              group.retryTimer.unref();
+            }
+          },
+        )
+        .finally(() => {
+          group.active -= 1;
+          run(group);
+          notifyIdle();
+        });
     }
   };
 
@@ -73,21 +87,22 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
       const groups = topics.get(topic);
       if (!groups || groups.size === 0) return;
       for (const g of groups.values()) {
-        g.queue.push(...messages);
-        void run(g);
+        for (const m of messages) g.queue.push(m);
+        run(g);
       }
     },
     consume: async (options) => {
       let groups = topics.get(options.topic);
       if (!groups) topics.set(options.topic, (groups = new Map()));
       if (groups.has(options.group)) throw new Error(`group ${options.group} already consumes ${options.topic} in this process`);
-      const group: Group = { queue: [], options, running: false, closed: false, failures: 0 };
+      const group: Group = { queue: [], options, active: 0, closed: false, failures: 0 };
       groups.set(options.group, group);
-      void run(group);
+      run(group);
       return {
         close: async () => {
           group.closed = true;
           clearTimeout(group.retryTimer);
+          group.retryTimer = undefined;
           groups.delete(options.group);
         },
       };
@@ -108,7 +123,7 @@ export const createInProcessBroker = ({ maxQueued = 200_000 }: { maxQueued?: num
       closing = true;
       // Handle what was promised to senders, unless every group is failing.
       const anyHealthy = [...topics.values()].some((gs) => [...gs.values()].some((g) => g.failures === 0));
-      if (queued() > 0 && anyHealthy) await new Promise<void>((resolve) => idle.add(resolve));
+      if ((queued() > 0 || handling() > 0) && anyHealthy) await new Promise<void>((resolve) => idle.add(resolve));
     },
     close: async () => {
       closing = true;

@@ -61,7 +61,7 @@ export const createNatsBroker = async (opts: NatsBrokerOptions): Promise<Broker>
   const counters = { published: 0, delivered: 0, redelivered: 0, failedBatches: 0 };
   const closers: (() => Promise<void>)[] = [];
 
-  const consume = async ({ topic, group, maxBatch = 500, handle }: ConsumeOptions) => {
+  const consume = async ({ topic, group, maxBatch = 500, inFlight = 1, handle }: ConsumeOptions) => {
     const durable = durableName(group);
     const config = {
       durable_name: durable,
@@ -82,50 +82,59 @@ export const createNatsBroker = async (opts: NatsBrokerOptions): Promise<Broker>
     const consumer = await js.consumers.get(stream, durable);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(maxBatch * 2, 1000) });
     const buffer: JsMsg[] = [];
-    let processing: Promise<void> | undefined;
+    const handling = new Set<Promise<void>>();
     let closed = false;
 
-    const process = async () => {
-      while (buffer.length && !closed) {
-        const batch = buffer.splice(0, maxBatch);
-        const deliveries: Delivery[] = [];
-        for (const m of batch) {
-          let value: unknown;
-          try {
-            value = jc.decode(m.data);
-          } catch {
-            value = undefined;
-          }
-          deliveries.push({ key: untoken(m.subject.slice(m.subject.lastIndexOf(".") + 1)), value, redelivered: m.redelivered, trusted: false });
-        }
+    /** One batch: decoded, handled, then acknowledged (or nak'ed for redelivery) message by message. */
+    const handleBatch = async (batch: JsMsg[]) => {
+      const deliveries: Delivery[] = [];
+      for (const m of batch) {
+        let value: unknown;
         try {
-          await handle(deliveries);
-          for (const m of batch) m.ack();
-          counters.delivered += batch.length;
-          counters.redelivered += batch.filter((m) => m.redelivered).length;
-        } catch (error) {
-          counters.failedBatches += 1;
-          log.warn({ err: (error as Error).message, topic, size: batch.length }, "batch failed; asking JetStream to redeliver");
-          for (const m of batch) m.nak(1000);
+          value = jc.decode(m.data);
+        } catch {
+          value = undefined;
         }
+        deliveries.push({ key: untoken(m.subject.slice(m.subject.lastIndexOf(".") + 1)), value, redelivered: m.redelivered, trusted: false });
+      }
+      try {
+        await handle(deliveries);
+        for (const m of batch) m.ack();
+        counters.delivered += batch.length;
+        counters.redelivered += batch.filter((m) => m.redelivered).length;
+      } catch (error) {
+        counters.failedBatches += 1;
+        log.warn({ err: (error as Error).message, topic, size: batch.length }, "batch failed; asking JetStream to redeliver");
+        for (const m of batch) m.nak(1000);
       }
     };
+    // Up to `inFlight` batches at once; each finished one makes room for the next.
     const kick = () => {
-      processing ??= process().finally(() => {
-        processing = undefined;
-        if (buffer.length && !closed) kick();
-      });
+      while (buffer.length && !closed && handling.size < Math.max(1, inFlight)) {
+        const done: Promise<void> = handleBatch(buffer.splice(0, maxBatch)).finally(() => {
+          handling.delete(done);
+          kick();
+        });
+        handling.add(done);
+      }
     };
+    let scheduled = false;
     void (async () => {
       for await (const m of messages) {
         buffer.push(m);
         // Batch whatever arrived in this turn of the event loop.
-        if (!processing) setImmediate(kick);
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            kick();
+          });
+        }
       }
     })().catch((error: unknown) => log.warn({ err: (error as Error).message, topic }, "nats consumer stopped"));
     const close = async () => {
       closed = true;
-      await processing;
+      await Promise.all([...handling]);
       await messages.close();
     };
     closers.push(close);

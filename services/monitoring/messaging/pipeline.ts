@@ -14,7 +14,7 @@ import {
   type MessageDataset,
 } from "../../../contracts/monitoring";
 import { deriveBuildingRecord, deriveRecords, recordKey, type StoredRecord } from "../transform/derive-records";
-import { insertSamples } from "../storage/landing-zone";
+import type { SampleWriter } from "../storage/sample-writer";
 import type { Broker, Delivery } from "./broker";
 import type { RegionStore } from "../storage/region-store";
 import type { Rollups } from "../storage/rollups";
@@ -28,7 +28,8 @@ import type { AlarmEngine } from "../alarms/alarm-engine";
  *   Producer    — transform (stored records with derived fields) → Storage.write, Publisher.publish
  *   Storage     — landing zone (deduplicated) → rollups, latest values, alarms
  *   Publisher   — republishes transformed records on `monitoring.<dataset>.dataset` (flag `publish`)
- * A batch is acknowledged only after Storage.write committed it.
+ * A batch is acknowledged only after Storage.write committed it. Several batches may be in
+ * flight (`inFlight`, the in-process broker; the sample writer keeps their effects in order).
  */
 export type PipelineHooks = {
   /** Every key of a written batch (new or already stored): synchronous ingest waits on these. */
@@ -50,6 +51,7 @@ export const createRegionPipeline = ({
   region,
   broker,
   store,
+  writer,
   rollups,
   latest,
   alarms,
@@ -58,10 +60,13 @@ export const createRegionPipeline = ({
   hooks = {},
   metrics,
   maxBatch = 500,
+  inFlight = store.inserts.length + 1,
 }: {
   region: string;
   broker: Broker;
   store: RegionStore;
+  /** The region's landing-zone writer (storage/sample-writer.ts). */
+  writer: SampleWriter;
   rollups: Rollups;
   latest: LatestValues;
   alarms: AlarmEngine;
@@ -70,6 +75,8 @@ export const createRegionPipeline = ({
   hooks?: PipelineHooks;
   metrics?: Metrics;
   maxBatch?: number;
+  /** Batches of one consumer group handled at once (brokers that support it). */
+  inFlight?: number;
 }): RegionPipeline => {
   const counts = { consumed: 0, stored: 0, duplicates: 0, invalid: 0, misrouted: 0, foreign: 0, lastSeq: 0 };
   const subscriptions: { close: () => Promise<void> }[] = [];
@@ -123,8 +130,9 @@ export const createRegionPipeline = ({
    * pre-empt its real samples as "duplicates". The HTTP ingest refuses them up front when it
    * runs in the same process; this is the guarantee when it does not.
    */
+  // Claims by batches still in flight (their latest values are not applied yet); kept, a device's site never changes.
+  const claimed = new Map<string, string>();
   const ownRecords = (records: StoredRecord[]) => {
-    const claimed = new Map<string, string>();
     const own = records.filter((r) => {
       const site = latest.get(r.device)?.site ?? claimed.get(r.device);
       if (site === undefined) claimed.set(r.device, r.site);
@@ -144,17 +152,18 @@ export const createRegionPipeline = ({
   const write = async (dataset: MessageDataset, all: StoredRecord[]) => {
     const records = ownRecords(all);
     if (records.length === 0) return records;
-    const inserted = await insertSamples(store.write, records);
-    counts.stored += inserted.length;
-    for (const i of inserted) if (i.seq > counts.lastSeq) counts.lastSeq = i.seq;
-    counts.duplicates += records.length - inserted.length;
-    metrics?.stored(dataset, inserted.length);
-    // Synchronously after the insert: rollup watermarks rely on folding in commit order.
-    rollups.fold(inserted);
-    const { changed, current } = latest.apply(inserted.map((i) => i.record));
-    if (flags().alarms) alarms.evaluate(current);
-    hooks.onWritten?.(records.map(recordKey));
-    if (changed.size) hooks.onDevicesChanged?.(region, changed);
+    await writer.write(records, (inserted) => {
+      counts.stored += inserted.length;
+      for (const i of inserted) if (i.seq > counts.lastSeq) counts.lastSeq = i.seq;
+      counts.duplicates += records.length - inserted.length;
+      metrics?.stored(dataset, inserted.length);
+      // In commit order (the writer's): rollup watermarks rely on folding in `seq` order.
+      rollups.fold(inserted);
+      const { changed, current } = latest.apply(inserted.map((i) => i.record));
+      if (flags().alarms) alarms.evaluate(current);
+      hooks.onWritten?.(records.map(recordKey));
+      if (changed.size) hooks.onDevicesChanged?.(region, changed);
+    });
     return records;
   };
 
@@ -179,7 +188,7 @@ export const createRegionPipeline = ({
     region,
     start: async () => {
       for (const dataset of MESSAGE_DATASETS) {
-        subscriptions.push(await broker.consume({ topic: monitoringTopic(dataset), group: consumerGroup(dataset), maxBatch, handle: consume(dataset) }));
+        subscriptions.push(await broker.consume({ topic: monitoringTopic(dataset), group: consumerGroup(dataset), maxBatch, inFlight, handle: consume(dataset) }));
       }
     },
     stop: async () => {

@@ -3,47 +3,75 @@ import { recordKey, type RecordDataset, type StoredRecord } from "../transform/d
 
 /**
  * The landing zone: raw records, one row each, kept ~6 weeks. Inserts are one multi-row
- * statement per batch (unnest arrays, so the statement has nine parameters whatever the
+ * statement per batch (one JSON document, so the statement has one parameter whatever the
  * batch size); duplicates of the idempotency key are skipped by the database and reported
  * back, so only new records reach rollups, latest values and alarms.
  */
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Inserts the batch; returns the new records with their ingest sequence numbers. */
-export const insertSamples = async (db: SqlRunner, records: StoredRecord[]): Promise<{ record: StoredRecord; seq: number }[]> => {
-  if (records.length === 0) return [];
-  // The same key twice in one statement would be a duplicate of itself; keep the first.
+/** The same key twice in one statement would be a duplicate of itself; keeps the first. */
+export const uniqueRecords = (records: StoredRecord[]) => {
   const unique = new Map<string, StoredRecord>();
-  for (const r of records) if (!unique.has(recordKey(r))) unique.set(recordKey(r), r);
-  const rows = [...unique.values()];
-  const { rows: inserted } = await db.query<{ seq: string; dataset: string; device: string; part: string; t: number }>(
-    `INSERT INTO "monitoring"."sample" (dataset, device, part, time_event, site, sender, time_zone, time_processing, record)
-     SELECT u.dataset, u.device, u.part, u.time_event::timestamptz, u.site, u.sender, u.time_zone, u.time_processing::timestamptz, u.record::json
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-       AS u(dataset, device, part, time_event, site, sender, time_zone, time_processing, record)
-     ON CONFLICT DO NOTHING
-     RETURNING seq, dataset, device, part, (extract(epoch from time_event) * 1000)::float8 AS t`,
-    [
-      rows.map((r) => r.dataset),
-      rows.map((r) => r.device),
-      rows.map((r) => r.part),
-      rows.map((r) => iso(r.timeEvent)),
-      rows.map((r) => r.site),
-      rows.map((r) => r.sender),
-      rows.map((r) => r.timeZone),
-      rows.map((r) => iso(r.timeProcessing)),
-      rows.map((r) => JSON.stringify(r.record)),
-    ],
-  );
-  // Usually nothing was a duplicate: every input row is new, whatever order RETURNING used.
-  if (inserted.length === rows.length) {
-    const seqs = inserted.map((row) => Number(row.seq)).sort((a, b) => a - b);
-    return rows.map((record, i) => ({ record, seq: seqs[i] }));
+  for (const r of records) {
+    const key = recordKey(r);
+    if (!unique.has(key)) unique.set(key, r);
   }
+  return unique;
+};
+
+/** Inserts the batch numbered on from what is stored (one-off writers and tests; the service uses sample-writer.ts). */
+export const insertSamples = async (db: SqlRunner, records: StoredRecord[]) => insertSamplesAt(db, [...uniqueRecords(records).values()], await nextSampleSeq(db));
+
+/**
+ * Inserts distinct records with the sequence numbers `firstSeq`, `firstSeq + 1`, … in input
+ * order (handed out by the one writer, so batches in flight on several connections still
+ * number in ingest order); duplicates are skipped and leave a gap. Returns the new ones.
+ * The batch travels as one JSON document (`json_to_recordset`): one parameter, serialised by
+ * JSON.stringify alone instead of nine text arrays escaped element by element.
+ */
+export const insertSamplesAt = async (db: SqlRunner, rows: StoredRecord[], firstSeq: number): Promise<{ record: StoredRecord; seq: number }[]> => {
+  if (rows.length === 0) return [];
+  const doc = rows.map((r, i) => ({
+    q: firstSeq + i,
+    d: r.dataset,
+    v: r.device,
+    p: r.part,
+    t: iso(r.timeEvent),
+    s: r.site,
+    n: r.sender,
+    z: r.timeZone,
+    tp: iso(r.timeProcessing),
+    r: r.record,
+  }));
+  const { rows: inserted } = await db.query<{ seq: string }>(
+    `INSERT INTO "monitoring"."sample" (seq, dataset, device, part, time_event, site, sender, time_zone, time_processing, record)
+     SELECT u.q, u.d, u.v, u.p, u.t, u.s, u.n, u.z, u.tp, u.r
+     FROM json_to_recordset($1::json) AS u(q bigint, d text, v text, p text, t timestamptz, s text, n text, z text, tp timestamptz, r json)
+     ON CONFLICT DO NOTHING
+     RETURNING seq`,
+    [JSON.stringify(doc)],
+  );
+  if (inserted.length === rows.length) return rows.map((record, i) => ({ record, seq: firstSeq + i }));
   return inserted
-    .map((row) => ({ record: unique.get(recordKey({ dataset: row.dataset, device: row.device, part: row.part, timeEvent: Math.round(row.t) }))!, seq: Number(row.seq) }))
-    .filter((x) => x.record !== undefined);
+    .map((row) => Number(row.seq))
+    .sort((a, b) => a - b)
+    .map((seq) => ({ record: rows[seq - firstSeq], seq }));
+};
+
+/**
+ * The next free landing-zone sequence number: above the sequence's last value and above every
+ * stored row (rows numbered by a writer are above the highest rollup watermark or at most at it).
+ */
+export const nextSampleSeq = async (db: SqlRunner) => {
+  const { rows } = await db.query<{ seq: string }>(
+    `SELECT GREATEST(
+       COALESCE(pg_sequence_last_value(pg_get_serial_sequence('"monitoring"."sample"', 'seq')::regclass), 0),
+       (SELECT COALESCE(max(seq), 0) FROM "monitoring"."rollup_watermark"),
+       (SELECT COALESCE(max(seq), 0) FROM "monitoring"."sample" WHERE seq > (SELECT COALESCE(max(seq), 0) FROM "monitoring"."rollup_watermark"))
+     ) + 1 AS seq`,
+  );
+  return Number(rows[0]?.seq ?? 1);
 };
 
 type SampleRow = { seq: string; dataset: string; device: string; part: string; t: number; site: string; sender: string; time_zone: string; tp: number; record: unknown };

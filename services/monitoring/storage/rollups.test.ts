@@ -1,21 +1,17 @@
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations } from "../../../lib/db/migrate";
-import { deriveRecords } from "../transform/derive-records";
-import { mpptDataset } from "../testkit";
+import { migratedPGlite, mpptRecords } from "../testkit";
 import { insertSamples } from "./landing-zone";
 import { createRollups, pickGranularity, toPoints } from "./rollups";
 
 let db: PGlite;
 beforeAll(async () => {
-  db = new PGlite();
-  await applyMigrations(db);
+  db = await migratedPGlite();
 });
 afterAll(async () => db.close());
 
 const T = Date.UTC(2026, 10, 30, 10, 0, 0);
-const records = (n: number, from = 0, device = "M1") =>
-  Array.from({ length: n }, (_, i) => deriveRecords("mppt", mpptDataset(device, T + (from + i) * 10_000, { pvAmps: from + i }) as never, { site: "s", sender: "x", processedAt: T })).flat();
+const records = (n: number, from = 0, device = "M1") => mpptRecords(T, n, from, device);
 
 const counts = async (table: string) => {
   const { rows } = await db.query<{ n: number }>(`SELECT coalesce(sum(count), 0)::int AS n FROM "monitoring"."${table}" WHERE metric = 'pv.1.amps' AND device = 'M0'`);

@@ -52,23 +52,23 @@ const timing = (timeLocal: string) => {
   return { timeEvent: t.utcMs, timeZone: formatOffset(t.offsetMinutes) };
 };
 
-const metaFields = (sender: string, timeEvent: number, timeZone: string, processedAt: number) => ({
-  sender,
-  time_event: formatCanonical(timeEvent),
-  time_zone: timeZone,
-  time_processing: formatCanonical(processedAt),
-});
-
-const power = (item: { pv: { volts: number[]; amps: number[] }; battery: { volts: number; amps: number }; load: { volts: number[]; amps: number[] } }) => ({
-  pv: zip(item.pv.volts, item.pv.amps),
-  battery: vaw(item.battery.volts, item.battery.amps),
-  load: zip(item.load.volts, item.load.amps),
-});
-
 export const deriveRecords = <D extends Dataset>(dataset: D, body: DatasetBody[D], { site, sender, processedAt }: Meta): StoredRecord[] => {
-  const base = { dataset, site, sender, timeProcessing: processedAt };
+  // Hot path (every record): the same processing time for the whole dataset, no spreads.
+  const timeProcessing = formatCanonical(processedAt);
+  const stored = (device: string, part: string, timeEvent: number, timeZone: string, record: StoredRecord["record"]): StoredRecord => ({
+    dataset,
+    device,
+    part,
+    timeEvent,
+    site,
+    sender,
+    timeZone,
+    timeProcessing: processedAt,
+    record,
+  });
   if (dataset === "pms") {
     const ds = body as DatasetBody["pms"];
+    const status = decodeBusStatus(ds.status.code);
     return ds.data.map((item) => {
       const { timeEvent, timeZone } = timing(item.time_local);
       const volts = item.pack.cell.volts;
@@ -92,10 +92,13 @@ export const deriveRecords = <D extends Dataset>(dataset: D, body: DatasetBody[D
         cell: volts.map((v, i) => ({ volts: v, dvcl: Math.round((v - vcl) * 1000), open: item.pack.cell.open.includes(i + 1) })),
         // Each FET from its own reading (the public host fills both from FET 1, a bug).
         fet: item.pack.fet.temp.map((temp, i) => ({ open: item.pack.fet.open.includes(i + 1), temp })),
-        status: { ...decodeBusStatus(ds.status.code), temp: ds.status.temp },
-        ...metaFields(sender, timeEvent, timeZone, processedAt),
+        status: { ...status, temp: ds.status.temp },
+        sender,
+        time_event: formatCanonical(timeEvent),
+        time_zone: timeZone,
+        time_processing: timeProcessing,
       };
-      return { ...base, device: ds.pms_id, part: item.pack.id, timeEvent, timeZone, record };
+      return stored(ds.pms_id, item.pack.id, timeEvent, timeZone, record);
     });
   }
   if (dataset === "mppt") {
@@ -103,8 +106,18 @@ export const deriveRecords = <D extends Dataset>(dataset: D, body: DatasetBody[D
     const status = decodeMpptStatus(ds.status.code);
     return ds.data.map((item) => {
       const { timeEvent, timeZone } = timing(item.time_local);
-      const record: MpptRecord = { mppt_id: ds.mppt_id, ...power(item), status, ...metaFields(sender, timeEvent, timeZone, processedAt) };
-      return { ...base, device: ds.mppt_id, part: "", timeEvent, timeZone, record };
+      const record: MpptRecord = {
+        mppt_id: ds.mppt_id,
+        pv: zip(item.pv.volts, item.pv.amps),
+        battery: vaw(item.battery.volts, item.battery.amps),
+        load: zip(item.load.volts, item.load.amps),
+        status,
+        sender,
+        time_event: formatCanonical(timeEvent),
+        time_zone: timeZone,
+        time_processing: timeProcessing,
+      };
+      return stored(ds.mppt_id, "", timeEvent, timeZone, record);
     });
   }
   const ds = body as DatasetBody["inverter"];
@@ -114,8 +127,19 @@ export const deriveRecords = <D extends Dataset>(dataset: D, body: DatasetBody[D
     // Line-to-line volts on three phases: P = V × I × pf × √3 per phase (tel_inv).
     const phaseFactor = item.grid.volts.length === 3 ? Math.sqrt(3) : 1;
     const grid = item.grid.volts.map((volts, i) => ({ volts, amps: item.grid.amps[i], pf: item.grid.pf[i], watts: r3(volts * item.grid.amps[i] * item.grid.pf[i] * phaseFactor) }));
-    const record: InverterRecord = { inverter_id: ds.inverter_id, ...power(item), grid, status, ...metaFields(sender, timeEvent, timeZone, processedAt) };
-    return { ...base, device: ds.inverter_id, part: "", timeEvent, timeZone, record };
+    const record: InverterRecord = {
+      inverter_id: ds.inverter_id,
+      pv: zip(item.pv.volts, item.pv.amps),
+      battery: vaw(item.battery.volts, item.battery.amps),
+      load: zip(item.load.volts, item.load.amps),
+      grid,
+      status,
+      sender,
+      time_event: formatCanonical(timeEvent),
+      time_zone: timeZone,
+      time_processing: timeProcessing,
+    };
+    return stored(ds.inverter_id, "", timeEvent, timeZone, record);
   });
 };
 
@@ -126,11 +150,39 @@ export const deriveBuildingRecord = (
   const timeEvent = Date.parse(telemetry.time);
   const m = /([+-]\d{2}):?(\d{2})$/.exec(telemetry.time);
   const timeZone = m ? `${m[1]}:${m[2]}` : "+00:00";
-  const record: BuildingRecord = { building, device, type: telemetry.type, metrics: telemetry.metrics, ...metaFields(sender, timeEvent, timeZone, processedAt) };
+  const record: BuildingRecord = {
+    building,
+    device,
+    type: telemetry.type,
+    metrics: telemetry.metrics,
+    sender,
+    time_event: formatCanonical(timeEvent),
+    time_zone: timeZone,
+    time_processing: formatCanonical(processedAt),
+  };
   return { dataset: "building", device: `${building}:${device}`, part: "", timeEvent, site, sender, timeZone, timeProcessing: processedAt, record };
 };
 
-const sum = (xs: number[]) => r3(xs.reduce((a, b) => a + b, 0));
+/** Adds `<prefix>.<n>.volts|amps|watts` of each input; returns Σ watts (of |watts| when `abs`). */
+const addInputs = (out: Record<string, number>, prefix: string, inputs: { volts: number; amps: number; watts: number }[], abs: boolean) => {
+  let total = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const names = phaseNames(prefix, i);
+    out[names.volts] = inputs[i].volts;
+    out[names.amps] = inputs[i].amps;
+    out[names.watts] = inputs[i].watts;
+    total += abs ? Math.abs(inputs[i].watts) : inputs[i].watts;
+  }
+  return total;
+};
+
+/** Metric names of the n-th pv / load / grid input, built once (the hot path builds no strings). */
+const PHASE_NAMES = new Map<string, { volts: string; amps: string; watts: string; pf: string }[]>();
+const phaseNames = (prefix: string, i: number) => {
+  let list = PHASE_NAMES.get(prefix);
+  if (!list) PHASE_NAMES.set(prefix, (list = []));
+  return (list[i] ??= { volts: `${prefix}.${i + 1}.volts`, amps: `${prefix}.${i + 1}.amps`, watts: `${prefix}.${i + 1}.watts`, pf: `${prefix}.${i + 1}.pf` });
+};
 
 /**
  * The flat metrics of a stored record: what charts, rollups, latest values and alarms use.
@@ -154,16 +206,24 @@ export const metricsOf = (dataset: RecordDataset, record: StoredRecord["record"]
     return { ...r.metrics };
   }
   const r = record as MpptRecord | InverterRecord;
-  r.pv.forEach((s, i) => Object.assign(out, { [`pv.${i + 1}.volts`]: s.volts, [`pv.${i + 1}.amps`]: s.amps, [`pv.${i + 1}.watts`]: s.watts }));
-  out["pv.watts"] = sum(r.pv.map((s) => s.watts));
-  Object.assign(out, { "battery.volts": r.battery.volts, "battery.amps": r.battery.amps, "battery.watts": r.battery.watts });
+  out["pv.watts"] = r3(addInputs(out, "pv", r.pv, false));
+  out["battery.volts"] = r.battery.volts;
+  out["battery.amps"] = r.battery.amps;
+  out["battery.watts"] = r.battery.watts;
   out["battery.in_watts"] = Math.max(0, r.battery.watts);
   out["battery.out_watts"] = Math.max(0, -r.battery.watts);
-  r.load.forEach((s, i) => Object.assign(out, { [`load.${i + 1}.volts`]: s.volts, [`load.${i + 1}.amps`]: s.amps, [`load.${i + 1}.watts`]: s.watts }));
-  out["load.watts"] = sum(r.load.map((s) => Math.abs(s.watts)));
+  out["load.watts"] = r3(addInputs(out, "load", r.load, true));
   if ("grid" in r) {
-    r.grid.forEach((g, i) => Object.assign(out, { [`grid.${i + 1}.volts`]: g.volts, [`grid.${i + 1}.amps`]: g.amps, [`grid.${i + 1}.pf`]: g.pf, [`grid.${i + 1}.watts`]: g.watts }));
-    const net = sum(r.grid.map((g) => g.watts));
+    let net = 0;
+    for (let i = 0; i < r.grid.length; i++) {
+      const names = phaseNames("grid", i);
+      out[names.volts] = r.grid[i].volts;
+      out[names.amps] = r.grid[i].amps;
+      out[names.pf] = r.grid[i].pf;
+      out[names.watts] = r.grid[i].watts;
+      net += r.grid[i].watts;
+    }
+    net = r3(net);
     out["grid.watts"] = net;
     // grid.amps > 0 feeds the grid (sell), < 0 draws from it (buy).
     out["grid.sell_watts"] = Math.max(0, net);

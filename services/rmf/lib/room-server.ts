@@ -95,6 +95,7 @@ export const createRoomServer = ({
   const subscribes = new Counter({ name: `${metricPrefix}_subscribes_total`, help: "Subscribe requests by outcome", labelNames: ["outcome"] as const, registers: [registry] });
   const deliveries = new Counter({ name: `${metricPrefix}_deliveries_total`, help: "Room events delivered to sockets (one per socket per event)", registers: [registry] });
   const coalesced = new Counter({ name: `${metricPrefix}_coalesced_total`, help: "State events replaced by a newer one inside the coalescing window", registers: [registry] });
+  const evictions = new Counter({ name: `${metricPrefix}_evictions_total`, help: "Sockets disconnected because the source withdrew a room they were subscribed to", registers: [registry] });
   const slowDisconnects = new Counter({ name: `${metricPrefix}_slow_consumer_disconnects_total`, help: "Sockets dropped for not reading their events", registers: [registry] });
   new Gauge({
     name: `${metricPrefix}_sockets`,
@@ -270,9 +271,31 @@ export const createRoomServer = ({
   }, 1000);
   sweep.unref();
 
+  /**
+   * The source can no longer serve a room its subscribers joined (main refused the proxy's
+   * re-subscription after a restart). They are disconnected rather than left joined to a room
+   * that will never speak again: a client reconnects, subscribes again and reads the refusal
+   * in the ack. Returns how many were disconnected.
+   */
+  const evict = (room: string) => {
+    const ids = io.of("/").adapter.rooms.get(room);
+    if (!ids) return 0;
+    let n = 0;
+    for (const id of [...ids]) {
+      const socket = io.of("/").sockets.get(id);
+      if (!socket) continue;
+      n++;
+      socket.disconnect(true);
+    }
+    evictions.inc(n);
+    if (n) log.warn({ room, sockets: n }, "room withdrawn by its source: subscribers disconnected so they resubscribe and see why");
+    return n;
+  };
+
   return {
     io,
     publish,
+    evict,
     /** Sockets in a room (tests, metrics). */
     roomSize,
     close: async () => {

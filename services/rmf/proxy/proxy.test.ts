@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INTERNAL_PATH, type FleetState } from "../../../contracts/rmf";
 import { logger } from "../../../lib/log";
@@ -11,6 +13,7 @@ let testDb: TestDb;
 let proxy: RmfProxy;
 let adapter: Awaited<ReturnType<typeof openFeed>>;
 const clients: TestClient[] = [];
+const laterDbs: TestDb[] = [];
 const client = async (url = proxy.url) => {
   const c = await connectClient(url, await token());
   clients.push(c);
@@ -20,6 +23,10 @@ const fleet = (name: string, x: number): FleetState & { name: string } => ({
   name,
   robots: { r1: { name: "r1", status: "idle", task_id: "", unix_millis_time: Date.now(), location: { map: "L1", x, y: 0, yaw: 0 }, battery: 1, issues: [], commission: null, mutex_groups: null } },
 });
+const taskState = (id: string) => {
+  const data = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "..", "fixtures", "internal", "task_state_update.json"), "utf8")).data;
+  return { ...data, booking: { ...data.booking, id } };
+};
 const xOf = (payload: unknown) => (payload as FleetState).robots?.r1?.location?.x;
 
 beforeAll(async () => {
@@ -34,6 +41,7 @@ afterAll(async () => {
   await proxy?.close();
   await main?.close();
   await testDb?.close();
+  for (const db of laterDbs) await db.close();
 });
 
 describe("RMF proxy", () => {
@@ -101,5 +109,30 @@ describe("RMF proxy", () => {
     adapter.send({ type: "fleet_state_update", data: fleet("survivor", 9) });
     await eventually(() => xOf(c.of("/fleets/survivor/state").at(-1)) === 9 && xOf(meanwhile.of("/fleets/survivor/state").at(-1)) === 9, "live again");
     expect(c.socket.connected).toBe(true);
+  });
+
+  it("disconnects the clients of a room main refuses after a restart, so they subscribe again and read why instead of waiting in silence", async () => {
+    adapter.send({ type: "task_state_update", data: taskState("t-vanishing") });
+    await eventually(() => main.state.taskInMemory("t-vanishing") !== undefined, "task stored on main");
+    const watcher = await client();
+    const bystander = await client();
+    expect(await watcher.subscribe("/tasks/t-vanishing/state")).toEqual({ success: true, error: "" });
+    await bystander.subscribe("/fleets/survivor/state");
+    await main.flush();
+    adapter.close();
+    await main.close();
+    await eventually(() => !proxy.upstreamConnected(), "proxy noticed");
+    // Main comes back on an empty database: it has never heard of the task.
+    const port = main.port;
+    const fresh = await startTestMain({ port });
+    main = fresh.main;
+    await eventually(() => proxy.upstreamConnected(), "proxy reconnected");
+    await eventually(() => !watcher.socket.connected, "watcher disconnected");
+    expect(proxy.upstreamRoom("/tasks/t-vanishing/state")).toBeUndefined();
+    expect(bystander.socket.connected).toBe(true);
+    const again = await client();
+    expect(await again.subscribe("/tasks/t-vanishing/state")).toEqual({ success: false, error: "404 Not Found" });
+    adapter = await openFeed(main.url, INTERNAL_PATH);
+    laterDbs.push(fresh.testDb);
   });
 });

@@ -108,6 +108,8 @@ export const startProxy = async (opts: ProxyOptions) => {
       entries.delete(entry.parsed.room);
       settle(entry, { ok: false, error });
       log.debug({ room: entry.parsed.room, error }, "main refused a subscription");
+      // A re-subscription main refused: clients already joined would wait in silence.
+      rooms.evict(entry.parsed.room);
     });
   };
 

@@ -13,6 +13,7 @@ import { oneOf, useUrlState } from "../../_components/ui/url-state";
 import { DispatchButton } from "../_components/dispatch-dialog";
 import { RmfLinkAlerts, RmfStatusLine } from "../_components/link-alerts";
 import { TASK_STATUS_LABELS, TaskStatusBadge } from "../_components/robot-badges";
+import { RmfText } from "../_components/rmf-text";
 import { RobotsNav } from "../_components/robots-nav";
 import { useLiveTasks } from "../_components/use-robots";
 
@@ -24,7 +25,7 @@ const FINISHED = new Set(["failed", "skipped", "canceled", "killed", "completed"
 const column = createColumnHelper<TaskState>();
 const columns = [
   column.accessor((t) => t.booking.id, { id: "id", header: "Task", meta: { className: "mono truncate" }, cell: ({ getValue }) => <Link href={`/robots/tasks/${encodeURIComponent(getValue())}`}>{getValue()}</Link> }),
-  column.accessor((t) => t.category ?? "", { id: "category", header: "Category", cell: ({ getValue }) => getValue() || "—" }),
+  column.accessor((t) => t.category ?? "", { id: "category", header: "Category", cell: ({ getValue }) => (getValue() ? <RmfText text={getValue()} /> : "—") }),
   column.accessor((t) => t.status ?? "", { id: "status", header: "Status", cell: ({ row }) => <TaskStatusBadge status={row.original.status} /> }),
   column.accessor((t) => (t.assigned_to ? `${t.assigned_to.group}/${t.assigned_to.name}` : ""), { id: "robot", header: "Robot", cell: ({ getValue }) => getValue() || "not assigned" }),
   column.accessor((t) => t.booking.requester ?? "", { id: "requester", header: "Requester", meta: { className: "truncate" }, cell: ({ getValue }) => getValue() || "—" }),

@@ -13,8 +13,12 @@ import { errorMessage } from "../../../_components/ui/messages";
 import { PageHeader } from "../../../_components/ui/page-header";
 import { RmfLinkAlerts, RmfStatusLine } from "../../_components/link-alerts";
 import { TaskStatusBadge } from "../../_components/robot-badges";
+import { RmfText, rmfPlain } from "../../_components/rmf-text";
 import { RobotsNav } from "../../_components/robots-nav";
 import { useLiveTasks } from "../../_components/use-robots";
+
+/** RMF log tiers (uninitialized, info, warning, error) as badges. */
+const TIER_BADGE: Record<string, string> = { info: "badge-info", warning: "badge-warn", error: "badge-danger" };
 
 const FINISHED = new Set(["failed", "skipped", "canceled", "killed", "completed"]);
 
@@ -31,10 +35,14 @@ const Phases = ({ task }: { task: TaskState }) => {
         return (
           <li key={p.id} data-state={state} data-testid={`phase-${p.id}`}>
             <strong>
-              {p.id}. {p.category ?? "Phase"}
+              {p.id}. <RmfText text={p.category ?? "Phase"} />
             </strong>{" "}
             <span className="muted">{state === "completed" ? "done" : state === "active" ? "in progress" : "to do"}</span>
-            {describeDetail(p.detail) ? <div>{describeDetail(p.detail)}</div> : null}
+            {describeDetail(p.detail) ? (
+              <div>
+                <RmfText text={describeDetail(p.detail)} />
+              </div>
+            ) : null}
             <div className="muted">
               {p.unix_millis_start_time ? `started ${formatDateTime(p.unix_millis_start_time)}` : ""}
               {p.unix_millis_finish_time ? ` · finished ${formatDateTime(p.unix_millis_finish_time)}` : ""}
@@ -67,7 +75,7 @@ const TaskLog = ({ taskId, version }: { taskId: string; version: string }) => {
   if (entries.length === 0) return <p className="muted">Nothing logged in the last hour.</p>;
   return (
     <div className="table-wrap" style={{ maxHeight: 320, overflow: "auto" }}>
-      <table aria-label="Task log" data-testid="task-log">
+      <table className="data" aria-label="Task log" data-testid="task-log">
         <thead>
           <tr>
             <th>Time</th>
@@ -81,8 +89,12 @@ const TaskLog = ({ taskId, version }: { taskId: string; version: string }) => {
             <tr key={`${e.where}-${e.seq}-${i}`}>
               <td className="nowrap">{formatDateTime(e.unix_millis_time)}</td>
               <td className="nowrap">{e.where}</td>
-              <td>{e.tier}</td>
-              <td>{e.text}</td>
+              <td>
+                <span className={`badge ${TIER_BADGE[e.tier] ?? ""}`}>{e.tier}</span>
+              </td>
+              <td>
+                <RmfText text={e.text} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -129,7 +141,7 @@ export const TaskView = ({ taskId }: { taskId: string }) => {
             Task <span className="mono">{taskId}</span>
           </>
         }
-        description={task.category ? `A ${task.category} task${task.booking.requester ? ` requested by ${task.booking.requester}` : ""}.` : undefined}
+        description={task.category ? `A ${rmfPlain(task.category)} task${task.booking.requester ? ` requested by ${task.booking.requester}` : ""}.` : undefined}
         actions={<RmfStatusLine state={live.state} />}
       />
       <RobotsNav />
