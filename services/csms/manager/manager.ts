@@ -99,6 +99,8 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const mqtt = state.mqtt;
   mqtt.on("message", inbound.onMessage);
   mqtt.on("reconnect", () => log.info({ mqttUrl: opts.mqttUrl }, "manager mqtt reconnecting"));
+  // The first connect happened before this handler: every "connect" here is a reconnect.
+  mqtt.on("connect", () => ownership.rejoined());
   mqtt.on("offline", () => log.warn({ mqttUrl: opts.mqttUrl }, "manager mqtt offline"));
   mqtt.on("error", (error) => log.warn({ err: error.message }, "manager mqtt error"));
 

@@ -198,6 +198,16 @@ export const createOwnership = (ctx: ManagerContext, { flushWrites }: { flushWri
     if (h !== undefined && at >= h) handover.delete(stationId);
   };
 
+  /**
+   * After an MQTT reconnect: the peers may have declared this manager gone (its will) and
+   * handled its stations meanwhile, so nothing cached for an owned station is trusted.
+   */
+  const rejoined = () => {
+    if (!enabled || !started) return;
+    validAfter = uncachedNotBefore = Date.now() + handoverMs;
+    void announce("member");
+  };
+
   const leave = async () => {
     clearInterval(timer);
     if (enabled) await announce("member-gone");
@@ -212,6 +222,7 @@ export const createOwnership = (ctx: ManagerContext, { flushWrites }: { flushWri
     leave,
     loadFrom,
     loaded,
+    rejoined,
     /** The MQTT last will: peers hear `member-gone` when this manager's connection dies. */
     will: () => (enabled ? { topic: topics.feed(managerId), payload: JSON.stringify({ t: "member-gone", d: { id: managerId } }) } : undefined),
   };
