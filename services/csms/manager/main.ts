@@ -57,7 +57,7 @@ runService({
         log,
       });
       return {
-        ready: { url: manager.url, managerId: manager.managerId, sharedSubscription: manager.sharedSubscription() },
+        ready: { url: manager.url, managerId: manager.managerId, affinity: e.CSMS_MANAGER_AFFINITY, sharedSubscription: manager.sharedSubscription() },
         close: async () => {
           await manager.close();
           await database.close();

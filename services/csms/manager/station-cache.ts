@@ -183,6 +183,8 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens, ownersh
       const st = cache.get(id);
       if (st && st.loadedAt >= from) return st;
       if (loading.has(id)) continue;
+      // Older than the handover: dropped, not overlaid (another manager may have moved on).
+      if (st) cache.delete(id);
       const wait = from - Date.now();
       if (wait > 0) {
         await new Promise((resolve) => setTimeout(resolve, wait));
