@@ -85,7 +85,8 @@ export const createOwnership = (ctx: ManagerContext, { flushWrites }: { flushWri
   const enabled = (opts.affinity ?? DEFAULT_AFFINITY) === "station";
   const intervalMs = opts.memberIntervalMs ?? 1000;
   const handoverMs = opts.handoverMs ?? 500;
-  const membership = createMembership(managerId, opts.memberGoneMs ?? 3000);
+  const goneMs = opts.memberGoneMs ?? 3000;
+  const membership = createMembership(managerId, goneMs);
   let members: string[] = [managerId];
   let started = false;
   /** Gained stations: their state must be loaded at or after this time. */
@@ -141,8 +142,16 @@ export const createOwnership = (ctx: ManagerContext, { flushWrites }: { flushWri
       })().catch((error: Error) => log.warn({ err: error.message }, "flushing after a handover failed"));
   };
 
+  let lastTick = Date.now();
   const tick = () => {
-    if (membership.expire(Date.now()).length) apply(membership.members());
+    const now = Date.now();
+    // A late tick means this event loop was stalled: the peers' announcements may be sitting
+    // unread in the socket, so nobody is declared gone until they had a chance to be read.
+    const stalled = now - lastTick > 2 * intervalMs;
+    // Stalled so long that the peers took this manager for gone (and its stations with it).
+    if (now - lastTick > goneMs) rejoined();
+    lastTick = now;
+    if (!stalled && membership.expire(now).length) apply(membership.members());
     void announce("member");
   };
 
