@@ -6,9 +6,11 @@ export const usage = `usage: npm run bench:csms -- --stations N [options]
   --stations N            stations to simulate (required)
   --load-procs P          load-generator processes (default ceil(N / 4000), ≤ 5000 sockets each); --procs is an alias
   --gateways G            gateway processes (default ceil(N / 17000): open files are capped at 20,000 per process)
-  --managers M            manager processes sharing the station traffic through an MQTT 5 shared subscription
-                          (default 1, 2 from 20,000 stations); more than one needs --db postgres://… (one database)
-                          and a broker that honours $share (mosquitto); with --manager inline it is always 1
+  --managers M            manager processes splitting the station traffic (default 1, 2 from 20,000 stations):
+                          each owns its stations (CSMS_MANAGER_AFFINITY=station, default) or, with
+                          CSMS_MANAGER_AFFINITY=share in the environment, an MQTT 5 shared subscription; more than
+                          one needs --db postgres://… (one database) and --broker mosquitto or mqtt://…;
+                          with --manager inline it is always 1
   --broker B              "embedded" (aedes in its own process), "mosquitto" (a private mosquitto on a free
                           port: MQTT 5, max_connections -1, set_tcp_nodelay true) or mqtt://… (default
                           mqtt://127.0.0.1:1883, the system Mosquitto, with a unique topic prefix per run)

@@ -201,8 +201,9 @@ export const startManagers = async (o: { count: number; inline: boolean; env: No
     Array.from({ length: o.count }, async (_, i) => {
       const { ready } = await startService(`manager${i}`, file, { ...o.env, CSMS_MANAGER_HOST: "127.0.0.1", CSMS_MANAGER_PORT: "0" });
       const url = o.inline ? "http://127.0.0.1:9" : String(ready.url);
-      log(`manager${i} ready at ${url} (pid ${String(ready.pid)}, shared subscription ${String(ready.sharedSubscription)}) in ${Date.now() - started} ms`);
-      return { name: `manager${i}`, url, pid: Number(ready.pid), shared: ready.sharedSubscription === true };
+      log(`manager${i} ready at ${url} (pid ${String(ready.pid)}, affinity ${String(ready.affinity)}, shared subscription ${String(ready.sharedSubscription)}) in ${Date.now() - started} ms`);
+      // Station affinity splits the stations without $share (each manager handles the ones it owns).
+      return { name: `manager${i}`, url, pid: Number(ready.pid), shared: ready.sharedSubscription === true || ready.affinity === "station" };
     }),
   );
   if (!o.inline && o.count > 1 && list.some((m) => !m.shared)) throw new Error("the broker did not honour $share subscriptions: several managers would each answer every call");

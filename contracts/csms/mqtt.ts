@@ -35,7 +35,7 @@ export const csmsTopics = (prefix = DEFAULT_TOPIC_PREFIX) => ({
   /** Retained gateway liveness; the broker publishes the offline will if a gateway dies. */
   gateway: (gatewayId: string) => `${prefix}/gateway/${gatewayId}`,
   gatewayWildcard: `${prefix}/gateway/+`,
-  /** A manager's live changes for the other managers (`ZManagerFeedMessage`), keyed by its id. */
+  /** A manager's live changes for the other managers (`ZManagerFeedMessage`) and its membership (`ZMemberMessage`, services/csms/manager/ownership.ts), keyed by its id. */
   feed: (managerId: string) => `${prefix}/feed/${managerId}`,
   feedWildcard: `${prefix}/feed/+`,
   /** Results of a manager's CALLs that another manager received, forwarded to it. */

@@ -23,8 +23,22 @@ export type ManagerOptions = {
   mqttUsername?: string;
   mqttPassword?: string;
   topicPrefix?: string;
-  /** MQTT 5 shared-subscription group (`$share/<group>/<prefix>/in/+/+`). */
+  /** MQTT 5 shared-subscription group (`$share/<group>/<prefix>/in/+/+`), with `affinity: "share"`. */
   shareGroup?: string;
+  /**
+   * How managers split the stations (ownership.ts): `station` (default) = each station is
+   * owned by one live manager (rendezvous hash over the members heard on the feed topics);
+   * `share` = MQTT 5 shared subscription, any manager may get any message.
+   */
+  affinity?: "station" | "share";
+  /** Affinity: how often this manager announces itself (ms, default 1000). */
+  memberIntervalMs?: number;
+  /** Affinity: a peer not heard for this long is gone (ms, default 3000). */
+  memberGoneMs?: number;
+  /** Affinity: how long to wait for peers' answers before subscribing the station topics (ms, default 300). */
+  settleMs?: number;
+  /** Affinity: a gained station is loaded from the database this long after the change (ms, default 500). */
+  handoverMs?: number;
   db: PrismaClient;
   /** Bearer token for /api/v0/*. */
   apiToken: string;

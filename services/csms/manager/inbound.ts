@@ -5,6 +5,7 @@ import type { createCalls } from "./calls";
 import type { ManagerContext, StationState } from "./context";
 import type { createDispatch } from "./dispatch";
 import { actionLabel, CallRefused, parsePayload, unstorableField } from "./input";
+import type { Ownership } from "./ownership";
 import type { createPresence } from "./presence";
 import type { StationCache } from "./station-cache";
 import type { Store } from "./store";
@@ -18,13 +19,14 @@ type Deps = {
   calls: ReturnType<typeof createCalls>;
   dispatch: ReturnType<typeof createDispatch>;
   presence: ReturnType<typeof createPresence>;
+  ownership: Ownership;
 };
 
 /**
  * Every MQTT message the manager receives: routed by topic, validated against its contract
  * (contracts/csms/mqtt.ts), station messages handled in order per station and answered.
  */
-export const createInbound = (ctx: ManagerContext, { store, view, broadcast, basics, calls, dispatch, presence }: Deps) => {
+export const createInbound = (ctx: ManagerContext, { store, view, broadcast, basics, calls, dispatch, presence, ownership }: Deps) => {
   const { log, metrics, shouldLog, prefix, topics, managerId } = ctx;
 
   /**
@@ -112,13 +114,16 @@ export const createInbound = (ctx: ManagerContext, { store, view, broadcast, bas
     if (topic.startsWith(`${prefix}/presence/`)) return presence.onPresence(topic, topic.slice(prefix.length + "/presence/".length), payload, packet.retain);
     if (topic.startsWith(`${prefix}/gateway/`)) return presence.onGatewayStatus(topic, payload);
     if (topic.startsWith(`${prefix}/feed/`)) {
-      if (topic !== topics.feed(managerId)) view.onForeignEvent(topic, payload);
+      if (topic !== topics.feed(managerId) && !ownership.onFeed(topic, payload)) view.onForeignEvent(topic, payload);
       return;
     }
     if (topic === topics.probe(managerId)) return probeReceived?.();
     const isReply = topic === topics.reply(managerId);
     const where = isReply ? undefined : parseStationTopic(prefix, topic);
     if (!isReply && (!where || where.direction !== "in")) return ctx.dropBad("envelope", "topic", topic);
+    // Affinity: every manager gets every station message; only the owner reads past the topic.
+    // (A CALLRESULT to another manager's CALL is forwarded to it by the owner, below.)
+    if (where && !ownership.owns(where.stationId)) return void metrics.notOwner.inc();
     const parsed = parsePayload(envelopeSchema, payload);
     if (!parsed.ok) return ctx.dropBad("envelope", parsed.reason, topic, parsed.detail);
     const env = parsed.data as Envelope;

@@ -6,12 +6,14 @@ import { CSMS_COMPONENTS } from "../broker-access";
 import { csmsServiceEnv, csmsServiceOptions } from "../service-env";
 import { openManagerDb } from "./db";
 import { startManager } from "./manager";
+import { DEFAULT_AFFINITY } from "./ownership";
 
 /** Every setting the manager reads (services/csms/README.md lists them). */
 const managerEnvSchema = z.object({
   ...csmsServiceEnv,
   CSMS_MANAGER_HOST: z.string().default("127.0.0.1"),
   CSMS_MANAGER_PORT: zPort.default(9410),
+  CSMS_MANAGER_AFFINITY: z.enum(["station", "share"]).default(DEFAULT_AFFINITY),
   CSMS_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("manager"),
   CSMS_MANAGER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,8}$/, "1–8 letters, digits, _ or -").optional(),
   CSMS_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
@@ -39,6 +41,7 @@ runService({
         host: e.CSMS_MANAGER_HOST,
         port: e.CSMS_MANAGER_PORT,
         ...csmsServiceOptions(e, CSMS_COMPONENTS.manager),
+        affinity: e.CSMS_MANAGER_AFFINITY,
         shareGroup: e.CSMS_SHARE_GROUP,
         managerId: e.CSMS_MANAGER_ID,
         db: database.db,
@@ -54,7 +57,7 @@ runService({
         log,
       });
       return {
-        ready: { url: manager.url, managerId: manager.managerId, sharedSubscription: manager.sharedSubscription() },
+        ready: { url: manager.url, managerId: manager.managerId, affinity: e.CSMS_MANAGER_AFFINITY, sharedSubscription: manager.sharedSubscription() },
         close: async () => {
           await manager.close();
           await database.close();

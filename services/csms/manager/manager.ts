@@ -9,6 +9,7 @@ import { createContext, type ManagerOptions } from "./context";
 import { createDispatch } from "./dispatch";
 import { createInbound } from "./inbound";
 import { connectManagerMqtt } from "./mqtt-link";
+import { createOwnership } from "./ownership";
 import { createPresence } from "./presence";
 import { createStationCache } from "./station-cache";
 import { createStore } from "./store";
@@ -52,13 +53,19 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   const store = createStore(ctx);
   const tokens = createTokens(ctx);
-  const view = createStationCache(ctx, { store, tokens });
+  // Flushes what a handover needs in the database: the write-behind state and the batches.
+  const flushWrites = async () => {
+    await store.writes.flush();
+    await store.flushBatches();
+  };
+  const ownership = createOwnership(ctx, { flushWrites });
+  const view = createStationCache(ctx, { store, tokens, ownership });
   const broadcast = createBroadcast(ctx, { view });
   const basics = createCallBasics(ctx, { store, broadcast });
   const dispatch = createDispatch(ctx, { store, view, broadcast });
   const calls = createCalls({ ctx, store, view, broadcast, tokens, basics }, { callStation: dispatch.callStation });
-  const presence = createPresence(ctx, { store, view, broadcast });
-  const inbound = createInbound(ctx, { store, view, broadcast, basics, calls, dispatch, presence });
+  const presence = createPresence(ctx, { store, view, broadcast, ownership });
+  const inbound = createInbound(ctx, { store, view, broadcast, basics, calls, dispatch, presence, ownership });
 
   const flush = async () => {
     await store.writes.flush();
@@ -78,6 +85,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       durable,
       sessionExpirySec: opts.sessionExpirySec ?? 600,
       connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+      will: ownership.will(),
       log,
     });
     state.mqtt = link.client;
@@ -91,13 +99,28 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const mqtt = state.mqtt;
   mqtt.on("message", inbound.onMessage);
   mqtt.on("reconnect", () => log.info({ mqttUrl: opts.mqttUrl }, "manager mqtt reconnecting"));
+  // The first connect happened before this handler: every "connect" here is a reconnect.
+  mqtt.on("connect", () => ownership.rejoined());
   mqtt.on("offline", () => log.warn({ mqttUrl: opts.mqttUrl }, "manager mqtt offline"));
   mqtt.on("error", (error) => log.warn({ err: error.message }, "manager mqtt error"));
 
-  shared = await inbound.probeShared(mqtt).catch(() => false);
-  const inTopic = shared ? `$share/${group}/${topics.inWildcard}` : topics.inWildcard;
-  if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
+  const sharedTopic = `$share/${group}/${topics.inWildcard}`;
+  let inTopic: string;
   void view.warmUp().catch((error: Error) => log.warn({ err: error.message }, "warming the station cache failed"));
+  if (ownership.enabled) {
+    // Affinity: the feed first, announce, let peers answer; then every station message,
+    // of which this manager handles the stations it owns (ownership.ts).
+    inTopic = topics.inWildcard;
+    await mqtt.subscribeAsync({ [topics.feedWildcard]: { qos: 0 } });
+    await ownership.join();
+    // A durable session may still hold the shared subscription of an earlier run.
+    await mqtt.unsubscribeAsync(sharedTopic).catch(() => {});
+  } else {
+    shared = await inbound.probeShared(mqtt).catch(() => false);
+    inTopic = shared ? sharedTopic : topics.inWildcard;
+    if (!shared) log.warn({ mqttUrl: opts.mqttUrl, mqttVersion }, "broker does not deliver $share subscriptions; using a plain subscription (run one manager only)");
+    else await mqtt.unsubscribeAsync(topics.inWildcard).catch(() => {});
+  }
   await mqtt.subscribeAsync({ [inTopic]: { qos: 1 }, [topics.presenceWildcard]: { qos: 1 }, [topics.gatewayWildcard]: { qos: 1 }, [topics.reply(managerId)]: { qos: 0 }, [topics.feedWildcard]: { qos: 0 } });
 
   presence.startSweep();
@@ -136,6 +159,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       });
     });
   } catch (error) {
+    await ownership.leave();
     await mqtt.endAsync(true).catch(() => {});
     store.stopTimers();
     broadcast.stop();
@@ -144,7 +168,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     throw error;
   }
   const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
-  log.info({ url, managerId, mqttUrl: opts.mqttUrl, prefix: ctx.prefix, shared, mqttVersion }, "csms manager started");
+  log.info({ url, managerId, mqttUrl: opts.mqttUrl, prefix: ctx.prefix, affinity: ownership.enabled ? "station" : "share", shared, mqttVersion }, "csms manager started");
 
   let closingPromise: Promise<void> | undefined;
   const close = () =>
@@ -154,6 +178,14 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       broadcast.stop();
       store.stopTimers();
       dispatch.abandonPending();
+      if (ownership.enabled) {
+        // Stop taking station messages, finish the ones in hand, write them, and only then
+        // tell the others (they load these stations from the database after the handover).
+        await withTimeout(mqtt.unsubscribeAsync(inTopic), 1000).catch(() => {});
+        await withTimeout(Promise.allSettled(ctx.inFlight()), 2000);
+        await withTimeout(flushWrites(), 3000).catch(() => {});
+        await withTimeout(ownership.leave(), 500).catch(() => {});
+      }
       // Stop taking messages, let the ones in hand finish, then write every batch.
       const ended = await withTimeout(mqtt.endAsync().then(() => true), 1000).catch(() => false);
       if (!ended) await mqtt.endAsync(true).catch(() => {});

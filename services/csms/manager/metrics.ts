@@ -63,11 +63,15 @@ export const createMetrics = (gauges: { mqttConnected: () => boolean; feedClient
   });
   const repeatedCalls = new Counter({ name: "csms_manager_repeated_calls_total", help: "Station CALLs received again (redelivery or gateway retry) and not handled twice", registers: [registry] });
   const forwarded = new Counter({ name: "csms_manager_forwarded_results_total", help: "Results of another manager's CALLs forwarded to it", registers: [registry] });
+  const notOwner = new Counter({ name: "csms_manager_not_owner_total", help: "Station messages skipped because another manager owns the station (affinity: station)", registers: [registry] });
+  const handover = new Counter({ name: "csms_manager_handover_stations_total", help: "Cached stations lost to / gained from another manager on a membership change", labelNames: ["direction"] as const, registers: [registry] });
+  const members = new Gauge({ name: "csms_manager_members", help: "Live managers this one counts (itself included; affinity: station)", registers: [registry] });
+  members.set(1);
   const batchRows = new Counter({ name: "csms_manager_batch_rows_total", help: "Rows written in batches", labelNames: ["table"] as const, registers: [registry] });
   const batchErrors = new Counter({ name: "csms_manager_batch_errors_total", help: "Failed batch writes", labelNames: ["table"] as const, registers: [registry] });
   const feedEvents = new Counter({ name: "csms_manager_feed_events_total", help: "Events appended to the live feed", labelNames: ["type", "origin"] as const, registers: [registry] });
   for (const kind of BAD_PAYLOAD_KINDS) for (const reason of ["json", "schema"]) badPayloads.inc({ kind, reason }, 0);
   badPayloads.inc({ kind: "envelope", reason: "topic" }, 0);
-  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, batchRows, batchErrors, feedEvents };
+  return { registry, mqttMessages, badPayloads, calls, callDuration, commands, refusedCalls, repeatedCalls, forwarded, notOwner, handover, members, batchRows, batchErrors, feedEvents };
 };
 

@@ -15,6 +15,8 @@ export const connectManagerMqtt = async (o: {
   durable: boolean;
   sessionExpirySec: number;
   connectTimeoutMs: number;
+  /** Published by the broker when the connection dies without a clean close. */
+  will?: { topic: string; payload: string };
   log: pino.Logger;
 }): Promise<{ client: MqttClient; version: 4 | 5 }> => {
   const attempt = (protocolVersion: 4 | 5) =>
@@ -27,6 +29,7 @@ export const connectManagerMqtt = async (o: {
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
         queueQoSZero: false,
+        ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 0 as const, retain: false } } : {}),
         clean: !o.durable,
         ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.durable ? o.sessionExpirySec : 0 } } : {}),
       };

@@ -2,6 +2,7 @@ import { gatewayStatusSchema, isValidStationId, stationPresenceSchema, type Stat
 import type { Broadcast } from "./broadcast";
 import type { ManagerContext } from "./context";
 import { parsePayload } from "./input";
+import type { Ownership } from "./ownership";
 import type { StationCache } from "./station-cache";
 import type { Store } from "./store";
 
@@ -9,11 +10,14 @@ import type { Store } from "./store";
  * Online / offline: the gateways' retained station presence and gateway liveness, and a
  * periodic sweep for stations whose last message is older than two heartbeat intervals.
  */
-export const createPresence = (ctx: ManagerContext, { store, view, broadcast }: { store: Store; view: StationCache; broadcast: Broadcast }) => {
+export const createPresence = (ctx: ManagerContext, { store, view, broadcast, ownership }: { store: Store; view: StationCache; broadcast: Broadcast; ownership: Ownership }) => {
   const { db, log, state, topics } = ctx;
   const { presence } = state;
 
+  // With affinity only the owner acts, and tells the others; shared, every manager appends its own.
+  const tellOthers = ownership.enabled;
   const presenceChanged = (stationId: string, p: StationPresence) => {
+    if (!ownership.owns(stationId)) return;
     void ctx.serial(stationId, async () => {
       const st = await view.getStation(stationId);
       if (!st.exists) return;
@@ -24,7 +28,7 @@ export const createPresence = (ctx: ManagerContext, { store, view, broadcast }: 
         await db.csmsStation.update({ where: { id: stationId }, data: { gateway: p.gateway } }).catch(() => {});
       }
       // Every manager sees presence, so each appends its own event and none broadcasts it.
-      if (before !== now) broadcast.emitStation(st, false);
+      if (before !== now) broadcast.emitStation(st, tellOthers);
     });
   };
 
@@ -72,7 +76,7 @@ export const createPresence = (ctx: ManagerContext, { store, view, broadcast }: 
 
   const sweep = async () => {
     const now = Date.now();
-    const candidates = [...state.cache.values()].filter((st) => st.emittedOnline === true && !view.isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec, now));
+    const candidates = [...state.cache.values()].filter((st) => st.emittedOnline === true && ownership.owns(st.id) && !view.isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec, now));
     if (!candidates.length) return;
     await store.flushStateSerial();
     const rows = await db.csmsStation.findMany({ where: { id: { in: candidates.map((c) => c.id) } }, select: { id: true, lastSeenAt: true } });
@@ -80,7 +84,7 @@ export const createPresence = (ctx: ManagerContext, { store, view, broadcast }: 
     for (const st of candidates) {
       const dbSeen = seen.get(st.id);
       if (dbSeen && (!st.lastSeenAt || dbSeen > st.lastSeenAt)) st.lastSeenAt = dbSeen;
-      if (!view.isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec)) broadcast.emitStation(st, false);
+      if (!view.isOnline(st.id, st.lastSeenAt, st.heartbeatIntervalSec)) broadcast.emitStation(st, tellOthers);
     }
   };
   let sweepTimer: NodeJS.Timeout | undefined;

@@ -38,7 +38,7 @@ describe.skipIf(!usingServices())("scale-out: one gateway, two managers, Mosquit
     testDb = await createTestDb();
     // Each manager has its own connection pool, as separate processes would.
     db2 = new PrismaClient({ adapter: new PrismaPg({ connectionString: testDb.url! }) });
-    const common = { port: 0, mqttUrl: MQTT_URL, topicPrefix: prefix, apiToken: TOKEN, acceptUnknownTokens: true, heartbeatIntervalSec: 5, commandTimeoutMs: 10_000 };
+    const common = { affinity: "share" as const, port: 0, mqttUrl: MQTT_URL, topicPrefix: prefix, apiToken: TOKEN, acceptUnknownTokens: true, heartbeatIntervalSec: 5, commandTimeoutMs: 10_000 };
     // A manager id is its MQTT client id: unique on the machine's shared broker.
     a = await startManager({ ...common, db: testDb.db, managerId: `a${randomBytes(3).toString("hex")}` });
     b = await startManager({ ...common, db: db2, managerId: `b${randomBytes(3).toString("hex")}` });

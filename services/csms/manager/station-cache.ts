@@ -4,6 +4,7 @@ import { ZManagerFeedMessage, type MeterEvent, type StationView, type Transactio
 import type { Tokens } from "./calls-auth";
 import { connectorKey, iso, startOfToday, type ManagerContext, type StationRow, type StationState, type TxRow, type TxState } from "./context";
 import { parsePayload } from "./input";
+import type { Ownership } from "./ownership";
 import type { Store } from "./store";
 
 const CACHE_TTL_MS = 60_000;
@@ -60,12 +61,13 @@ const overlayRunning = (st: StationState, known: StationState) => {
  * refreshed once other managers exist, kept current by their feed events; and the views
  * (StationView / TransactionView) made from it.
  */
-export const createStationCache = (ctx: ManagerContext, { store, tokens }: { store: Store; tokens: Tokens }) => {
+export const createStationCache = (ctx: ManagerContext, { store, tokens, ownership }: { store: Store; tokens: Tokens; ownership: Ownership }) => {
   const { db, log, state, feed, metrics } = ctx;
   const { cache, loading, presence } = state;
   const { writes } = store;
 
-  const stateFromRows = (id: string, row: StationRow | null, txRows: TxRow[]): StationState => ({
+  /** `loadedAt`: when the read of these rows started. */
+  const stateFromRows = (id: string, row: StationRow | null, txRows: TxRow[], loadedAt = Date.now()): StationState => ({
     id,
     exists: !!row,
     protocol: row?.protocol && isOcppVersion(row.protocol) ? row.protocol : null,
@@ -82,7 +84,7 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
       (row?.connectors ?? []).map((c) => [connectorKey(c.evseId, c.connectorId), { evseId: c.evseId, connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, updatedAt: c.updatedAt }]),
     ),
     txs: new Map(txRows.map((t) => [t.id, txFromRow(t)])),
-    loadedAt: Date.now(),
+    loadedAt,
   });
 
   /** Configured heartbeat intervals (ChangeConfiguration / SetVariables accepted), loaded at warm-up. */
@@ -111,6 +113,7 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
     let n = 0;
     for (;;) {
       if (state.closing) return;
+      const chunkAt = Date.now();
       const rows = await db.csmsStation.findMany({ where: after !== undefined ? { id: { gt: after } } : {}, include: { connectors: true }, orderBy: { id: "asc" }, take: 1000 });
       if (!rows.length) break;
       const txRows = await db.csmsTransaction.findMany({ where: txWhere(rows.map((r) => r.id)) });
@@ -118,7 +121,7 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
       for (const t of txRows) byStation.set(t.stationId, [...(byStation.get(t.stationId) ?? []), t]);
       for (const row of rows) {
         if (cache.has(row.id) || loading.has(row.id)) continue;
-        cache.set(row.id, stateFromRows(row.id, row, byStation.get(row.id) ?? []));
+        cache.set(row.id, stateFromRows(row.id, row, byStation.get(row.id) ?? [], chunkAt));
         n++;
       }
       if (rows.length < 1000) break;
@@ -144,13 +147,20 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
    * Once another manager shows up (its feed events arrive), cached stations are reloaded
    * after CACHE_TTL_MS so its changes can never be missed for long.
    */
-  const fresh = (st: StationState) => !state.otherManagers || Date.now() - st.loadedAt < CACHE_TTL_MS;
+  const fresh = (st: StationState) => {
+    // Owned (affinity): the cache is the truth once loaded after the station was gained.
+    const from = ownership.loadFrom(st.id, true);
+    if (from !== undefined) return st.loadedAt >= from;
+    return !state.otherManagers || Date.now() - st.loadedAt < CACHE_TTL_MS;
+  };
   const loadStation = async (id: string) => {
+    const startedAt = Date.now();
     const [row, txRows] = await Promise.all([
       db.csmsStation.findUnique({ where: { id }, include: { connectors: true } }),
       db.csmsTransaction.findMany({ where: { stationId: id, OR: [{ active: true }, { startedAt: { gte: startOfToday() } }] } }),
     ]);
-    const st = stateFromRows(id, row, txRows);
+    const st = stateFromRows(id, row, txRows, startedAt);
+    ownership.loaded(id, startedAt);
     const old = cache.get(id);
     if (old) {
       // Keep what this process knows better than the (batched) database.
@@ -162,8 +172,42 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
     cache.set(id, st);
     return st;
   };
+  /**
+   * An owned station (affinity) whose state must be loaded at or after `from` (it was just
+   * gained): waits until then, loads once (serially with any load in progress), answers that.
+   */
+  const loadOwned = async (id: string, from: number): Promise<StationState> => {
+    for (;;) {
+      const inProgress = loading.get(id);
+      if (inProgress) await inProgress.catch(() => {});
+      const st = cache.get(id);
+      if (st && st.loadedAt >= from) return st;
+      if (loading.has(id)) continue;
+      // Older than the handover: dropped, not overlaid (another manager may have moved on).
+      if (st) cache.delete(id);
+      const wait = from - Date.now();
+      if (wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      const p = loadStation(id).finally(() => loading.delete(id));
+      loading.set(id, p);
+      return p;
+    }
+  };
   const getStation = (id: string): Promise<StationState> => {
     const st = cache.get(id);
+    const from = ownership.loadFrom(id, !!st);
+    if (from !== undefined) {
+      if (st && st.loadedAt >= from) return Promise.resolve(st);
+      if (!st && !from && !loading.has(id) && state.warmed && !state.otherManagers) {
+        // Alone and warmed: a station not in the cache is not in the database either.
+        const none = stateFromRows(id, null, []);
+        cache.set(id, none);
+        return Promise.resolve(none);
+      }
+      return loadOwned(id, from);
+    }
     if (st && fresh(st)) return Promise.resolve(st);
     if (st) {
       // Stale: answer from memory, refresh behind (other managers' changes), after our own writes.
@@ -309,6 +353,8 @@ export const createStationCache = (ctx: ManagerContext, { store, tokens }: { sto
     const msg = parsed.data;
     feed.publish(msg.t, msg.d);
     metrics.feedEvents.inc({ type: msg.t, origin: "foreign" });
+    // An owned station's cache is the truth (a late event of its previous owner changes nothing).
+    if (ownership.enabled && ownership.owns(msg.t === "station" ? msg.d.id : msg.d.stationId)) return;
     if (msg.t === "station") {
       const v = msg.d;
       const st = cache.get(v.id);
