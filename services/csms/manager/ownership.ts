@@ -115,7 +115,7 @@ export const createOwnership = (ctx: ManagerContext, { flushWrites }: { flushWri
     metrics.members.set(next.length);
     if (next.length > 1) state.otherManagers = true;
     if (!started) return;
-    log.info({ managerId, members: next }, "manager membership changed; stations move");
+    log.warn({ managerId, members: next }, "manager membership changed; stations move");
     const notBefore = Date.now() + handoverMs;
     uncachedNotBefore = notBefore;
     let lost = 0;
