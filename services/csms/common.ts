@@ -19,3 +19,13 @@ export const createLogThrottle = (intervalMs: number) => {
 export const knownActions = new Set([...Object.values(STATION_ACTIONS).flat(), ...Object.values(CSMS_ACTIONS).flat()]);
 export const actionLabel = (action: unknown) => (typeof action === "string" && knownActions.has(action) ? action : "other");
 
+/** Where a csms process (gateway or manager) listens and how it reaches the broker. */
+export type CsmsProcessOptions = {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  mqttUrl: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
+  topicPrefix?: string;
+};

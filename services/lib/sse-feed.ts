@@ -41,6 +41,31 @@ export type SseFeedOptions = {
   onGap?: (write: (text: string) => void, at: { id: string; epoch: string; seq: number; hadId: boolean }) => void;
 };
 
+/** An unscoped feed whose event names are fixed by its service (the csms manager's, a flex node's). */
+export type TypedSseFeed<Event extends string> = {
+  epoch: string;
+  /** The seq of the newest event (0 before the first). */
+  seq: () => number;
+  publish: (event: Event, data: unknown) => void;
+  /** Serves one SSE client until it disconnects. */
+  serve: (req: http.IncomingMessage, res: http.ServerResponse, lastEventId: string | undefined) => void;
+  clients: () => number;
+  close: () => void;
+};
+
+/** `createSseFeed` without scopes, narrowed to a service's event names. */
+export const createTypedSseFeed = <Event extends string>(options: SseFeedOptions = {}): TypedSseFeed<Event> => {
+  const feed = createSseFeed(options);
+  return {
+    epoch: feed.epoch,
+    seq: feed.seq,
+    publish: (event, data) => feed.publish(event, data),
+    serve: (req, res, lastEventId) => feed.serve(req, res, { lastEventId }),
+    clients: feed.clients,
+    close: feed.close,
+  };
+};
+
 export const sseFrame = (id: string, event: string, data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 const resyncOnGap: NonNullable<SseFeedOptions["onGap"]> = (write, { id, epoch, seq, hadId }) => {

@@ -6,17 +6,11 @@ import type { Authenticate } from "./auth";
 import type { FloodGuard, FloodLimit } from "./flood";
 import type { createMetrics } from "./metrics";
 import type { RateLimit, TokenBucket } from "./rate-limit";
+import type { CsmsProcessOptions } from "../common";
 
 /** The gateway's options (re-exported by gateway.ts) and the state its modules share. */
 
-export type GatewayOptions = {
-  host?: string;
-  /** 0 picks a free port. */
-  port?: number;
-  mqttUrl: string;
-  mqttUsername?: string;
-  mqttPassword?: string;
-  topicPrefix?: string;
+export type GatewayOptions = CsmsProcessOptions & {
   /** Decides who may connect; see auth.ts for the contract and the stock implementations. */
   authenticate: Authenticate;
   /** How long a station CALL waits for the manager, and a manager CALL for the station. */

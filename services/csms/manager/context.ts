@@ -8,6 +8,7 @@ import { createFeed } from "./feed";
 import { createLogThrottle, type BadPayloadKind } from "./input";
 import { createMetrics } from "./metrics";
 import type { TxWrite } from "./write-behind";
+import type { CsmsProcessOptions } from "../common";
 
 /**
  * What every part of the manager shares (manager.ts wires the parts): its options, the
@@ -15,14 +16,7 @@ import type { TxWrite } from "./write-behind";
  * get this object and each other's functions passed in, never through module globals.
  */
 
-export type ManagerOptions = {
-  host?: string;
-  /** 0 picks a free port. */
-  port?: number;
-  mqttUrl: string;
-  mqttUsername?: string;
-  mqttPassword?: string;
-  topicPrefix?: string;
+export type ManagerOptions = CsmsProcessOptions & {
   /** MQTT 5 shared-subscription group (`$share/<group>/<prefix>/in/+/+`), with `affinity: "share"`. */
   shareGroup?: string;
   /**

@@ -31,6 +31,32 @@ const startManagerProcess = (env: Record<string, string>) => startServiceProcess
 
 const STATUSES = ["Available", "Preparing", "Charging", "SuspendedEV", "Finishing"] as const;
 
+/** OCPP 1.6 stations connected to the gateway, each booted. */
+const bootStations = (gatewayUrl: string, ids: string[]) =>
+  Promise.all(
+    ids.map(async (id) => {
+      const c = new RPCClient({ endpoint: `${gatewayUrl}/ws`, identity: id, password: "x", protocols: ["ocpp1.6"], reconnect: false, callTimeoutMs: 60_000 } as unknown as ConstructorParameters<typeof RPCClient>[0]);
+      await c.connect();
+      cleanups.push(() => c.close({ force: true }));
+      await c.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "Durable" });
+      return c;
+    }),
+  );
+
+/** Every station sends `perStation` StatusNotifications one after another; `answered()` counts the answers so far. */
+const statusBurst = (clients: RPCClient[], perStation: number) => {
+  let answered = 0;
+  const done = Promise.allSettled(
+    clients.map(async (c) => {
+      for (let i = 0; i < perStation; i++) {
+        await c.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: STATUSES[i % STATUSES.length] });
+        answered++;
+      }
+    }),
+  );
+  return { done, answered: () => answered };
+};
+
 describe.skipIf(!usingServices())("kill -9 of the manager", () => {
   it("loses no station message: every CALL of a burst is answered and the last status of each station is stored", async () => {
     const testDb: TestDb = await createTestDb();
@@ -58,34 +84,18 @@ describe.skipIf(!usingServices())("kill -9 of the manager", () => {
     cleanups.push(() => observer.close());
 
     const ids = Array.from({ length: 10 }, (_, i) => `DUR${i}`);
-    const clients = await Promise.all(
-      ids.map(async (id) => {
-        const c = new RPCClient({ endpoint: `${gateway.url}/ws`, identity: id, password: "x", protocols: ["ocpp1.6"], reconnect: false, callTimeoutMs: 60_000 } as unknown as ConstructorParameters<typeof RPCClient>[0]);
-        await c.connect();
-        cleanups.push(() => c.close({ force: true }));
-        await c.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "Durable" });
-        return c;
-      }),
-    );
+    const clients = await bootStations(gateway.url, ids);
     const PER_STATION = 40;
-    let answered = 0;
-    const burst = Promise.allSettled(
-      clients.map(async (c) => {
-        for (let i = 0; i < PER_STATION; i++) {
-          await c.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: STATUSES[i % STATUSES.length] });
-          answered++;
-        }
-      }),
-    );
+    const burst = statusBurst(clients, PER_STATION);
     // Kill it in the middle of the burst, and start it again with the same id.
-    await eventually(() => answered >= 80, "part of the burst answered", 60_000);
+    await eventually(() => burst.answered() >= 80, "part of the burst answered", 60_000);
     await kill9(manager.proc);
-    const answeredAtKill = answered;
+    const answeredAtKill = burst.answered();
     manager = await startManagerProcess(env);
-    const results = await burst;
+    const results = await burst.done;
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
     expect(answeredAtKill).toBeLessThan(ids.length * PER_STATION);
-    expect(answered).toBe(ids.length * PER_STATION);
+    expect(burst.answered()).toBe(ids.length * PER_STATION);
 
     // Every StatusNotification got an answer on `out` from a manager.
     const callIds = new Set(observer.seen.filter((m) => m.direction === "in" && m.envelope.type === 2 && m.envelope.action === "StatusNotification").map((m) => `${m.stationId}/${m.envelope.id}`));
@@ -123,33 +133,17 @@ describe.skipIf(!usingServices())("kill -9 of the manager", () => {
     cleanups.push(() => gateway.close());
 
     const ids = Array.from({ length: 10 }, (_, i) => `DUA${i}`);
-    const clients = await Promise.all(
-      ids.map(async (id) => {
-        const c = new RPCClient({ endpoint: `${gateway.url}/ws`, identity: id, password: "x", protocols: ["ocpp1.6"], reconnect: false, callTimeoutMs: 60_000 } as unknown as ConstructorParameters<typeof RPCClient>[0]);
-        await c.connect();
-        cleanups.push(() => c.close({ force: true }));
-        await c.call("BootNotification", { chargePointVendor: "Acme", chargePointModel: "Durable" });
-        return c;
-      }),
-    );
+    const clients = await bootStations(gateway.url, ids);
     const PER_STATION = 30;
-    let answered = 0;
-    const burst = Promise.allSettled(
-      clients.map(async (c) => {
-        for (let i = 0; i < PER_STATION; i++) {
-          await c.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: STATUSES[i % STATUSES.length] });
-          answered++;
-        }
-      }),
-    );
-    await eventually(() => answered >= 60, "part of the burst answered", 60_000);
+    const burst = statusBurst(clients, PER_STATION);
+    await eventually(() => burst.answered() >= 60, "part of the burst answered", 60_000);
     await kill9(victim.proc);
-    const answeredAtKill = answered;
+    const answeredAtKill = burst.answered();
     await eventually(async () => (await members()) === 1, "the survivor counts one manager", 30_000);
-    const results = await burst;
+    const results = await burst.done;
     expect(results.filter((r) => r.status === "rejected")).toEqual([]);
     expect(answeredAtKill).toBeLessThan(ids.length * PER_STATION);
-    expect(answered).toBe(ids.length * PER_STATION);
+    expect(burst.answered()).toBe(ids.length * PER_STATION);
     const http = api(survivor.url, TOKEN);
     const last = STATUSES[(PER_STATION - 1) % STATUSES.length];
     for (const id of ids) expect((await http.get(`/api/v0/stations/${id}`)).json.connectors).toMatchObject([{ connectorId: 1, status: last }]);

@@ -1,5 +1,4 @@
-import type http from "node:http";
-import { createSseFeed } from "../../lib/sse-feed";
+import { createTypedSseFeed, type TypedSseFeed } from "../../lib/sse-feed";
 
 /**
  * The manager's live change feed on the services' SSE feed (`services/lib/sse-feed.ts`):
@@ -10,25 +9,6 @@ import { createSseFeed } from "../../lib/sse-feed";
 
 export type FeedEventType = "station" | "transaction" | "meter";
 
-export type Feed = {
-  epoch: string;
-  /** The seq of the newest event (0 before the first). */
-  seq: () => number;
-  publish: (type: FeedEventType, data: unknown) => void;
-  /** Serves one SSE client until it disconnects. */
-  serve: (req: http.IncomingMessage, res: http.ServerResponse, lastEventId: string | undefined) => void;
-  clients: () => number;
-  close: () => void;
-};
+export type Feed = TypedSseFeed<FeedEventType>;
 
-export const createFeed = ({ size = 10_000, pingMs = 15_000, maxBufferedBytes = 16 * 1024 * 1024 } = {}): Feed => {
-  const feed = createSseFeed({ size, pingMs, maxBufferedBytes });
-  return {
-    epoch: feed.epoch,
-    seq: feed.seq,
-    publish: (type, data) => feed.publish(type, data),
-    serve: (req, res, lastEventId) => feed.serve(req, res, { lastEventId }),
-    clients: feed.clients,
-    close: feed.close,
-  };
-};
+export const createFeed = ({ size = 10_000, pingMs = 15_000, maxBufferedBytes = 16 * 1024 * 1024 } = {}): Feed => createTypedSseFeed<FeedEventType>({ size, pingMs, maxBufferedBytes });
