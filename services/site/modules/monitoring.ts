@@ -3,7 +3,8 @@ import { z } from "zod";
 import { updateCredentials } from "../../../lib/credentials";
 import { parseEnv, zBool } from "../../../lib/env";
 import { BUILDING_GATEWAY_USER_PREFIX, parseBuildingGatewayUsername } from "../../../contracts/monitoring";
-import { monitoringEnvSchema, regionDatabases, regionNatsUrls } from "../../monitoring/env";
+import { monitoringEnvSchema } from "../../monitoring/env";
+import { monitoringOptionsFromEnv } from "../../monitoring/options-from-env";
 import { startMonitoring } from "../../monitoring/service";
 import { startMonitoringSim, type Provisioned, type SimSite } from "../../../sim/monitoring/fleet";
 import type { SiteContext, SiteModule, StartedSiteModule } from "../module";
@@ -41,32 +42,15 @@ export const startMonitoringModule = async (ctx: SiteContext, source: Record<str
   const adminToken = e.MONITORING_ADMIN_TOKEN ?? derive(siteToken!, "admin");
   const log = ctx.log.child({ domain: "monitoring" });
   const service = await startMonitoring({
+    ...monitoringOptionsFromEnv(e, source),
     host: ctx.host,
     port: e.MONITORING_PORT,
-    regions: e.MONITORING_REGIONS,
-    regionDatabases: regionDatabases(e.MONITORING_REGIONS, source),
     dataDir: ctx.dataDir,
-    broker:
-      e.MONITORING_BROKER === "nats"
-        ? { kind: "nats", url: e.MONITORING_NATS_URL, urls: regionNatsUrls(e.MONITORING_REGIONS, source), subjectPrefix: e.MONITORING_NATS_PREFIX, streamPrefix: e.MONITORING_NATS_STREAM, ackWaitMs: e.MONITORING_NATS_ACK_WAIT_MS, user: e.MONITORING_NATS_USER, pass: e.MONITORING_NATS_PASSWORD }
-        : { kind: "in-process", maxQueued: e.MONITORING_QUEUE_MAX },
     consoleToken,
     adminToken,
     mqtt: { url: ctx.mqtt.url, ...ctx.mqtt.credentials("monitoring") },
-    publicUrl: e.MONITORING_PUBLIC_URL,
-    maxBodyBytes: e.MONITORING_MAX_BODY_BYTES,
-    maxClockSkewMs: e.MONITORING_MAX_CLOCK_SKEW_SEC * 1000,
-    rawRetentionDays: e.MONITORING_RAW_RETENTION_DAYS,
-    rollup1mRetentionDays: e.MONITORING_ROLLUP_1M_RETENTION_DAYS,
-    rollup1hRetentionDays: e.MONITORING_ROLLUP_1H_RETENTION_DAYS,
-    syncTimeoutMs: e.MONITORING_SYNC_TIMEOUT_MS,
-    feedCoalesceMs: e.MONITORING_FEED_COALESCE_MS,
-    insertConnections: e.MONITORING_DB_INSERT_CONNECTIONS,
-    recordsPerSecond: e.MONITORING_INGEST_RECORDS_PER_SEC,
-    requestsPerSecond: e.MONITORING_INGEST_REQUESTS_PER_SEC,
-    gatewayMessagesPerSecond: e.MONITORING_GATEWAY_MESSAGES_PER_SEC,
+    // Silence is judged against the simulator's own reporting interval.
     reportIntervalMs: Math.max(e.MONITORING_REPORT_INTERVAL_SEC * 1000, e.SITE_SIM_MONITORING_INTERVAL_MS),
-    silentIntervals: e.MONITORING_SILENT_INTERVALS,
     log,
   });
   const { registry } = service.core;
