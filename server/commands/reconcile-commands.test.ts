@@ -106,6 +106,8 @@ describe("reconciling commands left open by a console restart", () => {
     // The live answer closes it; the audit has exactly one outcome.
     for (let i = 0; i < 200 && (await row(command.id)).status === "sent"; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await row(command.id)).status).toBe("accepted");
+    // The outcome's audit entry is written just after the row: wait for it, then count.
+    for (let i = 0; i < 200 && (await outcomes(command.id)) === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await outcomes(command.id)).toBe(1);
   });
 
