@@ -18,7 +18,7 @@ export const deviceTopics = (deviceId: string, root = DEFAULT_TOPIC_ROOT) => {
     offers: `${base}/offers`,
     /** node → device: accepted / rejected / awarded, with a reason. */
     offerResult: `${base}/offers/result`,
-    /** node → device, QoS 1: a signed setpoint. */
+    /** node → device, QoS 0 by default (ACTIVATION_QOS): a setpoint signed in a batch. */
     activation: `${base}/activation`,
     /** device → node: took (or refused) an activation. */
     ack: `${base}/ack`,
@@ -105,8 +105,20 @@ export const activationBodySchema = z.object({
   tradeIds: z.array(z.string()).max(64),
 });
 export type ActivationBody = z.infer<typeof activationBodySchema>;
-/** node → device: the body plus an Ed25519 signature (base64) over its canonical JSON. */
-export const activationMessageSchema = activationBodySchema.extend({ signature: z.string().min(1).max(200) });
+/**
+ * Where a body sits in the batch it was signed with (lib/flex/activation-batch.ts): its
+ * index, the batch's size and the sibling hashes (base64 SHA-256) from its leaf to the root.
+ */
+export const activationProofSchema = z
+  .object({
+    index: z.number().int().min(0),
+    size: z.number().int().min(1).max(65_536),
+    path: z.array(z.string().length(44)).max(16),
+  })
+  .refine((p) => p.index < p.size, { message: "index must be below size" });
+export type ActivationProof = z.infer<typeof activationProofSchema>;
+/** node → device: the body, its batch proof, and the node's Ed25519 signature (base64) over the batch's root. */
+export const activationMessageSchema = activationBodySchema.extend({ proof: activationProofSchema, signature: z.string().min(1).max(200) });
 export type ActivationMessage = z.infer<typeof activationMessageSchema>;
 
 export const ACK_STATUSES = ["ok", "rejected"] as const;
@@ -120,6 +132,22 @@ export const ackMessageSchema = z.object({
   at: zTime,
 });
 export type AckMessage = z.infer<typeof ackMessageSchema>;
+/**
+ * Acks go at QoS 0. An ack is itself the delivery receipt and is only worth anything inside
+ * the node's 1 s ack timeout: on a live connection TCP already delivers it, and QoS 1 would
+ * only add a PUBACK each way (a third of the broker's packets per step) to redeliver it after
+ * a reconnect, by which time it is late and the next step has re-sent the setpoint.
+ */
+export const ACK_QOS = 0 as const;
+/**
+ * Activations go at QoS 0 by default (`FLEX_ACTIVATION_QOS=1` for brokers and devices that
+ * keep persistent sessions). The node's proof of delivery is the device's ack within 1 s,
+ * and a setpoint is superseded by the next step 2 s later, so QoS 1 bought only a PUBACK on
+ * each leg — a third of the broker's packets and a sixth of the node's CPU per 10,000-device
+ * step (bench/RESULTS.md) — and a resend of stale setpoints after a reconnect, which devices
+ * refuse as expired or replayed anyway.
+ */
+export const ACTIVATION_QOS = 0 as const;
 
 export const telemetryMessageSchema = z.object({
   ts: zTime,

@@ -1,4 +1,6 @@
 import { connectAsync } from "mqtt";
+import { signActivationBatch } from "../../lib/flex/activation-batch";
+import { generateNodeKeys, importPrivateKey } from "../../services/flex/signing";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceTopics } from "../../contracts/flex/mqtt";
@@ -137,7 +139,8 @@ describe("the EV-charger bridge", () => {
 
     // A forged activation (an intruder on the device broker, the wrong key) is refused and sends nothing.
     const intruder = await connectAsync(h.mqttUrl, { username: "intruder", password: "intruder", reconnectPeriod: 0 });
-    intruder.publish(deviceTopics(device).activation, JSON.stringify({ deviceId: device, nodeId: NODE, seq: Date.now() * 10, stepTs: Date.now(), setpointW: 1000, validUntil: Date.now() + 5000, tradeIds: [trade.id], signature: Buffer.from("forged").toString("base64") }), { qos: 1 });
+    const [forged] = signActivationBatch(importPrivateKey(generateNodeKeys().privateKey), NODE, [{ deviceId: device, nodeId: NODE, seq: Date.now() * 10, stepTs: Date.now(), setpointW: 1000, validUntil: Date.now() + 5000, tradeIds: [trade.id] }]);
+    intruder.publish(deviceTopics(device).activation, JSON.stringify(forged), { qos: 1 });
     await eventually(() => (evBridges().get(stationId)!.status().refused.bad_signature ?? 0) === 1, "the forged activation refused", WAIT);
     await intruder.endAsync();
     expect(await profileCommands()).toHaveLength(0);

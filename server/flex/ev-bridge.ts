@@ -2,7 +2,7 @@ import "server-only";
 import { createPublicKey, randomUUID, type KeyObject } from "node:crypto";
 import { connectAsync, type MqttClient } from "mqtt";
 import type { StationView } from "../../contracts/csms/api";
-import { deviceTopics, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
+import { deviceTopics, ACK_QOS, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
 import { checkActivation } from "../../lib/flex/check-activation";
 import { can } from "../../contracts/console/permissions";
 import { logger } from "../../lib/log";
@@ -200,7 +200,7 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
   // ---- the device interface ----
   const refuse = (reason: NonNullable<AckMessage["reason"]>, seq: number, stepTs: number) => {
     status.refused[reason] = (status.refused[reason] ?? 0) + 1;
-    if (Number.isInteger(seq) && seq >= 0) publish(topics.ack, { seq, stepTs, status: "rejected", reason, powerW: metered(), at: Date.now() } satisfies AckMessage, 1);
+    if (Number.isInteger(seq) && seq >= 0) publish(topics.ack, { seq, stepTs, status: "rejected", reason, powerW: metered(), at: Date.now() } satisfies AckMessage, ACK_QOS);
   };
   const onActivation = (payload: Buffer) => {
     const checked = checkActivation(payload, { deviceId, nodeId, nodeKey, lastSeq, pMinW: 0, pMaxW: maxPowerW });
@@ -209,7 +209,7 @@ export const startEvBridge = async ({ db, actor, stationId, nodeId, gridNodeId, 
     lastSeq = body.seq;
     status.activations++;
     // Ack at once (the node's timeout is 1 s): the power reported is what the station draws now.
-    publish(topics.ack, { seq: body.seq, stepTs: body.stepTs, status: "ok", powerW: metered(), at: Date.now() } satisfies AckMessage, 1);
+    publish(topics.ack, { seq: body.seq, stepTs: body.stepTs, status: "ok", powerW: metered(), at: Date.now() } satisfies AckMessage, ACK_QOS);
     // Small changes are not worth a profile each step.
     const idle = body.tradeIds.length === 0;
     const target = idle ? null : body.setpointW;

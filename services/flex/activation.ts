@@ -18,9 +18,10 @@ import type { Signer } from "./signing";
  *
  * Sending is pipelined: shares go into one queue (a device queued twice is sent once, with
  * every share it holds), and the queue is signed and published `sendChunk` devices at a time,
- * the first chunk at once and the rest one event-loop turn apart. 10,000 signatures are
- * ~0.4 s of CPU; in one burst no device heard anything until the last was signed, and acks
- * waited behind them. Chunked, the first devices verify while later ones are still signed.
+ * the first chunk at once and the rest one event-loop turn apart; in one burst no device
+ * heard anything until the last was out, and acks waited behind them. Every `signBatch`
+ * setpoints of a chunk go under one signature (lib/flex/activation-batch.ts): one Ed25519
+ * signature per device was ~0.4 s of CPU per 10,000-device step, two thirds of the node's work.
  */
 export type DeviceLimits = { pMinW: number; pMaxW: number };
 export type DeviceShare = { deviceId: string; activationW: number; direction: Direction; baselineW: number };
@@ -45,6 +46,8 @@ export type ActivationRouterOptions = {
   now?: () => number;
   /** Devices signed and published per event-loop turn (default 200). */
   sendChunk?: number;
+  /** Setpoints under one batch signature at most (default 200, a whole chunk): fewer signatures for the node; each device hashes log2(batch) + 1 times. */
+  signBatch?: number;
 };
 
 export const stepKey = (tradeId: string, stepTs: number) => `${tradeId}@${stepTs}`;
@@ -75,6 +78,7 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
   const timers = new Set<NodeJS.Timeout>();
   const lateAcks = { count: 0 };
   const sendChunk = Math.max(1, opts.sendChunk ?? 200);
+  const signBatch = Math.max(1, opts.signBatch ?? 200);
   /** Devices waiting to be signed and sent, in arrival order, each with every step it answers. */
   const outgoing = new Map<string, { stepTs: number; sources: Pending["sources"] }>();
   let pumpScheduled = false;
@@ -250,8 +254,7 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
     }
     const p: Pending = { seq, sentAt: t, sources, reported: false };
     pending.set(deviceId, p);
-    opts.publish(deviceId, { ...body, signature: opts.signer.sign(body) });
-    return p;
+    return { p, body };
   };
   const lastBaseline = new Map<string, number>();
 
@@ -261,6 +264,7 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
   let cursor: MapIterator<[string, { stepTs: number; sources: Pending["sources"] }]> | undefined;
   const pump = () => {
     const sent: [string, Pending][] = [];
+    const bodies: ActivationBody[] = [];
     while (sent.length < sendChunk) {
       cursor ??= outgoing.entries();
       const next = cursor.next();
@@ -270,10 +274,14 @@ export const createActivationRouter = (opts: ActivationRouterOptions) => {
       }
       const [deviceId, { stepTs, sources }] = next.value;
       outgoing.delete(deviceId);
-      const p = publishDevice(deviceId, stepTs, sources);
-      if (p) sent.push([deviceId, p]);
-      else for (const src of sources) report(src.origin, { tradeId: src.tradeId, deviceId, stepTs: src.stepTs, status: "rejected", latencyMs: null, powerW: null });
+      const out = publishDevice(deviceId, stepTs, sources);
+      if (out) {
+        sent.push([deviceId, out.p]);
+        bodies.push(out.body);
+      } else for (const src of sources) report(src.origin, { tradeId: src.tradeId, deviceId, stepTs: src.stepTs, status: "rejected", latencyMs: null, powerW: null });
     }
+    // One signature per `signBatch` setpoints (lib/flex/activation-batch.ts), then their messages.
+    for (let i = 0; i < bodies.length; i += signBatch) for (const message of opts.signer.signActivations(opts.nodeId, bodies.slice(i, i + signBatch))) opts.publish(message.deviceId, message);
     // One ack-timeout sweep per chunk, not a timer per device.
     if (sent.length)
       later(opts.ackTimeoutMs, () => {

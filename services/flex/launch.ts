@@ -36,7 +36,7 @@ export type LaunchOptions = {
   redisPrefix?: string;
   store?: "memory" | "file" | "redis";
   peerTransport?: "http" | "redis";
-  timing?: Pick<FlexNodeOptions, "periodMs" | "bundleIntervalMs" | "stepMs" | "ackTimeoutMs" | "sendChunk" | "offerRate">;
+  timing?: Pick<FlexNodeOptions, "periodMs" | "bundleIntervalMs" | "stepMs" | "ackTimeoutMs" | "sendChunk" | "signBatch" | "activationQos" | "offerRate">;
   log: pino.Logger;
 };
 

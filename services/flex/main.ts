@@ -43,6 +43,8 @@ runService({
         stepMs: env.FLEX_STEP_MS,
         ackTimeoutMs: env.FLEX_ACK_TIMEOUT_MS,
         sendChunk: env.FLEX_SEND_CHUNK,
+        signBatch: env.FLEX_SIGN_BATCH,
+        activationQos: env.FLEX_ACTIVATION_QOS,
         offerRate: { callsPerSecond: env.FLEX_OFFER_RATE, burst: env.FLEX_OFFER_BURST },
       },
       log,

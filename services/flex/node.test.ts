@@ -66,7 +66,9 @@ describe("flex node: offers → bundles → trades → signed activations → se
 describe("flex node: bad input is refused with a reason, counted, and changes nothing else", () => {
   it("refuses hostile offers, topics, logins, activations, participants and floods", async () => {
     const { connectAsync } = await import("mqtt");
-    const { signCanonical, importPrivateKey, generateNodeKeys } = await import("./signing");
+    const { importPrivateKey, generateNodeKeys } = await import("./signing");
+    const { signActivationBatch } = await import("../../lib/flex/activation-batch");
+    const signed = (key: string, b: ReturnType<typeof body>) => JSON.stringify(signActivationBatch(importPrivateKey(key), "dso-n", [b])[0]);
     const { deviceTopics } = await import("../../contracts/flex/mqtt");
     const h = await startHarness({ nodes: [{ nodeId: "dso-n", role: "DSO", gridNodes: ["gn-a"], trader: "dso-north" }], timing: { offerRate: { callsPerSecond: 5, burst: 10 } } });
     closers.push(h.close);
@@ -127,16 +129,16 @@ describe("flex node: bad input is refused with a reason, counted, and changes no
     const topicAct = deviceTopics(b.id).activation;
     const body = (seq: number, validUntil = Date.now() + 60_000) => ({ deviceId: b.id, nodeId: "dso-n", seq, stepTs: Date.now(), setpointW: -2000, validUntil, tradeIds: ["t"] });
     const forged = body(Date.now() * 10);
-    await intruder.publishAsync(topicAct, JSON.stringify({ ...forged, signature: signCanonical(importPrivateKey(generateNodeKeys().privateKey), forged) }), { qos: 1 });
+    await intruder.publishAsync(topicAct, signed(generateNodeKeys().privateKey, forged), { qos: 1 });
     await eventually(() => refusals.some((r) => r.deviceId === b.id && r.reason === "bad_signature"), "a forged activation refused");
     const genuine = body(Date.now() * 10 + 1);
-    const genuineMessage = JSON.stringify({ ...genuine, signature: signCanonical(importPrivateKey(n.keys.privateKey), genuine) });
+    const genuineMessage = signed(n.keys.privateKey, genuine);
     await intruder.publishAsync(topicAct, genuineMessage, { qos: 1 });
     await eventually(() => b.setpoint() === -2000, "a genuine activation followed");
     await intruder.publishAsync(topicAct, genuineMessage, { qos: 1 });
     await eventually(() => refusals.some((r) => r.reason === "replayed"), "a replayed activation refused");
     const expired = body(Date.now() * 10 + 2, Date.now() - 1000);
-    await intruder.publishAsync(topicAct, JSON.stringify({ ...expired, signature: signCanonical(importPrivateKey(n.keys.privateKey), expired) }), { qos: 1 });
+    await intruder.publishAsync(topicAct, signed(n.keys.privateKey, expired), { qos: 1 });
     await eventually(() => refusals.some((r) => r.reason === "expired"), "an expired activation refused");
 
     // Requests: wrong participant, wrong role, bad tokens, bad values — none lands.

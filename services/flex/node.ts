@@ -24,6 +24,7 @@ import {
   type Trade,
 } from "../../contracts/flex/entities";
 import {
+  ACTIVATION_QOS,
   ackMessageSchema,
   DEFAULT_TOPIC_ROOT,
   deviceTopics,
@@ -87,6 +88,10 @@ export type FlexNodeOptions = {
   ackTimeoutMs?: number;
   /** Setpoints signed and published per event-loop turn (activation.ts). */
   sendChunk?: number;
+  /** Setpoints under one batch signature (activation.ts). */
+  signBatch?: number;
+  /** MQTT QoS of activations (default 0: the device's ack is the receipt; contracts/flex/mqtt.ts). */
+  activationQos?: 0 | 1;
   flushMs?: number;
   offerRate?: RateLimit;
   maxOffersPerDevice?: number;
@@ -365,17 +370,19 @@ export const startFlexNode = async (opts: FlexNodeOptions) => {
     persist("steps", stepKey(step.tradeId, step.stepTs), step);
     feed.publish("activation", step);
   };
+  const activationQos = opts.activationQos ?? ACTIVATION_QOS;
   const activation = createActivationRouter({
     nodeId,
     signer,
     stepMs,
     ackTimeoutMs,
     sendChunk: opts.sendChunk,
+    signBatch: opts.signBatch,
     device: (id) => devices.get(id)?.device,
     publish: (deviceId, message) => {
       const rec = devices.get(deviceId);
       if (rec) rec.setpointW = message.setpointW;
-      publish(deviceTopics(deviceId, topicRoot).activation, JSON.stringify(message), 1);
+      publish(deviceTopics(deviceId, topicRoot).activation, JSON.stringify(message), activationQos);
     },
     peers: peerBus,
     onStep,

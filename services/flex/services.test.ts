@@ -150,7 +150,7 @@ describe.skipIf(!services)("flex devices on Mosquitto", () => {
     // Mosquitto grants the subscription but delivers nothing the ACL does not allow to be read.
     const seen: string[] = [];
     a.mqtt()!.on("message", (topic) => seen.push(topic));
-    await a.mqtt()!.subscribeAsync(deviceTopics(b.id).activation, { qos: 1 });
+    await new Promise<void>((resolve, reject) => a.mqtt()!.subscribe(deviceTopics(b.id).activation, { qos: 1 }, (error) => (error ? reject(error) : resolve())));
     const nodeClient = await connectAsync(mosq.url, { ...nodeUser, clientId: "test-node-publisher", reconnectPeriod: 0 });
     closers.push(() => nodeClient.endAsync(true));
     await nodeClient.publishAsync(deviceTopics(b.id).activation, "{}", { qos: 1 });

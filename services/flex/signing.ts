@@ -1,10 +1,13 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { canonicalJson } from "../../contracts/flex/canonical";
+import type { ActivationBody } from "../../contracts/flex/mqtt";
+import { signActivationBatch } from "../../lib/flex/activation-batch";
 
 /**
  * Ed25519 over canonical JSON (node:crypto). Keys travel as base64 DER: PKCS#8 for the
  * private half (kept in .data/credentials.json), SPKI for the public half (served by
- * GET /api/v1/node, handed to devices at registration).
+ * GET /api/v1/node, handed to devices at registration). Peer envelopes are signed one by one;
+ * activations in batches under one signature (lib/flex/activation-batch.ts).
  */
 export type NodeKeys = { privateKey: string; publicKey: string };
 
@@ -32,6 +35,11 @@ export const verifyCanonical = (key: KeyObject, body: unknown, signature: string
 
 export const createSigner = (keys: NodeKeys) => {
   const privateKey = importPrivateKey(keys.privateKey);
-  return { publicKey: keys.publicKey, sign: (body: unknown) => signCanonical(privateKey, body) };
+  return {
+    publicKey: keys.publicKey,
+    sign: (body: unknown) => signCanonical(privateKey, body),
+    /** One signature over the batch's Merkle root; each message carries its own path. */
+    signActivations: (nodeId: string, bodies: ActivationBody[]) => signActivationBatch(privateKey, nodeId, bodies),
+  };
 };
 export type Signer = ReturnType<typeof createSigner>;

@@ -1,19 +1,37 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { connect, type MqttClient } from "mqtt";
+import { connect } from "mqtt";
 import type { RegisteredDevice } from "../../contracts/flex/api";
 import type { DeviceKind } from "../../contracts/flex/entities";
-import { deviceTopics, offerResultSchema, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
+import { deviceTopics, offerResultSchema, ACK_QOS, type AckMessage, type OfferMessage } from "../../contracts/flex/mqtt";
+import { rememberingVerifier, verifyStatement, type StatementVerifier } from "../../lib/flex/activation-batch";
 import { checkActivation } from "../../lib/flex/check-activation";
 import type { Rng } from "../ocpp/rng";
 
 /**
  * One simulated flexible device (battery, heat pump, EV charger) on the MQTT device
  * interface: it posts and revises offers for the coming windows, verifies every
- * activation (the node's Ed25519 signature over canonical JSON, a strictly increasing
- * `seq`, `validUntil` in the future) and refuses forged, replayed and expired ones, follows
- * accepted setpoints within its ramp limit, and reports acks and telemetry.
+ * activation (its body's path to a batch root signed with the node's Ed25519 key, a strictly
+ * increasing `seq`, `validUntil` in the future) and refuses forged, replayed and expired
+ * ones, follows accepted setpoints within its ramp limit, and reports acks and telemetry.
  */
 export type SimBehaviour = "steady" | "random";
+
+/** What a simulated device needs of an MQTT client: mqtt.js's by default. */
+export interface SimMqttClient {
+  readonly connected: boolean;
+  on(event: "connect", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Buffer) => void): unknown;
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean }): unknown;
+  publishAsync(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean }): Promise<unknown>;
+  subscribe(topics: string | string[], opts: { qos: 0 | 1 }, callback?: (error?: Error | null) => void): unknown;
+  endAsync(force?: boolean): Promise<unknown>;
+}
+export type SimMqttConnect = (
+  url: string,
+  opts: { clientId: string; username?: string; password?: string; reconnectPeriod?: number; connectTimeout?: number; will?: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean } },
+) => SimMqttClient;
+const mqttJs: SimMqttConnect = (url, opts) => connect(url, opts) as unknown as SimMqttClient;
 
 export type SimDeviceOptions = {
   registered: RegisteredDevice;
@@ -31,6 +49,15 @@ export type SimDeviceOptions = {
    * node's latency from the cost of simulating thousands of devices' CPUs on one machine.
    */
   verifySignatures?: boolean;
+  /**
+   * Devices of one process share one remembering verifier per node key (default): the first
+   * device of a batch pays the Ed25519 check of its root and its siblings reuse the answer,
+   * as devices with CPUs of their own would each pay it in parallel. Every device still
+   * hashes its own body up its own path. False: every device checks every signature itself.
+   */
+  shareVerification?: boolean;
+  /** The MQTT client to use (default mqtt.js; bench:flex passes a leaner one). */
+  connect?: SimMqttConnect;
   /** Probability of not acking an activation (random behaviour: a late device). */
   lateProbability?: number;
   onEvent?: (event: { type: "refused"; reason: string } | { type: "followed"; setpointW: number; stepTs: number } | { type: "offer-result"; status: string; reason?: string }) => void;
@@ -43,11 +70,23 @@ const baselineOf = (kind: DeviceKind, pMinW: number, pMaxW: number) => {
 };
 const priceRange: Record<DeviceKind, [number, number]> = { battery: [60, 180], "heat-pump": [40, 120], "ev-charger": [80, 250] };
 
+/** Per process and node key: the key object and the shared remembering verifier. */
+const nodeKeys = new Map<string, { key: KeyObject; shared: StatementVerifier }>();
+const nodeKeyOf = (base64: string) => {
+  let known = nodeKeys.get(base64);
+  if (!known) {
+    const key = createPublicKey({ key: Buffer.from(base64, "base64"), format: "der", type: "spki" });
+    nodeKeys.set(base64, (known = { key, shared: rememberingVerifier(verifyStatement(key)) }));
+  }
+  return known;
+};
+
 export const createSimDevice = (opts: SimDeviceOptions) => {
   const { registered, rng } = opts;
   const { device } = registered;
   const topics = deviceTopics(device.id, registered.topicRoot);
-  const nodeKey: KeyObject = createPublicKey({ key: Buffer.from(registered.nodePublicKey, "base64"), format: "der", type: "spki" });
+  const { key: nodeKey, shared } = nodeKeyOf(registered.nodePublicKey);
+  const verifier = opts.shareVerification === false ? verifyStatement(nodeKey) : shared;
   const baselineW = baselineOf(device.kind, device.pMinW, device.pMaxW);
   const windows = opts.windows ?? 3;
   const reviseEveryMs = opts.reviseEveryMs ?? opts.periodMs / 10;
@@ -62,7 +101,7 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
   let nextTelemetry = 0;
   let lastTick = Date.now();
   let priceBias = rng.between(...priceRange[device.kind]);
-  let client: MqttClient | undefined;
+  let client: SimMqttClient | undefined;
 
   const publish = (topic: string, body: unknown, qos: 0 | 1 = 0, retain = false) => client?.publish(topic, JSON.stringify(body), { qos, retain });
 
@@ -96,11 +135,11 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
   const refuse = (reason: NonNullable<AckMessage["reason"]>, seq: number, stepTs: number) => {
     stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
     opts.onEvent?.({ type: "refused", reason });
-    if (Number.isInteger(seq) && seq >= 0) publish(topics.ack, { seq, stepTs, status: "rejected", reason, powerW: Math.round(powerW), at: Date.now() } satisfies AckMessage, 1);
+    if (Number.isInteger(seq) && seq >= 0) publish(topics.ack, { seq, stepTs, status: "rejected", reason, powerW: Math.round(powerW), at: Date.now() } satisfies AckMessage, ACK_QOS);
   };
 
   const onActivation = (payload: Buffer) => {
-    const checked = checkActivation(payload, { deviceId: device.id, nodeId: device.nodeId, nodeKey, lastSeq, pMinW: device.pMinW, pMaxW: device.pMaxW, verifySignature: opts.verifySignatures !== false });
+    const checked = checkActivation(payload, { deviceId: device.id, nodeId: device.nodeId, nodeKey, lastSeq, pMinW: device.pMinW, pMaxW: device.pMaxW, verifySignature: opts.verifySignatures !== false, verifier });
     if (!checked.ok) return refuse(checked.reason, checked.seq, checked.stepTs);
     const { body } = checked;
     lastSeq = body.seq;
@@ -110,7 +149,7 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
     setpointUntil = body.validUntil;
     opts.onEvent?.({ type: "followed", setpointW: body.setpointW, stepTs: body.stepTs });
     stats.acks++;
-    publish(topics.ack, { seq: body.seq, stepTs: body.stepTs, status: "ok", powerW: Math.round(powerW), at: Date.now() } satisfies AckMessage, 1);
+    publish(topics.ack, { seq: body.seq, stepTs: body.stepTs, status: "ok", powerW: Math.round(powerW), at: Date.now() } satisfies AckMessage, ACK_QOS);
   };
 
   /** Physics and schedule; the fleet calls it for every device from one timer. */
@@ -135,7 +174,7 @@ export const createSimDevice = (opts: SimDeviceOptions) => {
 
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      client = connect(opts.mqttUrl, {
+      client = (opts.connect ?? mqttJs)(opts.mqttUrl, {
         clientId: `sim-${device.id}`,
         username: registered.username,
         password: registered.password,

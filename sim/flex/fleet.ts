@@ -25,6 +25,8 @@ export type FleetOptions = {
   reviseEveryMs?: number;
   telemetryEveryMs?: number;
   connectConcurrency?: number;
+  /** The MQTT client each device uses (default mqtt.js). */
+  connect?: SimDeviceOptions["connect"];
   onEvent?: (deviceId: string, event: Parameters<NonNullable<SimDeviceOptions["onEvent"]>>[0]) => void;
   log?: pino.Logger;
 };
@@ -66,6 +68,7 @@ export const startFlexFleet = async (opts: FleetOptions) => {
       periodMs: info.periodMs,
       reviseEveryMs: opts.reviseEveryMs,
       telemetryEveryMs: opts.telemetryEveryMs,
+      connect: opts.connect,
       onEvent: opts.onEvent ? (e) => opts.onEvent!(r.device.id, e) : undefined,
     }),
   );

@@ -4,6 +4,7 @@ import { DEVICE_USERNAME_PREFIX } from "../../../contracts/flex/mqtt";
 import { parseEnv, zBool, zPort } from "../../../lib/env";
 import { startFlexFleet } from "../../../sim/flex/fleet";
 import { ensureFlexCredentials } from "../../flex/credentials";
+import { flexNodeEnvSchema } from "../../flex/env";
 import { launchFlexNode } from "../../flex/launch";
 import { nodeIdentity } from "../../flex/broker";
 import type { FlexNode } from "../../flex/node";
@@ -22,11 +23,10 @@ const flexSiteEnvSchema = z.object({
   SITE_SIM_FLEX_DEVICES: z.coerce.number().int().min(0).max(10_000).default(30),
   SITE_SIM_FLEX_SEED: z.coerce.number().int().default(1),
   SITE_SIM_FLEX_RANDOM: zBool.default(false),
-  FLEX_PERIOD_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
-  FLEX_BUNDLE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
-  FLEX_STEP_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//).optional(),
   FLEX_REDIS_PREFIX: z.string().min(1).default("switchyard:flex"),
+  // The node's own timing settings, read the way `npm run flex` reads them.
+  ...flexNodeEnvSchema.pick({ FLEX_PERIOD_MS: true, FLEX_BUNDLE_INTERVAL_MS: true, FLEX_STEP_MS: true, FLEX_SEND_CHUNK: true, FLEX_SIGN_BATCH: true, FLEX_ACTIVATION_QOS: true }).shape,
 });
 
 export const SITE_FLEX_NODES = [
@@ -100,7 +100,7 @@ export const flexModule: SiteModule = {
           peers: prepared.filter((o) => o !== p).map((o) => ({ nodeId: o.spec.nodeId, url: `http://${ctx.host}:${o.port}`, publicKey: o.creds.keys.publicKey })),
           redisUrl: env.REDIS_URL,
           redisPrefix: env.FLEX_REDIS_PREFIX,
-          timing: { periodMs: env.FLEX_PERIOD_MS, bundleIntervalMs: env.FLEX_BUNDLE_INTERVAL_MS, stepMs: env.FLEX_STEP_MS },
+          timing: { periodMs: env.FLEX_PERIOD_MS, bundleIntervalMs: env.FLEX_BUNDLE_INTERVAL_MS, stepMs: env.FLEX_STEP_MS, sendChunk: env.FLEX_SEND_CHUNK, signBatch: env.FLEX_SIGN_BATCH, activationQos: env.FLEX_ACTIVATION_QOS },
           log: ctx.log.child({ component: p.spec.nodeId }),
         });
         cleanups.push(l.close);
