@@ -41,7 +41,7 @@ process.on("message", async (msg: { type: string } & Partial<Init>) => {
       }),
     );
     for (let i = 0; i < devices.length; i += 250) await Promise.all(devices.slice(i, i + 250).map((d) => d.start()));
-    // When each step's setpoints arrived (this listener runs right after the device's own).
+    // When each step's setpoints arrived, and how long the device's handler took.
     const arrivals = new Map<number, number[]>();
     let handlerStart = 0n;
     let handlerNs = 0n;
@@ -50,17 +50,22 @@ process.on("message", async (msg: { type: string } & Partial<Init>) => {
       const c = d.mqtt()!;
       const rt = `bench/rt/${d.id}`;
       c.subscribe(rt, { qos: 0 });
-      (c as unknown as { prependListener: (e: string, l: () => void) => void }).prependListener("message", () => void (handlerStart = process.hrtime.bigint()));
-      c.on("message", (topic, payload) => {
-        if (topic === rt) return void c.publish(`bench/rt-ack/${d.id}`, payload, { qos: 0 });
+      // Before the device's own listener: when the setpoint arrived, and the handler's start.
+      (c as unknown as { prependListener: (e: string, l: (topic: string, payload: Buffer) => void) => void }).prependListener("message", (topic, payload) => {
         if (!topic.endsWith("/activation")) return;
-        handlerNs += process.hrtime.bigint() - handlerStart;
-        handled++;
         const at = payload.indexOf('"stepTs":');
         const stepTs = at < 0 ? NaN : parseInt(payload.toString("latin1", at + 9, at + 24), 10);
         let list = arrivals.get(stepTs);
         if (!list) arrivals.set(stepTs, (list = []));
         list.push(Date.now());
+        handlerStart = process.hrtime.bigint();
+      });
+      // After it.
+      c.on("message", (topic, payload) => {
+        if (topic === rt) return void c.publish(`bench/rt-ack/${d.id}`, payload, { qos: 0 });
+        if (!topic.endsWith("/activation")) return;
+        handlerNs += process.hrtime.bigint() - handlerStart;
+        handled++;
       });
     }
     const timer = setInterval(() => {

@@ -13,13 +13,15 @@ import { deviceTopics } from "../../contracts/flex/mqtt";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createActivationRouter } from "../../services/flex/activation";
 import { runRound } from "../../services/flex/bundler";
-import { createSigner, generateNodeKeys, importPublicKey, verifyCanonical } from "../../services/flex/signing";
+import { createSigner, generateNodeKeys, importPrivateKey, importPublicKey, verifyCanonical } from "../../services/flex/signing";
+import { rememberingVerifier, signActivationBatch, verifyStatement, type StatementVerifier } from "../../lib/flex/activation-batch";
+import { checkActivation } from "../../lib/flex/check-activation";
 import { registerFleetDevices } from "../../sim/flex/fleet";
 import { adopt, cpuSeconds, f, killAll, percentile, startMosquitto, startNodeProcess } from "./lib";
 
 /**
  * `npm run bench:flex -- [--only a,b,c,d,e] [--devices 10000] [--procs 4] [--duration 10]
- *   [--sizes 10000,100000,1000000] [--verify both|on|solo|sample|off (or a list: on,solo)] [--cpu-prof-dir DIR] [--device-client lean|mqtt.js] [--quiet-wait S] [--json-out FILE]`
+ *   [--sizes 10000,100000,1000000] [--verify both|on|solo|sample|off (or a list: on,solo)] [--cpu-prof-dir DIR] [--device-client lean|mqtt.js] [--signal-every S] [--quiet-wait S] [--json-out FILE]`
  *
  * (a) offer updates/s through MQTT into a node's book, beside the bare broker's rate;
  * (b) bundler round time at 10k/100k/1M open offers, beside a bare sort of as many keys;
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     verify: { type: "string", default: "both" },
     "cpu-prof-dir": { type: "string" },
     "device-client": { type: "string", default: "lean" },
+    "signal-every": { type: "string", default: "4" },
   },
 });
 const parts = new Set(values.only!.split(","));
@@ -65,6 +68,13 @@ const DEVICE_CLIENT = values["device-client"] as "lean" | "mqtt.js";
  * so they yield to them. They still do all their work; it counts in every latency measured.
  */
 const DEVICE_NICE = Number(process.env.BENCH_FLEX_DEVICE_NICE ?? 10);
+/**
+ * (c): seconds between LFC signal rounds (default 4, the aFRR market's step in
+ * reference/flex.md). A signal restarts its trade's 2 s step clock, so at 4 s every device gets
+ * a setpoint every 2 s, the source design's cadence; 3 s (the earlier runs) adds a round 1 s
+ * after each step.
+ */
+const SIGNAL_EVERY_S = Number(values["signal-every"]);
 const DEVICES = Number(values.devices);
 const PROCS = Number(values.procs);
 const DURATION_S = Number(values.duration);
@@ -219,7 +229,7 @@ const verifyLabel: Record<VerifyMode, string> = {
 };
 const benchActivation = async (verify: VerifyMode) => {
   const mosq = await startMosquitto();
-  // Long enough for five signals 3 s apart inside one window even on a busy machine.
+  // Long enough for a warm-up and five signals 4 s apart inside one window even on a busy machine.
   const periodMs = 40_000;
   const node = await startNodeProcess({ FLEX_MQTT_URL: mosq.url, FLEX_GRID_NODES: "gn-1,gn-2,gn-3,gn-4", FLEX_PERIOD_MS: String(periodMs), FLEX_BUNDLE_INTERVAL_MS: "1000", FLEX_OFFER_RATE: "100", FLEX_OFFER_BURST: "100" }, PROF_ARGS);
   const registered = await registerFleetDevices({
@@ -289,7 +299,7 @@ const benchActivation = async (verify: VerifyMode) => {
   // for V8 compiling the whole path (node and devices) and is 0.5–0.8 s slower.
   const warmup: { sentAt: number; stepTs: number }[] = [];
   await signal(warmup, 1);
-  await sleep(3000);
+  await sleep(SIGNAL_EVERY_S * 1000);
   const nodeCpu0 = cpuSeconds(node.pid);
   const mosqCpu0 = cpuSeconds(mosq.pid);
   const devCpu = () => children.reduce((n, c) => n + cpuSeconds(c.pid!), 0);
@@ -299,7 +309,7 @@ const benchActivation = async (verify: VerifyMode) => {
   const signals: { sentAt: number; stepTs: number }[] = [];
   for (const level of [1, 0.5, 1, 0.8, 1]) {
     await signal(signals, level);
-    await sleep(3000);
+    await sleep(SIGNAL_EVERY_S * 1000);
   }
   const elapsed = (Date.now() - t0) / 1000;
   const nodeCpu = ((cpuSeconds(node.pid) - nodeCpu0) / elapsed) * 100;
@@ -343,7 +353,8 @@ const benchActivation = async (verify: VerifyMode) => {
   if (process.env.BENCH_FLEX_PER_SIGNAL) {
     for (const sig of [...signals].sort((a, b) => a.sentAt - b.sentAt)) {
       const xs = (byStep.get(sig.stepTs) ?? []).map((at) => at - sig.sentAt).sort((a, b) => a - b);
-      process.stderr.write(`signal at +${sig.sentAt - t0} ms (step ${sig.stepTs - sig.sentAt} ms after): ${xs.length} acks, p50 ${percentile(xs, 0.5)} p99 ${percentile(xs, 0.99)} max ${xs.at(-1)}\n`);
+      const arr = replies.flatMap((r) => r.arrivals.filter(([k]) => k === sig.stepTs).flatMap(([, ats]) => ats.map((at) => at - sig.sentAt))).sort((a, b) => a - b);
+      process.stderr.write(`signal at +${sig.sentAt - t0} ms (step ${sig.stepTs - sig.sentAt} ms after): arrived p50 ${percentile(arr, 0.5)} p99 ${percentile(arr, 0.99)}; ${xs.length} acks, p50 ${percentile(xs, 0.5)} p99 ${percentile(xs, 0.99)} max ${xs.at(-1)}\n`);
     }
     const steps = [...byStep.keys()].filter((k) => !signals.some((s) => s.stepTs === k)).sort();
     for (const k of steps) {
@@ -352,7 +363,7 @@ const benchActivation = async (verify: VerifyMode) => {
     }
   }
   const row = (what: string, xs: number[], extra: Record<string, string | number> = {}) => ({ "path": what, "samples": xs.length, "p50 ms": f(xs.length ? percentile(xs, 0.5) : NaN), "p99 ms": f(xs.length ? percentile(xs, 0.99) : NaN), "max ms": f(xs.at(-1) ?? NaN), ...extra });
-  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes (${DEVICE_CLIENT === "lean" ? "lean MQTT client" : "mqtt.js"}), devices ${verifyLabel[verify]}`, [
+  table(`(c) activation latency, ${DEVICES} connected devices in ${PROCS} processes (${DEVICE_CLIENT === "lean" ? "lean MQTT client" : "mqtt.js"}), LFC signals every ${SIGNAL_EVERY_S} s, devices ${verifyLabel[verify]}`, [
     row("bare broker: fan-out to every device → reply seen", rt, { "node CPU %": "–", "broker CPU %": "–", "devices CPU %": "–" }),
     row("LFC signal (HTTP) → signed setpoint arrives at the device", arrived, { "node CPU %": "", "broker CPU %": "", "devices CPU %": "" }),
     row("LFC signal (HTTP) → signed setpoint → device verified and acked", fromSignal, { "node CPU %": f(nodeCpu, 0), "broker CPU %": f(mosqCpu, 0), "devices CPU %": f(devicesCpu, 0) }),
@@ -371,6 +382,7 @@ const benchSignatures = () => {
   const keys = generateNodeKeys();
   const signer = createSigner(keys);
   const publicKey = importPublicKey(keys.publicKey);
+  const signingKey = importPrivateKey(keys.privateKey);
   const bodies = Array.from({ length: 5000 }, (_, i) => ({ deviceId: `dev-${i}`, nodeId: "flex-tso", seq: 1_700_000_000_000 + i, stepTs: 1_700_000_000_000, setpointW: -2500 + i, validUntil: 1_700_000_005_000, tradeIds: ["flex-tso:1700000000000:req-1:gn-1"] }));
   const rate = (n: number, fn: (i: number) => void) => {
     const t = performance.now();
@@ -383,11 +395,23 @@ const benchSignatures = () => {
   const verify = rate(N, (i) => verifyCanonical(publicKey, bodies[i % bodies.length], signatures[i % bodies.length]));
   const canon = rate(N * 5, (i) => canonicalJson(bodies[i % bodies.length]));
   const hmac = rate(N * 5, (i) => createHmac("sha256", "k").update(canonicalJson(bodies[i % bodies.length])).digest());
+  // What the node and a device do per message now (lib/flex/activation-batch.ts).
+  const batch = 200;
+  const batches: ReturnType<typeof signActivationBatch>[] = [];
+  const signBatchRate = rate(N / batch, (i) => void batches.push(signActivationBatch(signingKey, "flex-tso", bodies.slice((i * batch) % bodies.length, ((i * batch) % bodies.length) + batch)))) * batch;
+  const messages = batches.flat().slice(0, 5000);
+  const wire = messages.map((m) => JSON.stringify(m));
+  const checkRate = (verifier: StatementVerifier) => rate(N, (i) => checkActivation(wire[i % wire.length], { deviceId: messages[i % messages.length].deviceId, nodeId: "flex-tso", nodeKey: publicKey, lastSeq: -1, pMinW: -1e6, pMaxW: 1e6, now: 0, verifier }));
+  const checkSolo = checkRate(verifyStatement(publicKey));
+  const checkShared = checkRate(rememberingVerifier(verifyStatement(publicKey)));
   table("(d) signatures over canonical JSON (one core)", [
     { "operation": "Ed25519 sign (node:crypto)", "per second": f(sign, 0), "µs each": f(1e6 / sign, 1) },
     { "operation": "Ed25519 verify (what a device does)", "per second": f(verify, 0), "µs each": f(1e6 / verify, 1) },
     { "operation": "baseline: canonical JSON only", "per second": f(canon, 0), "µs each": f(1e6 / canon, 1) },
     { "operation": "baseline: HMAC-SHA256 (a shared-secret MAC)", "per second": f(hmac, 0), "µs each": f(1e6 / hmac, 1) },
+    { "operation": `node: sign a batch of ${batch} (Merkle root, paths, messages), per message`, "per second": f(signBatchRate, 0), "µs each": f(1e6 / signBatchRate, 1) },
+    { "operation": "device: check one batch message (JSON, schema, path, Ed25519 of the root)", "per second": f(checkSolo, 0), "µs each": f(1e6 / checkSolo, 1) },
+    { "operation": "sim device: the same with the root's check shared in the process", "per second": f(checkShared, 0), "µs each": f(1e6 / checkShared, 1) },
   ]);
 };
 
