@@ -135,7 +135,7 @@ export type AckMessage = z.infer<typeof ackMessageSchema>;
 /**
  * Acks go at QoS 0. An ack is itself the delivery receipt and is only worth anything inside
  * the node's 1 s ack timeout: on a live connection TCP already delivers it, and QoS 1 would
- * only add a PUBACK each way (a third of the broker's packets per step) to redeliver it after
+ * only add a PUBACK each way to redeliver it after
  * a reconnect, by which time it is late and the next step has re-sent the setpoint.
  */
 export const ACK_QOS = 0 as const;
@@ -143,9 +143,8 @@ export const ACK_QOS = 0 as const;
  * Activations go at QoS 0 by default (`FLEX_ACTIVATION_QOS=1` for brokers and devices that
  * keep persistent sessions). The node's proof of delivery is the device's ack within 1 s,
  * and a setpoint is superseded by the next step 2 s later, so QoS 1 bought only a PUBACK on
- * each leg — a third of the broker's packets and a sixth of the node's CPU per 10,000-device
- * step (bench/RESULTS.md) — and a resend of stale setpoints after a reconnect, which devices
- * refuse as expired or replayed anyway.
+ * each leg (half the broker's packets per step) and a resend of stale setpoints after a
+ * reconnect, which devices refuse as expired or replayed anyway.
  */
 export const ACTIVATION_QOS = 0 as const;
 
