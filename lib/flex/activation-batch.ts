@@ -4,12 +4,12 @@ import { canonicalJson } from "../../contracts/flex/canonical";
 import type { ActivationBody, ActivationMessage, ActivationProof } from "../../contracts/flex/mqtt";
 
 /**
- * Batch signatures for activations (services/flex/README.md, "Signatures"): a node signs the
- * setpoints it sends together — one chunk of a step, up to `FLEX_SEND_CHUNK` devices — with
+ * Batch signatures for activations (services/flex/README.md, "Activations"): a node signs the
+ * setpoints it sends together — up to `FLEX_SIGN_BATCH` (200) of one chunk of a step — with
  * one Ed25519 signature over the root of a Merkle tree of their bodies, and each message
  * carries its own leaf's path to that root. A device checks that its body hashes up the
  * path to the root, and that the root's statement verifies with its node's key: one
- * signature check per message as before, but the node signs once per chunk instead of once
+ * signature check per message as before, but the node signs once per batch instead of once
  * per device (10,000 signatures were two thirds of the node's CPU per step).
  *
  * - leaf = SHA-256(0x00 ‖ canonical JSON of every field but `signature` and `proof`)
