@@ -41,6 +41,7 @@ export const createPeerBus = async ({ nodeId, signer, peers, onMessage, log, red
   const byId = new Map(peers.map((p) => [p.nodeId, p]));
   const queues = new Map<string, PeerMessage[]>();
   const lastOk = new Map<string, number>();
+  const reached = new Set<string>();
   /**
    * Signatures of envelopes accepted within the skew window (Ed25519 is deterministic, so a
    * replayed envelope carries the same one): a captured envelope is applied once. Older
@@ -77,9 +78,15 @@ export const createPeerBus = async ({ nodeId, signer, peers, onMessage, log, red
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
       }
       lastOk.set(to, Date.now());
+      reached.add(to);
     } catch (error) {
       lastOk.delete(to);
-      log.warn({ peer: to, err: (error as Error).message, messages: messages.length }, "peer delivery failed");
+      // Before a peer was ever reached it is most likely still starting (the site starts its
+      // nodes one after another); its hello on start brings it our whole book, so nothing is
+      // lost. Once it was reached, a failure is worth a warning.
+      const fields = { peer: to, err: (error as Error).message, messages: messages.length };
+      if (reached.has(to)) log.warn(fields, "peer delivery failed");
+      else log.info(fields, "peer not reachable yet; it gets our book when it says hello");
     }
   };
 
