@@ -10,7 +10,7 @@ import type { ActivationBody, ActivationMessage, ActivationProof } from "../../c
  * carries its own leaf's path to that root. A device checks that its body hashes up the
  * path to the root, and that the root's statement verifies with its node's key: one
  * signature check per message as before, but the node signs once per batch instead of once
- * per device (10,000 signatures were two thirds of the node's CPU per step).
+ * per device (signing was two thirds of the node's time in the activation router).
  *
  * - leaf = SHA-256(0x00 ‖ canonical JSON of every field but `signature` and `proof`)
  * - inner = SHA-256(0x01 ‖ left ‖ right); a level's last node without a partner is carried

@@ -21,7 +21,7 @@ import type { Signer } from "./signing";
  * the first chunk at once and the rest one event-loop turn apart; in one burst no device
  * heard anything until the last was out, and acks waited behind them. Every `signBatch`
  * setpoints of a chunk go under one signature (lib/flex/activation-batch.ts): one Ed25519
- * signature per device was ~0.4 s of CPU per 10,000-device step, two thirds of the node's work.
+ * signature per device was ~0.4 s of CPU per 10,000-device step, two thirds of the router's time.
  */
 export type DeviceLimits = { pMinW: number; pMaxW: number };
 export type DeviceShare = { deviceId: string; activationW: number; direction: Direction; baselineW: number };

@@ -60,7 +60,7 @@ export const flexNodeEnvSchema = z.object({
   FLEX_ACK_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   FLEX_SEND_CHUNK: z.coerce.number().int().min(1).max(100_000).default(200),
   FLEX_SIGN_BATCH: z.coerce.number().int().min(1).max(65_536).default(200),
-  FLEX_ACTIVATION_QOS: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1)])).default(0),
+  FLEX_ACTIVATION_QOS: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1)], { error: "must be 0 or 1" })).default(0),
   FLEX_OFFER_RATE: z.coerce.number().positive().max(10_000).default(5),
   FLEX_OFFER_BURST: z.coerce.number().int().positive().max(100_000).default(20),
 });
