@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,8 @@ const PROCS = Number(values.procs);
 const DURATION_S = Number(values.duration);
 /** `--cpu-prof-dir DIR`: part (c)'s node (its whole life) and device processes (the measured window) write V8 CPU profiles there. */
 const PROF_ARGS = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof-dir"])}`] : [];
+// The device processes write theirs with writeFileSync, which needs the directory to exist.
+if (values["cpu-prof-dir"]) mkdirSync(path.resolve(values["cpu-prof-dir"]), { recursive: true });
 const results: Record<string, Record<string, string | number>[]> = {};
 const table = (title: string, rows: Record<string, string | number>[]) => {
   results[title] = rows;
