@@ -13,9 +13,15 @@ export const zLogLevel = z.enum(["trace", "debug", "info", "warn", "error", "fat
 /** Never 1883 for an embedded broker: a system Mosquitto may own it. */
 export const zEmbeddedMqttPort = zPort.refine((p) => p !== 1883, "1883 belongs to a system broker; pick another");
 
-/** One readable error listing every bad setting, or the parsed settings. */
+/**
+ * One readable error listing every bad setting, or the parsed settings. A variable set to
+ * the empty string (`FLEX_SIGN_BATCH= npm start`, an empty line in a compose file) counts as
+ * unset and takes its default: `z.coerce.number()` would otherwise read it as 0.
+ */
 export const parseEnv = <S extends z.ZodType>(schema: S, source: Record<string, string | undefined> = process.env): z.infer<S> => {
-  const parsed = schema.safeParse(source);
+  const set: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== "") set[k] = v;
+  const parsed = schema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
     throw new Error(`Invalid configuration:\n${lines}`);

@@ -4,7 +4,7 @@ import { migrateConsoleDb } from "./lib/console-db";
 // console's migrations are applied by server/db/migrate.ts instead (same bookkeeping table).
 const main = async () => {
   const { applied, total } = await migrateConsoleDb({
-    dataDir: process.env.SWITCHYARD_DATA_DIR ?? ".data",
+    dataDir: process.env.SWITCHYARD_DATA_DIR || ".data",
     databaseUrl: process.env.DATABASE_URL,
     log: (line) => console.log(line),
   });

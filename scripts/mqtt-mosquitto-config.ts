@@ -18,7 +18,7 @@ const main = async () => {
   const { values } = parseArgs({ options: { out: { type: "string" }, "mosquitto-passwd": { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   if (!values.out) throw new Error(`--out is required\n${USAGE}`);
-  const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR ?? ".data");
+  const dataDir = path.resolve(process.env.SWITCHYARD_DATA_DIR || ".data");
   const access = siteAccess(siteModules, process.env);
   const accounts = ensureMqttAccounts(dataDir, Object.keys(access));
   const written = await writeMosquittoConfig({ outDir: values.out, access, accounts, mosquittoPasswd: values["mosquitto-passwd"] });

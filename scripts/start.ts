@@ -307,7 +307,7 @@ const consoleEnvFor = ({ dataDir, betterAuthSecret, site }: { dataDir: string; b
     NODE_ENV: "production",
     SWITCHYARD_DATA_DIR: dataDir,
     SWITCHYARD_SERVICE: "console",
-    BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET ?? betterAuthSecret,
+    BETTER_AUTH_SECRET: process.env.BETTER_AUTH_SECRET || betterAuthSecret,
     MQTT_URL: site.mqttUrl,
     SITE_URL: site.httpUrl,
     ...(account ? { MQTT_USERNAME: account.username, MQTT_PASSWORD: account.password } : {}),
@@ -318,13 +318,10 @@ const consoleEnvFor = ({ dataDir, betterAuthSecret, site }: { dataDir: string; b
 const sameSite = (a: SiteReady, b: SiteReady) => a.mqttUrl === b.mqttUrl && a.httpUrl === b.httpUrl && JSON.stringify(a.consoleEnv) === JSON.stringify(b.consoleEnv);
 
 const main = async () => {
-  const parsed = envSchema.safeParse(process.env);
-  if (!parsed.success) {
-    throw new StartError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
-  }
-  const e = parsed.data;
+  let e: z.infer<typeof envSchema>;
   let launcher: z.infer<typeof launcherEnvSchema>;
   try {
+    e = parseEnv(envSchema);
     launcher = parseEnv(launcherEnvSchema);
   } catch (error) {
     throw new StartError((error as Error).message);

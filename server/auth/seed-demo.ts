@@ -55,7 +55,7 @@ export const seedDemo = async (db: PrismaClient, { dataDir, regions }: SeedDemoO
   const secrets = ensureSecrets(dataDir);
   if ((await db.user.count()) > 0) return { created: false, logins: readCredentialsStrict(dataDir).logins ?? [], secrets };
 
-  const allRegions = regions ?? envSchema.shape.MONITORING_REGIONS.parse(process.env.MONITORING_REGIONS);
+  const allRegions = regions ?? envSchema.shape.MONITORING_REGIONS.parse(process.env.MONITORING_REGIONS || undefined);
   const viewerRegions = allRegions.includes("eu-north") ? ["eu-north"] : allRegions.slice(0, 1);
   const regionsFor = (scope: RegionScope) => (scope === "all" ? allRegions : scope === "viewer" ? viewerRegions : []);
 
