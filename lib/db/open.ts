@@ -51,11 +51,20 @@ export const openDatabase = async ({ processName, dataDir, databaseUrl }: Databa
 
   const client = new pg.Client({ connectionString: target.url });
   await client.connect();
+  // One connection (session-level advisory locks need the same one), one query at a time:
+  // callers such as a service's read API may ask concurrently, and pg's own queue for a
+  // client already busy is deprecated (a warning on every process, removed in pg 9).
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = tail.then(run, run);
+    tail = next.catch(() => {});
+    return next;
+  };
   return {
     target,
     sql: {
-      exec: (text) => client.query(text),
-      query: async <T>(text: string, params?: unknown[]) => ({ rows: (await client.query(text, params)).rows as T[] }),
+      exec: (text) => serial(() => client.query(text)),
+      query: async <T>(text: string, params?: unknown[]) => ({ rows: (await serial(() => client.query(text, params))).rows as T[] }),
     },
     prisma: () => (prisma ??= new PrismaClient({ adapter: new PrismaPg({ connectionString: target.url }) })),
     close: async () => {
