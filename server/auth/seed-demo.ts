@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { hashPassword } from "better-auth/crypto";
 import { generateSecret, readCredentialsStrict, updateCredentials, writeCredentials } from "../../lib/credentials";
+import { parseEnv } from "../../lib/env";
 import { envSchema } from "../env";
 
 export type DemoLogin = { role: string; email: string; password: string; participantId?: string };
@@ -55,7 +56,7 @@ export const seedDemo = async (db: PrismaClient, { dataDir, regions }: SeedDemoO
   const secrets = ensureSecrets(dataDir);
   if ((await db.user.count()) > 0) return { created: false, logins: readCredentialsStrict(dataDir).logins ?? [], secrets };
 
-  const allRegions = regions ?? envSchema.shape.MONITORING_REGIONS.parse(process.env.MONITORING_REGIONS || undefined);
+  const allRegions = regions ?? parseEnv(envSchema.pick({ MONITORING_REGIONS: true })).MONITORING_REGIONS;
   const viewerRegions = allRegions.includes("eu-north") ? ["eu-north"] : allRegions.slice(0, 1);
   const regionsFor = (scope: RegionScope) => (scope === "all" ? allRegions : scope === "viewer" ? viewerRegions : []);
 
